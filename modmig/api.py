@@ -1,0 +1,329 @@
+"""The public Python API: ``Project`` and its operations. The CLI is a thin layer over this.
+
+    from modmig import Project
+    project = Project.load("path/to/project")          # finds modmig.yaml upwards
+    project.upgrade(all=True)                          # -> RunResult
+    for app in project.status().apps: print(app.app, app.version, app.pending)
+
+A Project reads the files once (lazily) and opens its database only for operations that need it.
+Every operation that writes takes the migration lock first and re-reads the database under it, so
+concurrent deploys apply each migration once.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Iterator, Mapping
+
+from . import config as config_module
+from .errors import DatabaseUnavailable, UnknownApp, UsageError
+from .events import EventCallback, LockWaiting, RunFinished, RunStarted, ignore
+from .loader import AppHistory, load_apps
+from .model import DatabaseState, Plan
+from .results import RunResult, StampResult
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection, Engine
+
+    from .backends import Backend
+    from .graph import MigrationGraph
+    from .recorder import Recorder
+
+DEFAULT_LOCK_TIMEOUT = 60.0
+
+
+class ConfirmationRequired(UsageError):
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        steps = "\n".join(f"  {step.direction} {step.label}" for step in plan.steps)
+        super().__init__(
+            f"This downgrade also undoes migrations of {', '.join(plan.other_apps)}:\n{steps}\n"
+            f"Re-run with --yes to confirm (no terminal to ask on)."
+        )
+
+
+class Project:
+    """A configured project: its apps, their migration files, and one target database."""
+
+    def __init__(
+        self,
+        config: config_module.ProjectConfig,
+        *,
+        database: str | None = None,
+        engine: "Engine | None" = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self.config = config
+        self._database = database
+        self._engine = engine
+        self._environ = os.environ if environ is None else environ
+        self._histories: dict[str, AppHistory] | None = None
+        self._graph: MigrationGraph | None = None
+        self._backend: Backend | None = None
+        self._recorder: Recorder | None = None
+
+    @classmethod
+    def load(
+        cls, path: str | os.PathLike | None = None, *, database: str | None = None, engine: "Engine | None" = None
+    ) -> "Project":
+        """Load ``path`` (a modmig.yaml, or a folder to search upwards from; default: cwd)."""
+        explicit = None
+        start = None
+        if path is not None:
+            candidate = Path(path)
+            if candidate.is_dir():
+                start = candidate
+            else:
+                explicit = candidate
+        config_path = config_module.find_config(start=start, explicit=explicit)
+        return cls(config_module.load_config(config_path), database=database, engine=engine)
+
+    # -- files ---------------------------------------------------------------------------------
+
+    @property
+    def apps(self) -> list[str]:
+        return sorted(self.config.apps)
+
+    @property
+    def histories(self) -> dict[str, AppHistory]:
+        if self._histories is None:
+            self._histories = load_apps(self.config.apps, self.config.path)
+        return self._histories
+
+    @property
+    def graph(self) -> "MigrationGraph":
+        if self._graph is None:
+            from .graph import MigrationGraph
+
+            self._graph = MigrationGraph(self.histories)
+        return self._graph
+
+    def require_app(self, app: str) -> str:
+        if app not in self.config.apps:
+            raise UnknownApp(app, self.apps)
+        return app
+
+    # -- database ------------------------------------------------------------------------------
+
+    @property
+    def backend(self) -> "Backend":
+        if self._backend is None:
+            from .backends import open_backend
+
+            url, base_dir = (None, self.config.root)
+            if self._engine is None:
+                url, base_dir = config_module.choose_database_url(self.config, self._database, self._environ)
+            self._backend = open_backend(url, base_dir, engine=self._engine)
+        return self._backend
+
+    @property
+    def recorder(self) -> "Recorder":
+        if self._recorder is None:
+            from .recorder import Recorder
+
+            self._recorder = Recorder(schema=self.config.schema)
+        return self._recorder
+
+    @contextmanager
+    def connect(self) -> Iterator["Connection"]:
+        """A connection to the target database; a clear error if it cannot be reached."""
+        from sqlalchemy.exc import DBAPIError
+
+        backend = self.backend
+        try:
+            connection = backend.engine.connect()
+        except DBAPIError as error:
+            raise DatabaseUnavailable(backend.display_url, _scrub(str(error.orig), backend)) from None
+        try:
+            yield connection
+        finally:
+            connection.close()
+
+    def read_state(self, connection: "Connection") -> DatabaseState:
+        state = self.recorder.read_state(connection)
+        if connection.in_transaction():
+            connection.commit()
+        return state
+
+    @contextmanager
+    def locked(self, lock_timeout: float | None, on_event: EventCallback) -> Iterator["Connection"]:
+        """Hold the migration lock and a connection; the state must be (re)read inside."""
+        timeout = self._lock_timeout(lock_timeout)
+        with self.backend.lock(timeout, lambda holder, waited: on_event(LockWaiting(holder, waited))):
+            with self.connect() as connection:
+                yield connection
+
+    def state_if_configured(self) -> DatabaseState | None:
+        """The database's state, or None when the project has no database configured at all."""
+        if self._engine is None and not (self._database or self.config.database or self._environ.get(config_module.ENV_DATABASE)):
+            return None
+        with self.connect() as connection:
+            return self.read_state(connection)
+
+    def close(self) -> None:
+        if self._backend is not None and self._engine is None:
+            self._backend.dispose()
+        self._backend = None
+
+    def __enter__(self) -> "Project":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    # -- operations ----------------------------------------------------------------------------
+
+    def plan(self, app: str | None = None, *, to: int | None = None) -> Plan:
+        """What ``upgrade`` would run now, in order. Reads the database, writes nothing."""
+        from .planner import plan_upgrade, verify
+
+        if app is not None:
+            self.require_app(app)
+        graph = self.graph
+        with self.connect() as connection:
+            state = self.read_state(connection)
+        verify(graph, state).raise_first()
+        return plan_upgrade(graph, state, app, to)
+
+    def plan_downgrade(self, app: str, *, to: int) -> Plan:
+        from .planner import plan_downgrade, verify
+
+        self.require_app(app)
+        graph = self.graph
+        with self.connect() as connection:
+            state = self.read_state(connection)
+        verify(graph, state).raise_first()
+        return plan_downgrade(graph, state, app, to)
+
+    def upgrade(
+        self,
+        app: str | None = None,
+        *,
+        to: int | None = None,
+        lock_timeout: float | None = None,
+        on_event: EventCallback = ignore,
+    ) -> RunResult:
+        """Apply pending migrations of ``app`` (and what they need), or of every app if None."""
+        from .planner import plan_upgrade
+
+        if app is not None:
+            self.require_app(app)
+        graph = self.graph
+        with self.locked(lock_timeout, on_event) as connection:
+            state = self._verified_state(connection)
+            plan = plan_upgrade(graph, state, app, to)
+            return self._run("up", plan, state, connection, on_event)
+
+    def downgrade(
+        self,
+        app: str,
+        *,
+        to: int,
+        confirm: Callable[[Plan], bool] | None = None,
+        lock_timeout: float | None = None,
+        on_event: EventCallback = ignore,
+    ) -> RunResult:
+        """Undo ``app``'s migrations above ``to``, after the applied migrations that depend on them.
+
+        When other apps are affected, ``confirm(plan)`` must return True (else ConfirmationRequired).
+        """
+        from .planner import plan_downgrade
+
+        preview = self.plan_downgrade(app, to=to)
+        if preview.other_apps and not (confirm is not None and confirm(preview)):
+            raise ConfirmationRequired(preview)
+        with self.locked(lock_timeout, on_event) as connection:
+            state = self._verified_state(connection)
+            plan = plan_downgrade(self.graph, state, app, to)
+            if [s.label for s in plan.steps] != [s.label for s in preview.steps]:
+                raise UsageError("The database changed while the downgrade was being confirmed; nothing was done. Run it again.")
+            return self._run("down", plan, state, connection, on_event)
+
+    def stamp(self, app: str, version: int, *, lock_timeout: float | None = None, on_event: EventCallback = ignore) -> StampResult:
+        from .maintenance import stamp
+
+        self.require_app(app)
+        return stamp(self, app, version, lock_timeout=lock_timeout, on_event=on_event)
+
+    def repair(self, app: str, *, applied: bool | None = None, lock_timeout: float | None = None, on_event: EventCallback = ignore):
+        from .maintenance import repair
+
+        self.require_app(app)
+        return repair(self, app, applied=applied, lock_timeout=lock_timeout, on_event=on_event)
+
+    def status(self, app: str | None = None):
+        from .inspection import status
+
+        if app is not None:
+            self.require_app(app)
+        return status(self, app)
+
+    def check(self):
+        from .inspection import check
+
+        return check(self)
+
+    def history(self, app: str | None = None, limit: int | None = None):
+        with self.connect() as connection:
+            return self.recorder.read_history(connection, app, limit)
+
+    def step_sql(self, step) -> list[str] | None:
+        """The statements a step would execute (None for a Python migration)."""
+        if step.migration.kind != "sql":
+            return None
+        from .executor import step_statements
+
+        return [s.text for s in step_statements(self.backend, step)]
+
+    def new_migration(self, app: str, slug: str, *, python: bool = False) -> Path:
+        from .scaffold import new_migration
+
+        self.require_app(app)
+        return new_migration(self.config.apps[app], slug, python=python, config_path=self.config.path)
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _lock_timeout(self, given: float | None) -> float:
+        if given is not None:
+            return given
+        if self.config.lock_timeout is not None:
+            return float(self.config.lock_timeout)
+        return DEFAULT_LOCK_TIMEOUT
+
+    def _verified_state(self, connection: "Connection") -> DatabaseState:
+        from .planner import verify
+
+        state = self.read_state(connection)
+        verify(self.graph, state).raise_first()
+        return state
+
+    def _run(self, direction: str, plan: Plan, state: DatabaseState, connection: "Connection", on_event: EventCallback) -> RunResult:
+        from .backends.base import executed_by
+        from .executor import Executor
+
+        if not plan:
+            return RunResult(direction, plan, 0, 0)
+        executor = Executor(self.backend, self.recorder, connection, self.graph, executed_by(), on_event)
+        resume = executor.resume_points(plan, state)
+        with connection.begin():
+            self.backend.ensure_bookkeeping(connection, self.recorder)
+        on_event(RunStarted(plan))
+        clock = time.perf_counter()
+        success = False
+        try:
+            executor.run(plan, resume)
+            success = True
+        finally:
+            elapsed = int(round((time.perf_counter() - clock) * 1000))
+            on_event(RunFinished(plan, executor.steps_done, elapsed, success))
+        return RunResult(direction, plan, executor.steps_done, elapsed)
+
+
+def _scrub(message: str, backend: "Backend") -> str:
+    """A driver's message with the password removed, should the driver have echoed it."""
+    password = backend.engine.url.password
+    text = " ".join(message.split())
+    return text.replace(str(password), "***") if password else text

@@ -1,0 +1,74 @@
+"""The one small protocol every database backend implements, and what backends share.
+
+A backend owns everything that differs between databases: how an engine is made, whether DDL is
+transactional, how the cross-process migration lock is taken, how a script is split into
+statements and how the bookkeeping tables are created. Nothing above this package branches on the
+database's name. Backends are created only by ``modmig.api`` (through ``open_backend``).
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import re
+import socket
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Callable, Protocol
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection, Engine
+
+    from ..recorder import Recorder
+    from ..splitter import Statement
+
+#: Called while waiting for the lock: (who holds it, if the database can tell; seconds waited).
+WaitCallback = Callable[["str | None", float], None]
+
+
+class Backend(Protocol):
+    #: "sqlite", "postgresql", "mysql": for messages and for ``ctx.dialect``.
+    name: str
+    #: The URL with its password masked; the only form of it ever printed.
+    display_url: str
+    engine: "Engine"
+    #: True when DDL can be rolled back, so a whole migration is one transaction.
+    transactional_ddl: bool
+
+    def lock(self, timeout: float, on_wait: WaitCallback) -> AbstractContextManager[None]:
+        """Hold the project-wide migration lock; raise LockTimeout after ``timeout`` seconds."""
+
+    def split(self, script: str, first_line: int = 1) -> "list[Statement]":
+        """The statements of ``script`` as this database's client would split them."""
+
+    def ensure_bookkeeping(self, connection: "Connection", recorder: "Recorder") -> None:
+        """Create the bookkeeping tables (and schema) if missing, in the caller's transaction."""
+
+    def prepare_transaction(self, connection: "Connection") -> None:
+        """Per-migration session settings (timeouts...), run first in each migration's transaction."""
+
+    def dispose(self) -> None:
+        """Close every connection this backend opened."""
+
+
+def who_am_i() -> str:
+    """``user@host (pid N)``: recorded in history and shown to processes waiting for the lock."""
+    return f"{_user()}@{socket.gethostname()} (pid {os.getpid()})"
+
+
+def executed_by() -> str:
+    return f"{_user()}@{socket.gethostname()}"
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return str(os.getuid()) if hasattr(os, "getuid") else "unknown"
+
+
+_PASSWORD_IN_URL = re.compile(r"(://[^:/@]*:)([^@]*)(@)")
+
+
+def mask_url_text(url: str) -> str:
+    """Hide the password in a URL that may not even parse."""
+    return _PASSWORD_IN_URL.sub(r"\1***\3", url)

@@ -1,0 +1,115 @@
+"""SQLite: transactional DDL through pysqlite, and a lock the operating system releases.
+
+pysqlite's own transaction handling commits before DDL, so a failed ``CREATE TABLE`` would stay
+behind. Following SQLAlchemy's notes on pysqlite transactional DDL, the driver is put in
+autocommit and SQLAlchemy's ``begin`` emits a real ``BEGIN``, which makes a migration, its
+version bump and its history row one atomic unit.
+
+The lock is ``flock`` on a file beside the database (``app.db.modmig-lock``): the kernel drops it
+when the process dies, even by SIGKILL, so a crashed deploy never leaves a stale lock. The holder
+writes its ``user@host (pid)`` into that file for waiting processes to print.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import URL, Connection, Engine
+
+from ..splitter import Statement, split_statements
+from .base import WaitCallback, who_am_i
+from .locking import wait_for_lock
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+LOCK_SUFFIX = ".modmig-lock"
+
+
+class SqliteBackend:
+    name = "sqlite"
+    transactional_ddl = True
+
+    def __init__(self, url: URL, base_dir: Path, engine: Engine | None = None) -> None:
+        self.database_path = _database_path(url, base_dir)
+        if self.database_path is not None:
+            self.database_path.parent.mkdir(parents=True, exist_ok=True)
+            url = url.set(database=str(self.database_path))
+        self.display_url = url.render_as_string(hide_password=True)
+        self.engine = engine if engine is not None else create_engine(url)
+        event.listen(self.engine, "connect", _driver_autocommit)
+        event.listen(self.engine, "begin", _emit_begin)
+
+    @contextmanager
+    def lock(self, timeout: float, on_wait: WaitCallback) -> Iterator[None]:
+        if self.database_path is None or fcntl is None:
+            yield  # an in-memory database belongs to this process alone
+            return
+        lock_path = Path(str(self.database_path) + LOCK_SUFFIX)
+        handle = open(lock_path, "a+")
+        try:
+            wait_for_lock(
+                lambda: _try_flock(handle), lambda: _read_holder(lock_path), timeout, on_wait
+            )
+            handle.seek(0)
+            handle.truncate()
+            handle.write(who_am_i())
+            handle.flush()
+            try:
+                yield
+            finally:
+                handle.truncate(0)
+                fcntl.flock(handle, fcntl.LOCK_UN)
+        finally:
+            handle.close()
+
+    def split(self, script: str, first_line: int = 1) -> list[Statement]:
+        return split_statements(script, first_line)
+
+    def ensure_bookkeeping(self, connection: Connection, recorder) -> None:
+        recorder.metadata.create_all(connection, checkfirst=True)
+
+    def prepare_transaction(self, connection: Connection) -> None:
+        pass
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _database_path(url: URL, base_dir: Path) -> Path | None:
+    """The database file, with a relative path resolved against ``base_dir``; None in memory."""
+    database = url.database or ""
+    if database in ("", ":memory:") or database.startswith("file:") or url.query.get("mode") == "memory":
+        return None
+    path = Path(database)
+    return path if path.is_absolute() else (base_dir / path).resolve()
+
+
+def _driver_autocommit(dbapi_connection, _record) -> None:
+    dbapi_connection.isolation_level = None
+
+
+def _emit_begin(connection: Connection) -> None:
+    if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+        connection.exec_driver_sql("BEGIN")
+
+
+def _try_flock(handle) -> bool:
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
+
+
+def _read_holder(lock_path: Path) -> str | None:
+    try:
+        return lock_path.read_text().strip() or None
+    except OSError:
+        return None

@@ -1,0 +1,207 @@
+"""Find and validate ``modmig.yaml``: which apps exist, where their migrations live, which database.
+
+Example::
+
+    database: sqlite:///var/app.db      # relative sqlite paths are relative to this file
+    apps:
+      users: apps/users                 # a folder; migrations in apps/users/migrations/
+      billing: {package: acme_billing}  # an importable package; acme_billing/migrations/
+
+This module only reads the file. It never opens a database or a migration; the URL precedence
+(``--database`` > ``MODMIG_DATABASE_URL`` > ``database:``) is resolved by ``choose_database_url``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+from .errors import ConfigError, did_you_mean
+from .model import APP_LABEL, AppSource
+
+CONFIG_NAME = "modmig.yaml"
+ENV_CONFIG = "MODMIG_CONFIG"
+ENV_DATABASE = "MODMIG_DATABASE_URL"
+
+#: Top-level keys and what each holds; an unknown key is an error that suggests the closest.
+TOP_LEVEL_KEYS = {
+    "database": "SQLAlchemy URL of the database to migrate",
+    "apps": "mapping of app label to folder or {package: name}",
+    "schema": "schema for the bookkeeping tables (PostgreSQL)",
+    "lock_timeout": "seconds to wait for the migration lock (default 60)",
+    "timeouts": "database-side limits for each migration: {lock_timeout, statement_timeout}",
+}
+APP_KEYS = ("path", "package")
+TIMEOUT_KEYS = ("lock_timeout", "statement_timeout")
+
+
+@dataclass(frozen=True)
+class ProjectConfig:
+    path: Path | None
+    apps: dict[str, AppSource]
+    database: str | None = None
+    schema: str | None = None
+    lock_timeout: float | None = None
+    timeouts: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def root(self) -> Path:
+        return self.path.parent if self.path is not None else Path.cwd()
+
+
+def find_config(start: Path | None = None, explicit: str | os.PathLike | None = None) -> Path:
+    """``explicit`` or ``$MODMIG_CONFIG`` if given, else the nearest modmig.yaml upwards."""
+    chosen = explicit or os.environ.get(ENV_CONFIG)
+    if chosen:
+        path = Path(chosen)
+        if not path.is_file():
+            raise ConfigError(f"Config file {path} does not exist.")
+        return path.resolve()
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / CONFIG_NAME
+        if candidate.is_file():
+            return candidate
+    raise ConfigError(
+        f"No {CONFIG_NAME} found in {here} or any parent folder. Create one with 'modmig init', "
+        f"or point to it with --config PATH or ${ENV_CONFIG}."
+    )
+
+
+def load_config(path: Path) -> ProjectConfig:
+    """Read and validate one config file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigError(f"cannot read: {error.strerror}", path) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        problem = getattr(error, "problem", None) or str(error)
+        if mark is not None:
+            raise ConfigError(
+                f"YAML syntax error at line {mark.line + 1}, column {mark.column + 1}: {problem}", path
+            ) from None
+        raise ConfigError(f"YAML syntax error: {problem}", path) from None
+    return parse_config(data, path, text)
+
+
+def parse_config(data: Any, path: Path | None, text: str = "") -> ProjectConfig:
+    lines = _KeyLines(text)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError("the top level must be a mapping with 'apps:' (and usually 'database:')", path)
+    _reject_unknown(data, TOP_LEVEL_KEYS, (), path, lines)
+    if "apps" not in data:
+        raise ConfigError("missing 'apps:' (a mapping of app label to folder)", path)
+    apps_data = data["apps"] or {}
+    if not isinstance(apps_data, dict):
+        raise ConfigError("'apps' must be a mapping of app label to folder", path, lines.of(("apps",)))
+
+    root = path.parent if path is not None else Path.cwd()
+    apps: dict[str, AppSource] = {}
+    for label, spec in apps_data.items():
+        apps[str(label)] = _app_source(str(label), spec, root, path, lines)
+
+    database = data.get("database")
+    if database is not None and not isinstance(database, str):
+        raise ConfigError("'database' must be a URL string", path, lines.of(("database",)))
+    timeouts = data.get("timeouts") or {}
+    if not isinstance(timeouts, dict):
+        raise ConfigError("'timeouts' must be a mapping", path, lines.of(("timeouts",)))
+    _reject_unknown(timeouts, TIMEOUT_KEYS, ("timeouts",), path, lines)
+    lock_timeout = data.get("lock_timeout")
+    if lock_timeout is not None and (isinstance(lock_timeout, bool) or not isinstance(lock_timeout, (int, float))):
+        raise ConfigError("'lock_timeout' must be a number of seconds", path, lines.of(("lock_timeout",)))
+    schema = data.get("schema")
+    if schema is not None and not isinstance(schema, str):
+        raise ConfigError("'schema' must be a name", path, lines.of(("schema",)))
+    return ProjectConfig(
+        path=path,
+        apps=apps,
+        database=database,
+        schema=schema,
+        lock_timeout=lock_timeout,
+        timeouts={key: str(value) for key, value in timeouts.items()},
+    )
+
+
+def choose_database_url(config: ProjectConfig, cli_url: str | None, environ: Mapping[str, str]) -> tuple[str, Path]:
+    """The URL to use and the folder a relative SQLite path in it is relative to."""
+    if cli_url:
+        return cli_url, Path.cwd()
+    if environ.get(ENV_DATABASE):
+        return environ[ENV_DATABASE], Path.cwd()
+    if config.database:
+        return config.database, config.root
+    where = f"{config.path}" if config.path else "the configuration"
+    raise ConfigError(
+        f"No database configured: add 'database: sqlite:///app.db' to {where}, "
+        f"pass --database URL, or set ${ENV_DATABASE}."
+    )
+
+
+def _app_source(label: str, spec: Any, root: Path, path: Path | None, lines: "_KeyLines") -> AppSource:
+    line = lines.of(("apps", label))
+    if not APP_LABEL.match(label):
+        raise ConfigError(
+            f"invalid app label {label!r}: use lowercase letters, digits and _, starting with a "
+            f"letter or _, at most 64 characters",
+            path,
+            line,
+        )
+    if isinstance(spec, str) and spec:
+        return AppSource(label, folder=(root / spec).resolve())
+    if isinstance(spec, dict):
+        _reject_unknown(spec, APP_KEYS, ("apps", label), path, lines)
+        if len(spec) == 1 and isinstance(spec.get("path"), str):
+            return AppSource(label, folder=(root / spec["path"]).resolve())
+        if len(spec) == 1 and isinstance(spec.get("package"), str):
+            return AppSource(label, package=spec["package"])
+    raise ConfigError(
+        f"app {label!r} must be a folder (e.g. 'apps/{label}') or {{package: some_package}}", path, line
+    )
+
+
+def _reject_unknown(
+    data: dict, known: Mapping[str, Any] | tuple[str, ...], at: tuple[str, ...], path: Path | None, lines: "_KeyLines"
+) -> None:
+    for key in data:
+        if key not in known:
+            place = ".".join([*at, str(key)])
+            raise ConfigError(
+                f"unknown key {place!r}.{did_you_mean(str(key), known)} Known keys here: "
+                f"{', '.join(known)}.",
+                path,
+                lines.of((*at, str(key))),
+            )
+
+
+class _KeyLines:
+    """Line numbers of mapping keys, found lazily and only when an error needs one."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._lines: dict[tuple[str, ...], int] | None = None
+
+    def of(self, key_path: tuple[str, ...]) -> int | None:
+        if self._lines is None:
+            self._lines = {}
+            try:
+                self._walk(yaml.compose(self._text, Loader=yaml.SafeLoader), ())
+            except yaml.YAMLError:
+                pass  # the file parsed once already; no line numbers is the worst outcome
+        return self._lines.get(key_path)
+
+    def _walk(self, node: Any, at: tuple[str, ...]) -> None:
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                here = (*at, str(key.value))
+                self._lines[here] = key.start_mark.line + 1  # type: ignore[index]
+                self._walk(value, here)

@@ -1,0 +1,240 @@
+"""Every error a user can cause, as data, with the message built once.
+
+The hierarchy, with the exit code the CLI turns each branch into::
+
+    ModmigError
+    ├── UsageError (2)            a command line that cannot be carried out
+    │   └── UnknownApp            an app label that is not configured
+    ├── ConfigError (2)           modmig.yaml, app folders, database URLs
+    │   └── DatabaseUnavailable   the database cannot be reached (no password shown)
+    ├── MigrationFileError (2)    one migration file cannot be understood (file:line)
+    ├── GraphError (2)            the files do not form a valid history
+    │   ├── DuplicateVersion      two files claim one version of an app
+    │   ├── VersionGap            a version is missing inside an app's history
+    │   ├── UnknownDependency     a dependency names an app or version that does not exist
+    │   └── DependencyCycle       the dependencies loop (the whole cycle is printed)
+    ├── StateError (1)            the database and the files disagree
+    │   ├── ChecksumMismatch      applied files were edited afterwards
+    │   ├── DatabaseAhead         the database is at a version the files do not have
+    │   └── DirtyState            a non-transactional migration stopped half-way
+    ├── MigrationFailed (1)       a migration raised; nothing after it ran
+    └── LockTimeout (1)           another run held the lock for too long
+
+Domain code raises these with the culprit attached (app, version, path, line); the CLI is the one
+boundary that prints ``str(error)`` and exits with ``error.exit_code``. Anything else escaping the
+CLI is a bug in modmig, and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Iterable, Sequence
+
+
+class ModmigError(Exception):
+    """Base of every error modmig reports to a user."""
+
+    exit_code = 2
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def show_path(path: Path | str) -> str:
+    """A path as a user should read it: relative to the current folder when inside it."""
+    try:
+        return str(Path(path).relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def closest(word: str, choices: Iterable[str]) -> str | None:
+    """The choice most like ``word``, for "did you mean ...?" hints."""
+    found = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.5)
+    return found[0] if found else None
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    guess = closest(word, choices)
+    return f" Did you mean {guess!r}?" if guess else ""
+
+
+class UsageError(ModmigError):
+    """A command that cannot be carried out as given (bad target, refused confirmation...)."""
+
+
+class UnknownApp(UsageError):
+    def __init__(self, app: str, known: Sequence[str]) -> None:
+        self.app = app
+        listing = ", ".join(sorted(known)) or "(none)"
+        super().__init__(
+            f"Unknown app {app!r}.{did_you_mean(app, known)} Configured apps: {listing}."
+        )
+
+
+class ConfigError(ModmigError):
+    """The project configuration is missing or wrong."""
+
+    def __init__(self, message: str, path: Path | None = None, line: int | None = None) -> None:
+        self.path = path
+        self.line = line
+        where = ""
+        if path is not None:
+            shown = show_path(path)
+            where = f"{shown}:{line}: " if line is not None else f"{shown}: "
+        super().__init__(where + message)
+
+
+class DatabaseUnavailable(ConfigError):
+    """The database URL is malformed or the server does not answer.
+
+    ``url`` is always the password-masked rendering.
+    """
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        super().__init__(f"Cannot use database {url}: {reason}")
+
+
+class MigrationFileError(ModmigError):
+    """One migration file cannot be understood; the message starts with ``file:line:``."""
+
+    def __init__(self, path: Path | str, message: str, line: int | None = None) -> None:
+        self.path = Path(path)
+        self.line = line
+        shown = show_path(path)
+        where = f"{shown}:{line}" if line is not None else shown
+        super().__init__(f"{where}: {message}")
+
+
+class GraphError(ModmigError):
+    """The migration files of the project do not form a valid history."""
+
+
+class DuplicateVersion(GraphError):
+    def __init__(self, app: str, version: int, paths: Sequence[Path]) -> None:
+        self.app, self.version, self.paths = app, version, list(paths)
+        names = " and ".join(show_path(p) for p in paths)
+        super().__init__(
+            f"App {app!r} has two migrations with version {version}: {names}. "
+            f"Renumber one of them (parallel branches? see 'modmig merge')."
+        )
+
+
+class VersionGap(GraphError):
+    def __init__(self, app: str, missing: int, before: Path) -> None:
+        self.app, self.missing, self.before = app, missing, before
+        super().__init__(
+            f"App {app!r} has no migration {missing:04d}, but {show_path(before)} follows it: "
+            f"versions within an app must be contiguous."
+        )
+
+
+class UnknownDependency(GraphError):
+    def __init__(self, path: Path, line: int | None, dependency: str, reason: str) -> None:
+        self.path, self.line, self.dependency = path, line, dependency
+        where = f"{show_path(path)}:{line}" if line is not None else show_path(path)
+        super().__init__(f"{where}: dependency {dependency!r} {reason}")
+
+
+class DependencyCycle(GraphError):
+    def __init__(self, cycle: Sequence[str]) -> None:
+        self.cycle = list(cycle)
+        chain = " -> ".join([*cycle, cycle[0]])
+        super().__init__(f"Dependency cycle: {chain}. Remove one of these dependencies.")
+
+
+class StateError(ModmigError):
+    """The database and the migration files disagree; nothing was changed."""
+
+    exit_code = 1
+
+
+class ChecksumMismatch(StateError):
+    def __init__(self, changed: Sequence[tuple[str, int, Path]]) -> None:
+        self.changed = list(changed)
+        files = "; ".join(f"{app}:{version:04d} ({show_path(path)})" for app, version, path in changed)
+        apps = sorted({app for app, _, _ in changed})
+        super().__init__(
+            f"Applied migrations were edited after they ran: {files}. Restore the files, or, "
+            f"if the edit was intentional, record the new checksums with "
+            + " and ".join(f"'modmig repair {app}'" for app in apps)
+            + "."
+        )
+
+
+class DatabaseAhead(StateError):
+    def __init__(self, app: str, version: int, latest: int) -> None:
+        self.app, self.version, self.latest = app, version, latest
+        super().__init__(
+            f"App {app!r} is at version {version} in the database, but its migration files "
+            f"only go up to {latest}. Deploy the code that has those migrations, or use "
+            f"'modmig stamp {app} {latest}' if they were removed on purpose."
+        )
+
+
+class DirtyState(StateError):
+    def __init__(self, app: str, detail: str) -> None:
+        self.app = app
+        super().__init__(
+            f"App {app!r} is dirty: {detail} Inspect the database, then run "
+            f"'modmig repair {app} --applied' or 'modmig repair {app} --not-applied'."
+        )
+
+
+class MigrationFailed(ModmigError):
+    """A migration raised. It was rolled back (or, without a transaction, left dirty)."""
+
+    exit_code = 1
+
+    def __init__(
+        self,
+        app: str,
+        version: int,
+        path: Path | str,
+        error: str,
+        statement: str | None = None,
+        line: int | None = None,
+        rolled_back: bool = True,
+        direction: str = "up",
+        stays_at: int | None = None,
+    ) -> None:
+        self.app, self.version, self.path = app, version, path
+        self.error, self.statement, self.line = error, statement, line
+        self.rolled_back, self.direction = rolled_back, direction
+        where = f"{show_path(path)}:{line}" if line is not None else show_path(path)
+        verb = "Migration" if direction == "up" else "Downgrade of"
+        text = f"{verb} {app}:{version:04d} failed at {where}"
+        if statement is not None:
+            text += f"\n  statement: {_shorten(statement)}"
+        text += f"\n  error: {error}"
+        if stays_at is None:
+            stays_at = version - 1 if direction == "up" else version
+        if rolled_back:
+            text += f"\nIt was rolled back; {app} stays at version {stays_at}. Nothing after it ran."
+        else:
+            text += (
+                f"\nIt ran without a transaction: {app} is marked dirty at {version:04d} and the next "
+                f"run resumes after the last statement that succeeded ('modmig status' shows the "
+                f"details). Nothing after it ran."
+            )
+        super().__init__(text)
+
+
+class LockTimeout(ModmigError):
+    exit_code = 1
+
+    def __init__(self, seconds: float, holder: str | None) -> None:
+        self.seconds, self.holder = seconds, holder
+        who = f" (held by {holder})" if holder else ""
+        super().__init__(
+            f"Gave up waiting for the migration lock after {seconds:g} s{who}. Nothing was "
+            f"changed. Retry, or raise --lock-timeout."
+        )
+
+
+def _shorten(statement: str, limit: int = 400) -> str:
+    flat = " ".join(statement.split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."

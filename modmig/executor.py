@@ -1,0 +1,309 @@
+"""Run a plan, one step at a time, so the version table never lies about the database.
+
+How a step runs depends on what the database can undo:
+
+* *atomic* (a transactional migration on a database with transactional DDL): the whole script,
+  the version bump and the history row in one transaction. A failure rolls all of it back.
+* *per statement* (a database whose DDL commits implicitly, e.g. MySQL): each statement runs with
+  a progress counter in ``_schema_versions``; the app is *dirty* until the last one succeeds.
+* *autocommit* (``transaction off``): each statement on its own, the progress counter after it.
+
+A dirty migration is resumed from the first statement that did not succeed, provided the
+statements that did are unchanged (their checksum was recorded). The executor runs what the
+planner decided; it never chooses steps and never takes the lock (the api does both).
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
+
+from .checksum import checksum_of_statements
+from .errors import DirtyState, MigrationFailed
+from .events import EventCallback, StepFailed, StepFinished, StepStarted
+from .graph import MigrationGraph
+from .model import DatabaseState, DirtyMark, Migration, Plan, Step
+from .pyfile import load_module
+from .recorder import Recorder, utcnow
+from .splitter import Statement
+
+_RAW = {"no_parameters": True}
+
+
+class MigrationContext:
+    """What a Python migration's ``upgrade(ctx)`` / ``downgrade(ctx)`` receives."""
+
+    def __init__(self, connection: Connection, dialect: str, migration: Migration) -> None:
+        #: The SQLAlchemy Connection, inside the migration's transaction (do not commit it).
+        self.connection = connection
+        #: "sqlite", "postgresql" or "mysql".
+        self.dialect = dialect
+        self.app = migration.app
+        self.version = migration.version
+
+    def execute(self, sql: str, params: Any = None):
+        """Run one statement. With ``params``, ``:name`` placeholders are bound (SQLAlchemy text)."""
+        if params is None:
+            return self.connection.exec_driver_sql(sql, execution_options=_RAW)
+        return self.connection.execute(text(sql), params)
+
+
+def step_statements(backend, step: Step) -> list[Statement]:
+    """The statements of a SQL step, split the way ``backend``'s database needs."""
+    migration = step.migration
+    if step.direction == "up":
+        return backend.split(migration.sql_up, migration.up_line)
+    return backend.split(migration.sql_down or "", migration.down_line)
+
+
+class _StatementFailed(Exception):
+    def __init__(self, statement: Statement | None, error: BaseException) -> None:
+        self.statement, self.error = statement, error
+
+
+class Executor:
+    def __init__(
+        self,
+        backend,
+        recorder: Recorder,
+        connection: Connection,
+        graph: MigrationGraph,
+        executed_by: str,
+        on_event: EventCallback,
+    ) -> None:
+        self.backend, self.recorder, self.connection = backend, recorder, connection
+        self.graph, self.executed_by, self.on_event = graph, executed_by, on_event
+        #: Steps completed so far by ``run`` (still meaningful after it raised).
+        self.steps_done = 0
+
+    # -- before running ------------------------------------------------------------------------
+
+    def resume_points(self, plan: Plan, state: DatabaseState) -> dict[str, int]:
+        """For each dirty app in ``plan``, where its interrupted step resumes; DirtyState if it can't."""
+        resume: dict[str, int] = {}
+        first_step = {}
+        for step in plan.steps:
+            first_step.setdefault(step.migration.app, step)
+        for app, mark in state.dirty.items():
+            step = first_step.get(app)
+            if step is None:
+                continue
+            if step.migration.version != mark.version or step.direction != mark.direction:
+                raise DirtyState(app, mark.describe() + f" This run would start with {step.direction} of {step.label}.")
+            if step.migration.kind != "sql":
+                raise DirtyState(app, mark.describe() + " A Python migration cannot be resumed part-way.")
+            done = [s.text for s in self.statements(step)[: mark.statements_done]]
+            if len(done) < mark.statements_done or checksum_of_statements(done) != mark.prefix_checksum:
+                raise DirtyState(
+                    app,
+                    mark.describe() + f" The {mark.statements_done} statement(s) that already ran have "
+                    f"changed in {step.migration.path}, so resuming could skip or repeat work.",
+                )
+            resume[app] = mark.statements_done
+        return resume
+
+    def statements(self, step: Step) -> list[Statement]:
+        return step_statements(self.backend, step)
+
+    # -- running -------------------------------------------------------------------------------
+
+    def run(self, plan: Plan, resume: dict[str, int]) -> int:
+        """Run every step of ``plan``; returns how many ran. Raises MigrationFailed on the first failure."""
+        total = len(plan.steps)
+        for index, step in enumerate(plan.steps, start=1):
+            skip = resume.pop(step.migration.app, 0)
+            self.on_event(StepStarted(step, index, total, skip))
+            started, clock = utcnow(), time.perf_counter()
+            try:
+                self._run_step(step, started, clock, skip)
+            except _StatementFailed as failure:
+                elapsed = _ms(clock)
+                self.on_event(StepFailed(step, index, total, elapsed, _describe(failure.error)))
+                raise self._failed(step, failure, started, elapsed) from None
+            self.steps_done += 1
+            self.on_event(StepFinished(step, index, total, _ms(clock)))
+        return self.steps_done
+
+    def _run_step(self, step: Step, started, clock: float, skip: int) -> None:
+        migration = step.migration
+        atomic = migration.transaction and self.backend.transactional_ddl
+        if atomic:
+            with self.connection.begin():
+                self.backend.prepare_transaction(self.connection)
+                self._run_body(step, self.connection)
+                self._record_success(step, started, clock)
+            return
+        if migration.kind == "python":
+            self._mark(step, 0, [])
+            self._run_python_unprotected(step)
+        else:
+            self._run_statements_tracked(step, skip, per_statement_transaction=migration.transaction)
+        with self.connection.begin():
+            self._record_success(step, started, clock)
+
+    def _run_body(self, step: Step, connection: Connection) -> None:
+        if step.migration.kind == "python":
+            self._call_python(step, connection)
+            return
+        for statement in self.statements(step):
+            self._execute(connection, statement)
+
+    def _run_statements_tracked(self, step: Step, skip: int, per_statement_transaction: bool) -> None:
+        statements = self.statements(step)
+        self._mark(step, skip, statements)
+        for done in range(skip, len(statements)):
+            statement = statements[done]
+            try:
+                if per_statement_transaction:
+                    with self.connection.begin():
+                        self.backend.prepare_transaction(self.connection)
+                        self._execute(self.connection, statement)
+                        self._write_mark(step, done + 1, statements)
+                    continue
+                with self._autocommit() as connection:
+                    self._execute(connection, statement)
+            except _StatementFailed as failure:
+                self._mark(step, done, statements, failure)
+                raise
+            self._mark(step, done + 1, statements)
+
+    def _run_python_unprotected(self, step: Step) -> None:
+        try:
+            if step.migration.transaction:
+                with self.connection.begin():
+                    self._call_python(step, self.connection)
+            else:
+                with self._autocommit() as connection:
+                    self._call_python(step, connection)
+        except _StatementFailed as failure:
+            self._mark(step, 0, [], failure)
+            raise
+
+    def _call_python(self, step: Step, connection: Connection) -> None:
+        migration = step.migration
+        try:
+            module = load_module(migration)
+            function = getattr(module, "upgrade" if step.direction == "up" else "downgrade")
+            function(MigrationContext(connection, self.backend.name, migration))
+        except Exception as error:  # the migration's own code: any exception is its failure
+            raise _StatementFailed(None, error) from error
+
+    def _execute(self, connection: Connection, statement: Statement) -> None:
+        try:
+            connection.exec_driver_sql(statement.text, execution_options=_RAW)
+        except DBAPIError as error:
+            raise _StatementFailed(statement, error) from error
+
+    # -- bookkeeping ---------------------------------------------------------------------------
+
+    def _record_success(self, step: Step, started, clock: float) -> None:
+        migration = step.migration
+        if step.direction == "up":
+            version, name, checksum = migration.version, migration.name, migration.checksum
+        else:
+            version = migration.first_version - 1
+            below = self.graph.histories[migration.app].get(version)
+            name, checksum = (below.name, below.checksum) if below else (None, None)
+        self.recorder.set_version(self.connection, migration.app, version, name, checksum)
+        self._history(step, started, _ms(clock), success=True)
+
+    def _history(self, step: Step, started, elapsed: int, success: bool, error: str | None = None) -> None:
+        migration = step.migration
+        self.recorder.add_history(
+            self.connection,
+            app=migration.app,
+            version=migration.version,
+            name=migration.name,
+            checksum=migration.checksum,
+            direction=step.direction,
+            started_at=started,
+            duration_ms=elapsed,
+            success=success,
+            executed_by=self.executed_by,
+            error=error,
+        )
+
+    def _mark(self, step: Step, done: int, statements: list[Statement], failure: _StatementFailed | None = None) -> None:
+        with self.connection.begin():
+            self._write_mark(step, done, statements, failure)
+
+    def _write_mark(self, step: Step, done: int, statements: list[Statement], failure: _StatementFailed | None = None) -> None:
+        migration = step.migration
+        current = migration.first_version - 1 if step.direction == "up" else migration.version
+        mark = DirtyMark(
+            app=migration.app,
+            version=migration.version,
+            name=migration.name,
+            direction=step.direction,
+            statements_done=done,
+            prefix_checksum=checksum_of_statements([s.text for s in statements[:done]]),
+            failed_statement=failure.statement.text if failure and failure.statement else None,
+            error=_describe(failure.error) if failure else None,
+        )
+        self.recorder.mark_dirty(self.connection, mark, current)
+
+    def _autocommit(self):
+        return _Autocommit(self.connection)
+
+    def _failed(self, step: Step, failure: _StatementFailed, started, elapsed: int) -> MigrationFailed:
+        if self.connection.in_transaction():
+            self.connection.rollback()
+        message = _describe(failure.error)
+        with self.connection.begin():
+            self._history(step, started, elapsed, success=False, error=message)
+        migration = step.migration
+        statement = failure.statement
+        line = statement.line if statement else _python_line(failure.error, migration)
+        atomic = migration.transaction and self.backend.transactional_ddl
+        return MigrationFailed(
+            migration.app,
+            migration.version,
+            migration.path,
+            message,
+            statement=statement.text if statement else None,
+            line=line,
+            rolled_back=atomic,
+            direction=step.direction,
+            stays_at=migration.first_version - 1 if step.direction == "up" else migration.version,
+        )
+
+
+class _Autocommit:
+    """The run's connection switched to autocommit for the duration of a ``with`` block."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def __enter__(self) -> Connection:
+        if self.connection.in_transaction():
+            self.connection.commit()
+        return self.connection.execution_options(isolation_level="AUTOCOMMIT")
+
+    def __exit__(self, *exc_info) -> None:
+        if self.connection.in_transaction():
+            self.connection.commit()
+        self.connection.execution_options(isolation_level=self.connection.default_isolation_level)
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, DBAPIError) and error.orig is not None:
+        return " ".join(str(error.orig).split()) or type(error.orig).__name__
+    return f"{type(error).__name__}: {error}"
+
+
+def _python_line(error: BaseException, migration: Migration) -> int | None:
+    """The line of the migration file where a Python migration raised (innermost frame)."""
+    line = None
+    for frame in traceback.extract_tb(error.__traceback__):
+        if frame.filename == str(migration.path):
+            line = frame.lineno
+    return line
+
+
+def _ms(clock: float) -> int:
+    return int(round((time.perf_counter() - clock) * 1000))

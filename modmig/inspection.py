@@ -1,0 +1,78 @@
+"""``status`` and ``check``: read-only reports of how a database stands against the files.
+
+Neither takes the lock nor writes anything; both read the bookkeeping tables once. ``status``
+describes; ``check`` judges (every app at its latest, nothing edited, nothing dirty) for CI gates.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .errors import show_path
+from .planner import verify
+from .results import AppStatus, CheckReport, StatusReport
+
+if TYPE_CHECKING:
+    from .api import Project
+
+
+def status(project: "Project", app: str | None = None) -> StatusReport:
+    """Per app: version, latest, pending versions, dirty mark, edited files; plus orphans."""
+    graph = project.graph
+    with project.connect() as connection:
+        state = project.read_state(connection)
+    apps = [app] if app is not None else sorted(graph.histories)
+    found = verify(graph, state, apps)
+    changed: dict[str, list[tuple[int, str]]] = {}
+    for name, version, path in found.changed:
+        changed.setdefault(name, []).append((version, show_path(path)))
+    problems = {name: "ahead" for name, _, _ in found.ahead}
+    problems.update({name: "behind" for name, _, _ in found.behind})
+
+    report = StatusReport(database=project.backend.display_url, apps=[])
+    for name in apps:
+        history = graph.histories[name]
+        version = state.version(name)
+        current = history.get(version)
+        report.apps.append(
+            AppStatus(
+                app=name,
+                version=version,
+                latest=history.latest,
+                base=history.base,
+                pending=[m.version for m in history.migrations if m.version > version],
+                current_name=current.name if current else None,
+                dirty=state.dirty.get(name),
+                changed=changed.get(name, []),
+                problem=problems.get(name),
+            )
+        )
+    if app is None:
+        report.orphans = sorted((name, v) for name, v in state.versions.items() if name not in graph.histories)
+    report.inconsistent = [(_label(m), _label(r)) for m, r in found.inconsistent]
+    return report
+
+
+def check(project: "Project") -> CheckReport:
+    """``ok`` when every app is at its latest version, unedited and clean; else the reasons."""
+    report = status(project)
+    reasons: list[str] = []
+    for app in report.apps:
+        if app.problem == "ahead":
+            reasons.append(f"{app.app}: the database is at {app.version}, past the files (latest {app.latest})")
+        elif app.problem == "behind":
+            reasons.append(f"{app.app}: the database is at {app.version}, before the first migration file")
+        elif app.pending:
+            listed = ", ".join(f"{v:04d}" for v in app.pending)
+            reasons.append(f"{app.app}: {len(app.pending)} pending migration(s): {listed}")
+        if app.dirty is not None:
+            reasons.append(f"{app.app}: dirty: {app.dirty.describe()}")
+        for version, path in app.changed:
+            reasons.append(f"{app.app}:{version:04d} was edited after it was applied ({path})")
+    for migration, requirement in report.inconsistent:
+        reasons.append(f"{migration} is applied but its dependency {requirement} is not")
+    return CheckReport(report, reasons)
+
+
+def _label(key: tuple[str, int]) -> str:
+    return f"{key[0]}:{key[1]:04d}"

@@ -1,0 +1,149 @@
+"""Find every app's migration files and check that each app's history is linear.
+
+The loader turns folders into ``AppHistory`` objects. It reads files (they are needed for their
+checksums anyway) but never imports a Python migration and never opens a database. Checking
+dependencies *between* apps is the graph's job, not the loader's.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Mapping
+
+from .errors import ConfigError, DuplicateVersion, MigrationFileError, VersionGap
+from .model import AppSource, Migration
+from .pyfile import read_python_migration
+from .sqlfile import read_sql_migration
+
+MIGRATIONS_FOLDER = "migrations"
+#: ``NNNN_slug.sql`` / ``NNNN_slug.py``; anything else in the folder is ignored.
+MIGRATION_FILE = re.compile(r"^(?P<number>\d+)_(?P<slug>\w[\w-]*)\.(?P<ext>sql|py)$")
+_READERS = {"sql": read_sql_migration, "py": read_python_migration}
+
+
+@dataclass
+class AppHistory:
+    """One app's migrations, in version order.
+
+    ``migrations`` holds the ordinary files; ``squashes`` the squash files, each standing for a
+    range of versions (see docs/squash.md). ``base`` is the version just below the first file:
+    0 normally, higher when old files were pruned.
+    """
+
+    app: str
+    folder: Path
+    migrations: list[Migration] = field(default_factory=list)
+    squashes: list[Migration] = field(default_factory=list)
+
+    @property
+    def base(self) -> int:
+        firsts = [m.first_version for m in (*self.migrations, *self.squashes)]
+        return min(firsts) - 1 if firsts else 0
+
+    @property
+    def latest(self) -> int:
+        lasts = [m.version for m in (*self.migrations, *self.squashes)]
+        return max(lasts) if lasts else 0
+
+    def get(self, version: int) -> Migration | None:
+        """The ordinary migration for ``version`` (None if pruned or out of range)."""
+        index = version - (self.migrations[0].version if self.migrations else 0)
+        if self.migrations and 0 <= index < len(self.migrations):
+            return self.migrations[index]
+        return None
+
+
+def migrations_folder(source: AppSource, config_path: Path | None = None) -> Path:
+    """Where ``source``'s migrations live; a ConfigError says what is missing."""
+    if source.package is not None:
+        folder = _package_folder(source.package, source.label)
+    else:
+        folder = source.folder  # type: ignore[assignment]
+        if not folder.is_dir():
+            raise ConfigError(f"app {source.label!r}: folder {folder} does not exist", config_path)
+    migrations = folder / MIGRATIONS_FOLDER
+    if not migrations.is_dir():
+        raise ConfigError(
+            f"app {source.label!r}: no {MIGRATIONS_FOLDER}/ folder in {folder} (create it, or add a "
+            f"first migration with 'modmig new {source.label} initial')",
+            config_path,
+        )
+    return migrations
+
+
+def load_app(source: AppSource, config_path: Path | None = None) -> AppHistory:
+    folder = migrations_folder(source, config_path)
+    return build_history(source.label, folder, _read_folder(source.label, folder))
+
+
+def load_apps(apps: Mapping[str, AppSource], config_path: Path | None = None) -> dict[str, AppHistory]:
+    """Every configured app's history, keyed by label in sorted order."""
+    return {label: load_app(apps[label], config_path) for label in sorted(apps)}
+
+
+def build_history(app: str, folder: Path, found: Iterable[Migration]) -> AppHistory:
+    """Sort ``found`` into an AppHistory, rejecting duplicate versions and gaps."""
+    history = AppHistory(app, folder)
+    by_version: dict[int, Migration] = {}
+    for migration in sorted(found, key=lambda m: (m.version, m.name)):
+        if migration.replaces_from is not None:
+            history.squashes.append(migration)
+            continue
+        if migration.version in by_version:
+            raise DuplicateVersion(app, migration.version, [by_version[migration.version].path, migration.path])
+        by_version[migration.version] = migration
+    history.migrations = [by_version[v] for v in sorted(by_version)]
+    history.squashes.sort(key=lambda m: (m.first_version, m.version))
+    _check_contiguous(history)
+    return history
+
+
+def _check_contiguous(history: AppHistory) -> None:
+    """Every version from the first file to the last is covered by a file or a squash."""
+    spans = sorted(
+        [(m.version, m.version, m) for m in history.migrations]
+        + [(m.first_version, m.version, m) for m in history.squashes],
+        key=lambda span: (span[0], span[1]),
+    )
+    if not spans:
+        return
+    covered = spans[0][0] - 1
+    for first, last, migration in spans:
+        if first > covered + 1:
+            raise VersionGap(history.app, covered + 1, migration.path)
+        covered = max(covered, last)
+
+
+def _read_folder(app: str, folder: Path) -> list[Migration]:
+    found = []
+    for path in sorted(folder.iterdir()):
+        match = MIGRATION_FILE.match(path.name)
+        if not match or not path.is_file():
+            continue
+        number = int(match.group("number"))
+        if number < 1:
+            raise MigrationFileError(path, "migration numbers start at 1 (0001_...)")
+        try:
+            text = path.read_bytes().decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            raise MigrationFileError(path, f"not UTF-8 text ({error.reason} at byte {error.start})") from None
+        reader = _READERS[match.group("ext")]
+        found.append(reader(app, number, path.name.rsplit(".", 1)[0], path, text))
+    return found
+
+
+def _package_folder(package: str, label: str) -> Path:
+    """The folder of an importable package, found without running its ``__init__``."""
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError) as error:
+        raise ConfigError(f"app {label!r}: cannot find package {package!r} ({error})") from None
+    if spec is None or not spec.submodule_search_locations:
+        raise ConfigError(
+            f"app {label!r}: package {package!r} is not importable here (is it installed in this "
+            f"environment?)"
+        )
+    return Path(list(spec.submodule_search_locations)[0])

@@ -1,0 +1,103 @@
+"""``stamp`` and ``repair``: change the bookkeeping without running migrations.
+
+Both are operator tools for adopting a database or recovering from an incident, so both take the
+lock, re-read the state under it, and leave a history row explaining what they did.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .backends.base import executed_by
+from .errors import UsageError
+from .events import EventCallback
+from .recorder import utcnow
+from .results import RepairResult, StampResult
+
+if TYPE_CHECKING:
+    from .api import Project
+
+
+def stamp(project: "Project", app: str, version: int, *, lock_timeout: float | None, on_event: EventCallback) -> StampResult:
+    """Record ``app`` at ``version`` without running anything (adopting an existing database)."""
+    history = project.graph.histories[app]
+    if not (version == 0 or history.base < version <= history.latest):
+        raise UsageError(
+            f"Cannot stamp {app!r} at {version}: its migrations go from {history.base + 1:04d} to "
+            f"{history.latest:04d} (0 means none applied)."
+        )
+    recorder = project.recorder
+    with project.locked(lock_timeout, on_event) as connection:
+        previous = project.read_state(connection).version(app)
+        with connection.begin():
+            project.backend.ensure_bookkeeping(connection, recorder)
+            target = history.get(version)
+            recorder.set_version(connection, app, version, target.name if target else None, target.checksum if target else None)
+            if version > previous:
+                stamped = [m for m in history.migrations if previous < m.version <= version]
+            else:
+                stamped = []
+            for migration in stamped:
+                _history_row(project, connection, app, migration.version, migration.name, migration.checksum, "stamp")
+            if not stamped:
+                _history_row(project, connection, app, version, target.name if target else None, None, "stamp")
+    return StampResult(app, previous, version)
+
+
+def repair(project: "Project", app: str, *, applied: bool | None, lock_timeout: float | None, on_event: EventCallback) -> RepairResult:
+    """Re-record edited checksums of ``app`` and resolve its dirty mark as the operator says.
+
+    A dirty mark needs a decision (``applied=True``: the interrupted migration's effect is in the
+    database; ``False``: it is not); modmig cannot know which is true, so it refuses to guess.
+    """
+    history = project.graph.histories[app]
+    recorder = project.recorder
+    result = RepairResult(app)
+    with project.locked(lock_timeout, on_event) as connection:
+        state = project.read_state(connection)
+        mark = state.dirty.get(app)
+        if mark is not None and applied is None:
+            raise UsageError(
+                f"App {app!r} is dirty: {mark.describe()} Say what the database holds: "
+                f"'modmig repair {app} --applied' (the migration's effect is there) or "
+                f"'--not-applied' (it is not, or you undid it by hand)."
+            )
+        if mark is None and applied is not None:
+            raise UsageError(f"App {app!r} is not dirty; --applied / --not-applied have nothing to resolve.")
+        version = state.version(app)
+        with connection.begin():
+            if mark is not None:
+                migration = history.get(mark.version) or next(m for m in history.squashes if m.version == mark.version)
+                before, after = migration.first_version - 1, migration.version
+                if mark.direction == "up":
+                    version = after if applied else before
+                else:
+                    version = before if applied else after
+                current = history.get(version)
+                recorder.set_version(connection, app, version, current.name if current else None, current.checksum if current else None)
+                result.resolved = "applied" if applied else "not applied"
+                _history_row(project, connection, app, migration.version, migration.name, migration.checksum if version == after else None, "repair")
+            for migration in history.migrations:
+                if migration.version > version:
+                    break
+                recorded = state.checksums.get(migration.key)
+                if recorded is not None and recorded != migration.checksum:
+                    _history_row(project, connection, app, migration.version, migration.name, migration.checksum, "repair")
+                    result.rechecksummed.append(migration.label)
+    result.version = version
+    return result
+
+
+def _history_row(project: "Project", connection, app: str, version: int, name, checksum, direction: str) -> None:
+    project.recorder.add_history(
+        connection,
+        app=app,
+        version=version,
+        name=name,
+        checksum=checksum,
+        direction=direction,
+        started_at=utcnow(),
+        duration_ms=0,
+        success=True,
+        executed_by=executed_by(),
+    )

@@ -1,0 +1,144 @@
+"""Turn API results and run events into the text the CLI prints.
+
+Pure formatting: functions take results and return strings (or write through an ``echo``
+callable), so the CLI commands stay a few lines each and the wording is tested in one place.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Callable, Sequence
+
+from . import __version__
+from .events import Event, LockWaiting, RunFinished, StepFailed, StepFinished, StepStarted
+from .model import Plan
+from .results import CheckReport, StatusReport, plan_dict
+
+#: Version of the JSON documents printed by ``--json`` (see docs/cli.md).
+JSON_SCHEMA_VERSION = 1
+
+Echo = Callable[..., None]
+
+
+def json_document(kind: str, payload: dict) -> str:
+    return json.dumps(
+        {"schema_version": JSON_SCHEMA_VERSION, "modmig": __version__, "kind": kind, **payload},
+        indent=2,
+        default=str,
+    )
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in cells]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines)
+
+
+def status_text(report: StatusReport) -> str:
+    rows = []
+    for app in report.apps:
+        state = []
+        if app.problem == "ahead":
+            state.append("AHEAD OF FILES")
+        elif app.problem == "behind":
+            state.append("BEFORE FIRST FILE")
+        elif app.pending:
+            state.append(f"{len(app.pending)} pending")
+        else:
+            state.append("up to date")
+        if app.dirty is not None:
+            state.append("DIRTY")
+        if app.changed:
+            state.append(f"{len(app.changed)} edited")
+        pending = ", ".join(f"{v:04d}" for v in app.pending[:6]) + (" ..." if len(app.pending) > 6 else "")
+        rows.append([app.app, app.version, app.latest, pending or "-", ", ".join(state)])
+    out = [f"Database: {report.database}", "", table(["app", "version", "latest", "pending", "state"], rows)]
+    for app in report.apps:
+        if app.dirty is not None:
+            out.append(f"\n{app.app} is dirty: {app.dirty.describe()}")
+        for version, path in app.changed:
+            out.append(f"\n{app.app}:{version:04d} changed since it was applied: {path}")
+    if report.orphans:
+        listed = ", ".join(f"{app} (at {version})" for app, version in report.orphans)
+        out.append(f"\nIn the database but not configured (orphans): {listed}")
+    for migration, requirement in report.inconsistent:
+        out.append(f"\nInconsistent: {migration} is applied but its dependency {requirement} is not.")
+    return "\n".join(out)
+
+
+def check_text(report: CheckReport) -> str:
+    if report.ok:
+        return "OK: every app is at its latest version; no edited or dirty migrations."
+    return "Check failed:\n" + "\n".join(f"  - {reason}" for reason in report.reasons)
+
+
+def plan_text(plan: Plan, sql: Callable | None = None) -> str:
+    if not plan:
+        return "Nothing to do: every requested app is up to date."
+    verb = {"up": "apply", "down": "unapply"}
+    lines = [f"{len(plan)} step(s) across {len(plan.apps)} app(s):"]
+    for index, step in enumerate(plan.steps, start=1):
+        flags = "" if step.migration.transaction else "  [no transaction]"
+        lines.append(f"{index:>4}. {verb[step.direction]} {step.label}{flags}")
+        if sql is not None:
+            statements = sql(step)
+            if statements is None:
+                lines.append(f"        (Python migration: {step.migration.path.name})")
+            else:
+                lines.extend(f"        {s};".replace("\n", "\n        ") for s in statements)
+    return "\n".join(lines)
+
+
+def plan_json(plan: Plan, sql: Callable | None = None) -> str:
+    payload = plan_dict(plan)
+    if sql is not None:
+        for entry, step in zip(payload["steps"], plan.steps):
+            entry["sql"] = sql(step)
+    return json_document("plan", payload)
+
+
+def history_rows(entries) -> str:
+    rows = [
+        [
+            e.id,
+            e.started_at.strftime("%Y-%m-%d %H:%M:%S") if e.started_at else "",
+            f"{e.app}:{e.name or e.version}",
+            e.direction,
+            "ok" if e.success else "FAILED",
+            f"{e.duration_ms} ms" if e.duration_ms is not None else "",
+            e.executed_by or "",
+        ]
+        for e in entries
+    ]
+    if not rows:
+        return "No history yet."
+    return table(["id", "started (UTC)", "migration", "dir", "result", "took", "by"], rows)
+
+
+class EventPrinter:
+    """Prints one line per step (``Applying blog:0003_add_tags ... OK (12 ms)``) and a summary."""
+
+    def __init__(self, echo: Echo, quiet: bool = False) -> None:
+        self.echo, self.quiet = echo, quiet
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, LockWaiting):
+            who = f" held by {event.holder}" if event.holder else ""
+            self.echo(f"Waiting for the migration lock{who} ({event.waited:.0f} s)...", err=True)
+        elif self.quiet:
+            return
+        elif isinstance(event, StepStarted):
+            verb = "Applying" if event.step.direction == "up" else "Unapplying"
+            resumed = f" (resuming after statement {event.resumed_from})" if event.resumed_from else ""
+            self.echo(f"{verb} {event.step.label}{resumed} ...", nl=False)
+        elif isinstance(event, StepFinished):
+            self.echo(f" OK ({event.duration_ms} ms)")
+        elif isinstance(event, StepFailed):
+            self.echo(" FAILED")
+        elif isinstance(event, RunFinished) and event.success:
+            apps = len(event.plan.apps)
+            self.echo(
+                f"Done: {event.steps_done} step(s) across {apps} app(s) in {event.duration_ms / 1000:.2f} s."
+            )

@@ -1,0 +1,227 @@
+"""The bookkeeping tables, and nothing else: ``_schema_versions`` and ``_schema_history``.
+
+* ``_schema_versions``: one row per app: the version it is at (0 = nothing applied), the name and
+  checksum of that migration, and the *dirty* mark of a non-transactional migration that stopped
+  part-way (which migration, how many statements succeeded, the checksum of those statements, the
+  statement that failed and the database's message).
+* ``_schema_history``: one row per executed step (up, down, stamp, repair), successful or not:
+  who ran it, when, for how long, with which modmig.
+
+Every write goes through the caller's connection and transaction, so a migration, its version
+bump and its history row commit or roll back together. Timestamps are naive UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    inspect,
+    select,
+)
+from sqlalchemy.engine import Connection
+
+from . import __version__
+from .model import DatabaseState, DirtyMark
+
+VERSIONS_TABLE = "_schema_versions"
+HISTORY_TABLE = "_schema_history"
+#: History rows whose checksum becomes the recorded checksum of (app, version).
+_RECORDING_DIRECTIONS = ("up", "stamp", "repair")
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    id: int
+    app: str
+    version: int
+    name: str | None
+    checksum: str | None
+    direction: str
+    started_at: datetime
+    duration_ms: int | None
+    success: bool
+    executed_by: str | None
+    modmig_version: str | None
+    error: str | None
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class Recorder:
+    def __init__(self, schema: str | None = None) -> None:
+        self.metadata = MetaData(schema=schema)
+        self.versions = Table(
+            VERSIONS_TABLE,
+            self.metadata,
+            Column("app", String(64), primary_key=True),
+            Column("version", Integer, nullable=False),
+            Column("name", String(255)),
+            Column("checksum", String(64)),
+            Column("dirty", Boolean, nullable=False, default=False),
+            Column("dirty_version", Integer),
+            Column("dirty_name", String(255)),
+            Column("dirty_direction", String(8)),
+            Column("dirty_statements_done", Integer),
+            Column("dirty_prefix_checksum", String(64)),
+            Column("dirty_statement", Text),
+            Column("dirty_error", Text),
+            Column("updated_at", DateTime, nullable=False),
+        )
+        self.history = Table(
+            HISTORY_TABLE,
+            self.metadata,
+            Column("id", Integer, primary_key=True, autoincrement=True),
+            Column("app", String(64), nullable=False),
+            Column("version", Integer, nullable=False),
+            Column("name", String(255)),
+            Column("checksum", String(64)),
+            Column("direction", String(8), nullable=False),
+            Column("started_at", DateTime, nullable=False),
+            Column("duration_ms", Integer),
+            Column("success", Boolean, nullable=False),
+            Column("executed_by", String(255)),
+            Column("modmig_version", String(32)),
+            Column("error", Text),
+        )
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def has_tables(self, connection: Connection) -> bool:
+        return inspect(connection).has_table(VERSIONS_TABLE, schema=self.metadata.schema)
+
+    def read_state(self, connection: Connection) -> DatabaseState:
+        """Versions, recorded checksums and dirty marks; an empty state before first use."""
+        if not self.has_tables(connection):
+            return DatabaseState(initialised=False)
+        state = DatabaseState()
+        for row in connection.execute(select(self.versions)).mappings():
+            state.versions[row["app"]] = row["version"]
+            if row["dirty"]:
+                state.dirty[row["app"]] = DirtyMark(
+                    app=row["app"],
+                    version=row["dirty_version"],
+                    name=row["dirty_name"],
+                    direction=row["dirty_direction"],
+                    statements_done=row["dirty_statements_done"] or 0,
+                    prefix_checksum=row["dirty_prefix_checksum"],
+                    failed_statement=row["dirty_statement"],
+                    error=row["dirty_error"],
+                )
+        history = self.history
+        query = (
+            select(history.c.app, history.c.version, history.c.checksum)
+            .where(history.c.success.is_(True), history.c.direction.in_(_RECORDING_DIRECTIONS))
+            .where(history.c.checksum.is_not(None))
+            .order_by(history.c.id)
+        )
+        for app, version, recorded in connection.execute(query):
+            state.checksums[(app, version)] = recorded
+        return state
+
+    def read_history(self, connection: Connection, app: str | None = None, limit: int | None = None) -> list[HistoryEntry]:
+        """History rows, oldest first; with ``limit``, the most recent ``limit`` rows."""
+        if not self.has_tables(connection):
+            return []
+        query = select(self.history).order_by(self.history.c.id.desc())
+        if app is not None:
+            query = query.where(self.history.c.app == app)
+        if limit is not None:
+            query = query.limit(limit)
+        rows = [HistoryEntry(**row) for row in connection.execute(query).mappings()]
+        return rows[::-1]
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def set_version(self, connection: Connection, app: str, version: int, name: str | None, checksum: str | None) -> None:
+        """Record ``app`` at ``version`` and clear any dirty mark (the caller holds the lock)."""
+        values = dict(
+            version=version,
+            name=name,
+            checksum=checksum,
+            updated_at=utcnow(),
+            **_clean_dirty(),
+        )
+        self._upsert(connection, app, values)
+
+    def mark_dirty(self, connection: Connection, mark: DirtyMark, current_version: int) -> None:
+        """Record (or advance) the dirty mark of a non-transactional migration."""
+        values = dict(
+            version=current_version,
+            dirty=True,
+            dirty_version=mark.version,
+            dirty_name=mark.name,
+            dirty_direction=mark.direction,
+            dirty_statements_done=mark.statements_done,
+            dirty_prefix_checksum=mark.prefix_checksum,
+            dirty_statement=mark.failed_statement,
+            dirty_error=mark.error,
+            updated_at=utcnow(),
+        )
+        self._upsert(connection, mark.app, values)
+
+    def clear_dirty(self, connection: Connection, app: str) -> None:
+        connection.execute(
+            self.versions.update().where(self.versions.c.app == app).values(updated_at=utcnow(), **_clean_dirty())
+        )
+
+    def add_history(
+        self,
+        connection: Connection,
+        *,
+        app: str,
+        version: int,
+        name: str | None,
+        checksum: str | None,
+        direction: str,
+        started_at: datetime,
+        duration_ms: int | None,
+        success: bool,
+        executed_by: str,
+        error: str | None = None,
+    ) -> None:
+        connection.execute(
+            self.history.insert().values(
+                app=app,
+                version=version,
+                name=name,
+                checksum=checksum,
+                direction=direction,
+                started_at=started_at,
+                duration_ms=duration_ms,
+                success=success,
+                executed_by=executed_by,
+                modmig_version=__version__,
+                error=error,
+            )
+        )
+
+    def _upsert(self, connection: Connection, app: str, values: dict) -> None:
+        updated = connection.execute(self.versions.update().where(self.versions.c.app == app).values(**values))
+        if updated.rowcount == 0:
+            values.setdefault("dirty", False)
+            connection.execute(self.versions.insert().values(app=app, **values))
+
+
+def _clean_dirty() -> dict:
+    return dict(
+        dirty=False,
+        dirty_version=None,
+        dirty_name=None,
+        dirty_direction=None,
+        dirty_statements_done=None,
+        dirty_prefix_checksum=None,
+        dirty_statement=None,
+        dirty_error=None,
+    )

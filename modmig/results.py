@@ -1,0 +1,164 @@
+"""What the public API returns: plain data that the CLI prints and programs inspect.
+
+Every result can turn itself into JSON-ready dicts (``as_dict``), so that ``--json`` output and
+the Python API describe the same facts in the same words.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .errors import ChecksumMismatch, DatabaseAhead, ModmigError, show_path
+from .model import DirtyMark, Plan
+
+
+@dataclass
+class AppStatus:
+    app: str
+    version: int
+    latest: int
+    #: The version just below the first migration file (0 unless old files were pruned).
+    base: int = 0
+    #: Versions not applied yet, in order.
+    pending: list[int] = field(default_factory=list)
+    #: Name of the migration the app is at (None at version 0).
+    current_name: str | None = None
+    dirty: DirtyMark | None = None
+    #: Applied migrations whose file no longer matches its recorded checksum: (version, path).
+    changed: list[tuple[int, str]] = field(default_factory=list)
+    #: Set when the database is past the files (``"ahead"``) or before them (``"behind"``).
+    problem: str | None = None
+
+    @property
+    def up_to_date(self) -> bool:
+        return not self.pending and self.dirty is None and not self.changed and self.problem is None
+
+    def as_dict(self) -> dict:
+        return {
+            "app": self.app,
+            "version": self.version,
+            "latest": self.latest,
+            "current": self.current_name,
+            "pending": self.pending,
+            "dirty": _dirty_dict(self.dirty),
+            "changed": [{"version": v, "path": p} for v, p in self.changed],
+            "problem": self.problem,
+        }
+
+
+@dataclass
+class StatusReport:
+    database: str
+    apps: list[AppStatus]
+    #: Apps recorded in the database but no longer configured: (app, version).
+    orphans: list[tuple[str, int]] = field(default_factory=list)
+    #: Applied migrations whose prerequisite is not applied: ("blog:0003", "users:0002").
+    inconsistent: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def changed(self) -> list[tuple[str, int, str]]:
+        return [(s.app, v, p) for s in self.apps for v, p in s.changed]
+
+    def error(self) -> ModmigError | None:
+        """The error a disagreement between database and files amounts to, if any."""
+        for app in self.apps:
+            if app.problem == "ahead":
+                return DatabaseAhead(app.app, app.version, app.latest)
+            if app.problem == "behind":
+                from .planner import DatabaseBehindFiles
+
+                return DatabaseBehindFiles(app.app, app.version, app.base)
+        if self.changed:
+            return ChecksumMismatch(self.changed)  # type: ignore[arg-type]
+        return None
+
+    def as_dict(self) -> dict:
+        return {
+            "database": self.database,
+            "apps": [status.as_dict() for status in self.apps],
+            "orphans": [{"app": a, "version": v} for a, v in self.orphans],
+            "inconsistent": [{"migration": m, "requires": r} for m, r in self.inconsistent],
+        }
+
+
+@dataclass
+class CheckReport:
+    status: StatusReport
+    reasons: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.reasons
+
+    def as_dict(self) -> dict:
+        return {"ok": self.ok, "reasons": self.reasons, "status": self.status.as_dict()}
+
+
+@dataclass
+class RunResult:
+    """An upgrade or downgrade that finished (a failure raises MigrationFailed instead)."""
+
+    direction: str
+    plan: Plan
+    steps_done: int
+    duration_ms: int
+
+    @property
+    def apps(self) -> list[str]:
+        return self.plan.apps
+
+    def as_dict(self) -> dict:
+        return {
+            "direction": self.direction,
+            "steps": [plan_step_dict(step) for step in self.plan.steps],
+            "steps_done": self.steps_done,
+            "apps": self.apps,
+            "duration_ms": self.duration_ms,
+        }
+
+
+@dataclass
+class StampResult:
+    app: str
+    previous: int
+    version: int
+
+
+@dataclass
+class RepairResult:
+    app: str
+    #: Migrations whose checksum was re-recorded, e.g. ["blog:0002_add_slug"].
+    rechecksummed: list[str] = field(default_factory=list)
+    #: How a dirty mark was resolved ("applied" / "not applied"), if there was one.
+    resolved: str | None = None
+    version: int = 0
+
+
+def plan_step_dict(step) -> dict:
+    migration = step.migration
+    return {
+        "app": migration.app,
+        "version": migration.version,
+        "name": migration.name,
+        "direction": step.direction,
+        "kind": migration.kind,
+        "transaction": migration.transaction,
+        "path": show_path(migration.path),
+    }
+
+
+def plan_dict(plan: Plan) -> dict:
+    return {"apps": plan.apps, "steps": [plan_step_dict(step) for step in plan.steps]}
+
+
+def _dirty_dict(mark: DirtyMark | None) -> dict | None:
+    if mark is None:
+        return None
+    return {
+        "version": mark.version,
+        "name": mark.name,
+        "direction": mark.direction,
+        "statements_done": mark.statements_done,
+        "failed_statement": mark.failed_statement,
+        "error": mark.error,
+    }

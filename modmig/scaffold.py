@@ -1,0 +1,62 @@
+"""``modmig new``: write the next numbered migration file of an app from a template."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from .errors import ConfigError, UsageError
+from .loader import MIGRATIONS_FOLDER, load_app, migrations_folder
+from .model import AppSource
+
+SLUG = re.compile(r"[a-z0-9][a-z0-9_]*\Z")
+
+SQL_TEMPLATE = """\
+-- {app}:{name}
+-- Directives go in this leading comment block, for example a line reading
+-- "-- modmig: depends users:0002" or "-- modmig: transaction off".
+
+-- Write the upgrade here.
+
+-- modmig: down
+-- Write what undoes it here (delete the down section if it cannot be undone).
+"""
+
+PYTHON_TEMPLATE = '''\
+"""{app}:{name}"""
+
+dependencies = []  # e.g. ["users:0002"]: versions of other apps this needs first
+transaction = True
+
+
+def upgrade(ctx):
+    # ctx.execute(sql, params=None), ctx.connection, ctx.dialect, ctx.app, ctx.version
+    pass
+
+
+def downgrade(ctx):
+    # Delete this function if the migration cannot be undone.
+    pass
+'''
+
+
+def new_migration(source: AppSource, slug: str, *, python: bool, config_path: Path | None) -> Path:
+    """Create ``<app>/migrations/NNNN_<slug>.sql|.py`` numbered after the app's latest."""
+    if not SLUG.match(slug):
+        raise UsageError(
+            f"Invalid slug {slug!r}: use lowercase letters, digits and _ (e.g. add_tags)."
+        )
+    try:
+        folder = migrations_folder(source, config_path)
+        number = load_app(source, config_path).latest + 1
+    except ConfigError:
+        if source.folder is None or not source.folder.is_dir():
+            raise
+        folder = source.folder / MIGRATIONS_FOLDER
+        folder.mkdir()
+        number = 1
+    name = f"{number:04d}_{slug}"
+    path = folder / f"{name}.{'py' if python else 'sql'}"
+    template = PYTHON_TEMPLATE if python else SQL_TEMPLATE
+    path.write_text(template.format(app=source.label, name=name), encoding="utf-8")
+    return path

@@ -1,0 +1,127 @@
+"""Read a ``NNNN_slug.sql`` migration: its directives and its upgrade / downgrade scripts.
+
+The format (docs/file-formats.md)::
+
+    -- modmig: depends users:0002, billing:0001
+    -- modmig: transaction off
+    CREATE TABLE blog_post (...);
+    -- modmig: down
+    DROP TABLE blog_post;
+
+Directives live in the leading comment block (the lines before the first line that is neither
+blank nor a ``--`` comment). ``-- modmig: down`` may stand anywhere and splits the file. This
+module only cuts the text; statements are split later, when a migration runs or is printed.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from .checksum import checksum
+from .errors import MigrationFileError, did_you_mean
+from .model import Dependency, Migration, squash_version
+
+_DIRECTIVE = re.compile(r"^\s*--\s*modmig\s*:\s*(?P<body>.*?)\s*$", re.IGNORECASE)
+_REPLACES = re.compile(r"^(\d+)\s*-\s*(\d+)$")
+_KNOWN = ("depends", "transaction", "down", "replaces")
+
+
+def read_sql_migration(app: str, number: int, name: str, path: Path, text: str) -> Migration:
+    """Parse the text of one SQL migration file. Raises MigrationFileError naming file:line."""
+    lines = text.splitlines()
+    in_header = True
+    dependencies: list[Dependency] = []
+    transaction = True
+    replaces: tuple[int, int] | None = None
+    down_index: int | None = None
+
+    for index, line in enumerate(lines):
+        line_no = index + 1
+        stripped = line.strip()
+        if in_header and stripped and not stripped.startswith("--"):
+            in_header = False
+        match = _DIRECTIVE.match(line)
+        if not match:
+            continue
+        word, _, argument = match.group("body").partition(" ")
+        word, argument = word.lower(), argument.strip()
+        if word == "down" and not argument:
+            if down_index is not None:
+                raise MigrationFileError(
+                    path, f"second '-- modmig: down' line (the first is line {down_index + 1})", line_no
+                )
+            down_index = index
+            continue
+        if down_index is not None or not in_header:
+            raise MigrationFileError(
+                path,
+                f"directive '{stripped}' must be in the leading comment block, before any SQL",
+                line_no,
+            )
+        if word == "depends":
+            dependencies.extend(_parse_depends(argument, path, line_no))
+        elif word == "transaction":
+            transaction = _parse_switch(argument, path, line_no)
+        elif word == "replaces":
+            replaces = _parse_replaces(argument, path, line_no)
+        else:
+            raise MigrationFileError(
+                path,
+                f"unknown directive {word!r}.{did_you_mean(word, _KNOWN)} "
+                f"Known: depends, transaction, replaces, down",
+                line_no,
+            )
+
+    if down_index is None:
+        up, down = text, None
+    else:
+        up = "\n".join(lines[:down_index])
+        down = "\n".join(lines[down_index + 1 :])
+    return Migration(
+        app=app,
+        version=squash_version(number, replaces, path),
+        name=name,
+        path=path,
+        kind="sql",
+        source=text,
+        checksum=checksum(text),
+        dependencies=tuple(dependencies),
+        transaction=transaction,
+        reversible=down is not None,
+        sql_up=up,
+        sql_down=down,
+        up_line=1,
+        down_line=(down_index + 2) if down_index is not None else 1,
+        replaces_from=replaces[0] if replaces else None,
+    )
+
+
+def _parse_depends(argument: str, path: Path, line: int) -> list[Dependency]:
+    if not argument:
+        raise MigrationFileError(path, "'depends' needs at least one app:NNNN", line)
+    found = []
+    for item in argument.split(","):
+        try:
+            found.append(Dependency.parse(item, line))
+        except ValueError as error:
+            raise MigrationFileError(path, str(error), line) from None
+    return found
+
+
+def _parse_switch(argument: str, path: Path, line: int) -> bool:
+    value = argument.lower()
+    if value in ("on", "true", "yes"):
+        return True
+    if value in ("off", "false", "no"):
+        return False
+    raise MigrationFileError(path, f"'transaction' takes on or off, not {argument!r}", line)
+
+
+def _parse_replaces(argument: str, path: Path, line: int) -> tuple[int, int]:
+    match = _REPLACES.match(argument)
+    if not match or not 1 <= int(match.group(1)) < int(match.group(2)):
+        raise MigrationFileError(
+            path, f"'replaces' takes a range M-N with 1 <= M < N, e.g. 0001-0012, not {argument!r}", line
+        )
+    return int(match.group(1)), int(match.group(2))
