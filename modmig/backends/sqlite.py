@@ -20,6 +20,7 @@ from typing import Iterator
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Connection, Engine
 
+from ..errors import DatabaseUnavailable
 from ..splitter import Statement, split_statements
 from .base import WaitCallback, who_am_i
 from .locking import wait_for_lock
@@ -39,9 +40,10 @@ class SqliteBackend:
     def __init__(self, url: URL, base_dir: Path, engine: Engine | None = None) -> None:
         self.database_path = _database_path(url, base_dir)
         if self.database_path is not None:
-            self.database_path.parent.mkdir(parents=True, exist_ok=True)
             url = url.set(database=str(self.database_path))
         self.display_url = url.render_as_string(hide_password=True)
+        if self.database_path is not None and not self.database_path.parent.is_dir():
+            raise DatabaseUnavailable(self.display_url, f"folder {self.database_path.parent} does not exist")
         self.engine = engine if engine is not None else create_engine(url)
         event.listen(self.engine, "connect", _driver_autocommit)
         event.listen(self.engine, "begin", _emit_begin)

@@ -1,0 +1,132 @@
+"""Shared fixtures: an inline project-tree builder, scenario fixture trees, throwaway databases.
+
+``database_url`` is parametrised over every backend in ``databases.BACKENDS``; a test that takes it
+(directly or through ``make_project``) is part of the backend conformance suite and runs once per
+database.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from modmig.api import Project
+from modmig.cli import cli
+
+from .databases import BACKENDS, provision
+
+FIXTURES = Path(__file__).parent / "fixtures" / "projects"
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request, tmp_path):
+    """A fresh, empty database on one backend, dropped after the test."""
+    with provision(request.param, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path):
+    return f"sqlite:///{tmp_path / 'app.db'}"
+
+
+def write_tree(root: Path, apps: dict[str, dict[str, str]], database: str | None, extra: str = "") -> Path:
+    """Write a project: ``apps`` maps label -> {file name: text}; returns the modmig.yaml path."""
+    root.mkdir(parents=True, exist_ok=True)
+    lines = []
+    if database is not None:
+        lines.append(f"database: {database}")
+    lines.append("apps:" if apps else "apps: {}")
+    for app, files in apps.items():
+        lines.append(f"  {app}: apps/{app}")
+        folder = root / "apps" / app / "migrations"
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, text in files.items():
+            (folder / name).write_text(text, encoding="utf-8")
+    config = root / "modmig.yaml"
+    config.write_text("\n".join(lines) + "\n" + extra, encoding="utf-8")
+    return config
+
+
+@pytest.fixture
+def make_project(tmp_path, database_url):
+    """Build an inline project on the test's database; returns a loaded ``Project``."""
+    opened: list[Project] = []
+
+    def build(apps: dict[str, dict[str, str]], extra: str = "", folder: str = "project") -> Project:
+        config = write_tree(tmp_path / folder, apps, database_url, extra)
+        project = Project.load(config)
+        opened.append(project)
+        return project
+
+    yield build
+    for project in opened:
+        project.close()
+
+
+@pytest.fixture
+def scenario(tmp_path):
+    """Copy a fixture tree from tests/fixtures/projects/<name> into tmp_path; returns its folder."""
+
+    def copy(name: str) -> Path:
+        target = tmp_path / name
+        shutil.copytree(FIXTURES / name, target)
+        return target
+
+    return copy
+
+
+@pytest.fixture
+def sample_project(tmp_path):
+    """A private copy of sample_project/ (without any database a previous run left behind)."""
+    target = tmp_path / "sample_project"
+    shutil.copytree(REPO / "sample_project", target, ignore=shutil.ignore_patterns("*.db", "*.db-*", "*.modmig-lock"))
+    return target
+
+
+class Cli:
+    """Runs ``modmig`` in-process with click's CliRunner, in a given folder."""
+
+    def __init__(self, cwd: Path) -> None:
+        self.cwd = cwd
+
+    def __call__(self, *args: str, input: str | None = None, env: dict | None = None):
+        runner = CliRunner()
+        old = Path.cwd()
+        os.chdir(self.cwd)
+        try:
+            return runner.invoke(cli, list(args), input=input, env=env, catch_exceptions=False)
+        finally:
+            os.chdir(old)
+
+
+@pytest.fixture
+def run_cli():
+    return Cli
+
+
+def modmig_process(args: list[str], cwd: Path, **kwargs) -> subprocess.Popen:
+    """Start the real CLI as a separate process (for locking and crash tests)."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env.pop("MODMIG_DATABASE_URL", None)
+    return subprocess.Popen([sys.executable, "-m", "modmig", *args], cwd=cwd, env=env, **kwargs)
+
+
+def table_names(project: Project) -> set[str]:
+    """User tables in the project's database (bookkeeping tables left out)."""
+    from sqlalchemy import inspect
+
+    with project.connect() as connection:
+        names = set(inspect(connection).get_table_names())
+    return {name for name in names if not name.startswith("_schema_")}
+
+
+def versions(project: Project) -> dict[str, int]:
+    return {status.app: status.version for status in project.status().apps}
