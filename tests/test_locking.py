@@ -1,0 +1,40 @@
+"""The migration lock: a second run waits, says who holds the lock, and gives up cleanly."""
+
+import os
+import subprocess
+import sys
+
+from modmig.api import Project
+
+from .conftest import versions, write_tree
+from .test_upgrade import USERS
+
+
+def test_a_run_gives_up_after_the_lock_timeout_naming_the_holder_and_changing_nothing(tmp_path, database_url):
+    config = write_tree(tmp_path / "project", {"users": USERS}, database_url)
+    holder = Project.load(config)
+    with holder.backend.lock(5, lambda *_: None):
+        waiting = subprocess.run(
+            [sys.executable, "-m", "modmig", "upgrade", "--all", "--lock-timeout", "1"],
+            cwd=config.parent, capture_output=True, text=True, timeout=60,
+        )
+    assert waiting.returncode == 1
+    assert "Waiting for the migration lock held by" in waiting.stderr
+    assert f"pid {os.getpid()}" in waiting.stderr
+    assert "Gave up waiting for the migration lock after 1 s" in waiting.stderr
+    assert versions(holder) == {"users": 0}
+    assert holder.upgrade(lock_timeout=1).steps_done == 3
+    holder.close()
+
+
+def test_an_existing_engine_can_be_passed_in(tmp_path):
+    from sqlalchemy import create_engine
+
+    config = write_tree(tmp_path / "project", {"users": USERS}, None)
+    engine = create_engine(f"sqlite:///{tmp_path / 'embedded.db'}")
+    project = Project.load(config, engine=engine)
+    assert project.upgrade().steps_done == 3
+    project.close()
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT version FROM _schema_versions").scalar() == 3
+    engine.dispose()

@@ -1,0 +1,103 @@
+"""Real processes: concurrent deploys apply each migration once; a SIGKILL loses nothing.
+
+These start the actual CLI (``python -m modmig``) so the lock is exercised across processes.
+Synchronisation is by reading the child's output, never by sleeping.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from .conftest import modmig_process, write_tree
+
+PROCESSES = 8
+APPS, STEPS = 3, 4
+#: A statement that runs for minutes, for the kill test.
+SLOW = {
+    "sqlite": "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000000000) SELECT count(*) FROM c",
+    "postgresql": "SELECT pg_sleep(300)",
+    "mysql": "SELECT SLEEP(300)",
+}
+
+
+def logging_project(root, database_url):
+    """app0..app2, each with 4 migrations that append their name to run_log (no unique key)."""
+    apps = {"log": {"0001_create_log.sql": "CREATE TABLE run_log (migration VARCHAR(40) NOT NULL);\n"}}
+    for a in range(APPS):
+        apps[f"app{a}"] = {
+            f"{v:04d}_step.sql": (
+                f"-- modmig: depends log:0001{f', app{a - 1}:{v:04d}' if a else ''}\n"
+                f"CREATE TABLE app{a}_t{v} (id INTEGER PRIMARY KEY);\n"
+                f"INSERT INTO run_log (migration) VALUES ('app{a}:{v}');\n"
+            )
+            for v in range(1, STEPS + 1)
+        }
+    write_tree(root, apps, database_url)
+    return root
+
+
+def rows(database_url, query):
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(text(query)).all()
+    finally:
+        engine.dispose()
+
+
+def test_concurrent_upgrades_apply_every_migration_exactly_once(tmp_path, database_url):
+    folder = logging_project(tmp_path / "project", database_url)
+    processes = [
+        modmig_process(["upgrade", "--all", "--lock-timeout", "120"], folder, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for _ in range(PROCESSES)
+    ]
+    outputs = [p.communicate(timeout=300)[0] for p in processes]
+    assert [p.returncode for p in processes] == [0] * PROCESSES, outputs
+    logged = rows(database_url, "SELECT migration, COUNT(*) FROM run_log GROUP BY migration")
+    assert sorted(logged) == sorted((f"app{a}:{v}", 1) for a in range(APPS) for v in range(1, STEPS + 1))
+    history = rows(database_url, "SELECT app, version, COUNT(*) FROM _schema_history WHERE direction = 'up' GROUP BY app, version")
+    assert len(history) == APPS * STEPS + 1 and all(count == 1 for _, _, count in history)
+    assert sum("Applying" in out for out in outputs) >= 1
+
+
+def test_a_process_killed_mid_migration_loses_nothing_and_the_rerun_completes(tmp_path, database_url):
+    apps = {"app": {
+        "0001_log.sql": "CREATE TABLE run_log (migration VARCHAR(40) NOT NULL);\n",
+        "0002_slow.py": (
+            "import os\n"
+            f"SLOW = {SLOW!r}\n"
+            "def upgrade(ctx):\n"
+            "    ctx.execute('CREATE TABLE half_done (id INTEGER PRIMARY KEY)')\n"
+            "    ctx.execute(\"INSERT INTO run_log (migration) VALUES ('app:2')\")\n"
+            "    if not os.environ.get('MODMIG_TEST_FAST'):\n"
+            "        print('MIGRATION-STARTED', flush=True)\n"
+            "        ctx.execute(SLOW[ctx.dialect])\n"
+        ),
+        "0003_after.sql": "INSERT INTO run_log (migration) VALUES ('app:3');\n",
+    }}
+    folder = tmp_path / "project"
+    write_tree(folder, apps, database_url)
+    victim = modmig_process(["upgrade", "--all"], folder, stdout=subprocess.PIPE, text=True)
+    for line in victim.stdout:
+        if "MIGRATION-STARTED" in line:
+            break
+    else:
+        pytest.fail("the slow migration never started")
+    victim.send_signal(signal.SIGKILL)
+    victim.wait(timeout=30)
+
+    assert rows(database_url, "SELECT version FROM _schema_versions WHERE app = 'app'") == [(1,)]
+    assert rows(database_url, "SELECT migration FROM run_log") == []
+
+    env = {**os.environ, "MODMIG_TEST_FAST": "1"}
+    rerun = subprocess.run(
+        [sys.executable, "-m", "modmig", "upgrade", "--all", "--lock-timeout", "10"],
+        cwd=folder, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert rerun.returncode == 0, rerun.stderr
+    assert sorted(rows(database_url, "SELECT migration FROM run_log")) == [("app:2",), ("app:3",)]
+    assert rows(database_url, "SELECT version FROM _schema_versions WHERE app = 'app'") == [(3,)]

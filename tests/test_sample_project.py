@@ -1,0 +1,46 @@
+"""The sample project, driven exactly as README.md tells a newcomer to."""
+
+import json
+
+from sqlalchemy import create_engine, text
+
+
+def test_the_sample_project_migrates_in_dependency_order(sample_project, run_cli):
+    cli = run_cli(sample_project)
+    result = cli("upgrade", "--all")
+    assert result.exit_code == 0, result.output
+    applied = [line.split()[1] for line in result.stdout.splitlines() if line.startswith("Applying")]
+    assert len(applied) == 10
+    position = {label.split("_")[0]: i for i, label in enumerate(applied)}
+    assert position["users:0001"] < position["blog:0001"] < position["comments:0001"]
+    assert position["users:0002"] < position["blog:0003"]
+    assert position["blog:0004"] < position["comments:0003"]
+
+    status = json.loads(cli("status", "--json").stdout)
+    assert {a["app"]: a["version"] for a in status["apps"]} == {"blog": 4, "comments": 3, "users": 3}
+    assert cli("check").exit_code == 0
+
+
+def test_the_sample_trigger_view_and_data_migration_work(sample_project, run_cli):
+    run_cli(sample_project)("upgrade", "--all")
+    engine = create_engine(f"sqlite:///{sample_project / 'var' / 'app.db'}")
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO blog_post (id, author_id, title) VALUES (1, 1, 'Hello')"))
+        connection.execute(text("INSERT INTO comments_comment (post_id, author_id, body) VALUES (1, 1, 'a; b')"))
+        connection.execute(text("INSERT INTO comments_comment (post_id, author_id, body) VALUES (1, 1, 'c')"))
+        assert connection.execute(text("SELECT comment_count FROM comments_post_stats")).scalar() == 2
+        assert connection.execute(text("SELECT author FROM blog_post_listing")).scalar() == "Administrator"
+    engine.dispose()
+
+
+def test_the_readme_tour_downgrade_plan_and_graph(sample_project, run_cli):
+    cli = run_cli(sample_project)
+    assert cli("upgrade", "blog").exit_code == 0
+    assert "comments" not in cli("history").stdout
+    down = cli("downgrade", "users", "--to", "1", "--yes")
+    assert down.exit_code == 0 and "Unapplying blog:0003_post_listing_view" in down.stdout
+    plan = cli("plan", "--sql")
+    assert "CREATE VIEW blog_post_listing" in plan.stdout and "(Python migration: 0003_seed_admin.py)" in plan.stdout
+    graph = cli("graph", "--format", "dot")
+    assert 'subgraph "cluster_blog"' in graph.stdout and "users_0002 -> blog_0003" in graph.stdout
+    assert cli("upgrade", "--all").exit_code == 0 and cli("check").exit_code == 0
