@@ -1,0 +1,212 @@
+"""Time one child process: wall-clock seconds, its own peak memory, and a time budget.
+
+Every figure of the benchmark is a whole process started fresh, so start-up and imports count
+the way a user feels them. Peak memory is the child's own ``ru_maxrss``, read with ``os.wait4``
+on that child (not ``RUSAGE_CHILDREN``, which is the maximum over every child so far). A child
+that runs past its budget is killed with its process group and reported as over budget instead
+of hanging the benchmark.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+#: ``ru_maxrss`` is in kilobytes on Linux and in bytes on macOS.
+_RSS_UNIT = 1 if sys.platform == "darwin" else 1024
+
+
+@dataclass
+class Sample:
+    """One run of one child process."""
+
+    seconds: float
+    rss_mb: float
+    returncode: int
+    over_budget: bool = False
+    stdout: str = ""
+    stderr: str = ""
+    #: What the child reported about itself (the last stdout line, when it is a JSON object).
+    reported: dict = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0 and not self.over_budget
+
+
+class ChildFailed(RuntimeError):
+    def __init__(self, argv: Sequence[str], sample: Sample) -> None:
+        self.sample = sample
+        tail = (sample.stderr or sample.stdout).strip().splitlines()[-15:]
+        super().__init__(f"{' '.join(argv)} exited {sample.returncode}:\n" + "\n".join(tail))
+
+
+def run_child(
+    argv: Sequence[str],
+    cwd: Path,
+    env: dict[str, str] | None = None,
+    budget: float | None = None,
+) -> Sample:
+    """Run ``argv`` to completion (or until ``budget`` seconds) and measure it."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        clock = time.perf_counter()
+        process = subprocess.Popen(
+            list(argv), cwd=cwd, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        killed = threading.Event()
+
+        def kill() -> None:
+            killed.set()
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+        timer = threading.Timer(budget, kill) if budget else None
+        if timer:
+            timer.start()
+        try:
+            _, status, usage = os.wait4(process.pid, 0)
+        finally:
+            if timer:
+                timer.cancel()
+        seconds = time.perf_counter() - clock
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    return Sample(
+        seconds=seconds,
+        rss_mb=usage.ru_maxrss * _RSS_UNIT / 2**20,
+        returncode=process.returncode,
+        over_budget=killed.is_set(),
+        stdout=stdout,
+        stderr=stderr,
+        reported=_last_json_line(stdout),
+    )
+
+
+def _last_json_line(stdout: str) -> dict:
+    for line in reversed(stdout.strip().splitlines()):
+        if line.startswith("{"):
+            try:
+                value = json.loads(line)
+            except ValueError:
+                return {}
+            return value if isinstance(value, dict) else {}
+    return {}
+
+
+@dataclass
+class Phase:
+    """A command to time, and what must happen (untimed) before each run of it."""
+
+    name: str
+    argv: list[str]
+    cwd: Path
+    env: dict[str, str] | None = None
+    setup: Callable[[], None] | None = None
+    #: When set, the figure is this key of what the child reports (an in-process timing),
+    #: not the child's wall-clock time.
+    reported_key: str | None = None
+
+
+@dataclass
+class PhaseResult:
+    """Every run of one phase of one tool at one size."""
+
+    samples: list[Sample] = field(default_factory=list)
+    #: "ok", "over budget", "failed", "n/a" or "skipped".
+    status: str = "ok"
+    note: str | None = None
+    figure_key: str | None = None
+    #: Set when the first run took so long that further runs were skipped (noise is small then).
+    single: bool = False
+
+    def add(self, phase: Phase, sample: Sample, budget: float | None) -> None:
+        self.samples.append(sample)
+        if sample.over_budget:
+            self.status = "over budget"
+            self.note = f"> {budget:g} s budget"
+        elif sample.returncode != 0:
+            self.status = "failed"
+            tail = (sample.stderr or sample.stdout).strip().splitlines()[-6:]
+            self.note = f"exit {sample.returncode}: " + " | ".join(tail)
+
+    @property
+    def done(self) -> bool:
+        """True once a run failed, ran out of budget or was long enough to stand alone."""
+        return self.status != "ok" or self.single
+
+    def figures(self) -> list[float]:
+        if self.figure_key:
+            return [s.reported[self.figure_key] for s in self.samples if s.ok and self.figure_key in s.reported]
+        return [s.seconds for s in self.samples if s.ok]
+
+    @property
+    def median(self) -> float | None:
+        figures = self.figures()
+        return statistics.median(figures) if figures and self.status == "ok" else None
+
+    @property
+    def peak_rss_mb(self) -> float | None:
+        values = [s.rss_mb for s in self.samples if s.ok]
+        return max(values) if values and self.status == "ok" else None
+
+    def as_dict(self) -> dict:
+        figures = self.figures()
+        data = {
+            "status": self.status,
+            "median_s": _round(self.median),
+            "runs_s": [_round(f) for f in figures],
+            "wall_runs_s": [_round(s.seconds) for s in self.samples],
+            "peak_rss_mb": _round(self.peak_rss_mb, 1),
+        }
+        if self.figure_key:
+            data["figure"] = f"in-process '{self.figure_key}' reported by the child"
+            extras = {}
+            for sample in self.samples:
+                for key, value in sample.reported.items():
+                    if isinstance(value, (int, float)) and key != self.figure_key:
+                        extras.setdefault(key, []).append(value)
+            data["reported_medians_s"] = {k: _round(statistics.median(v)) for k, v in sorted(extras.items())}
+        if self.single:
+            data["single_run_note"] = "measured once: the first run was longer than --long"
+        if self.note:
+            data["note"] = self.note
+        return data
+
+
+def time_phase(phase: Phase, result: PhaseResult, budget: float | None, long: float | None = None) -> None:
+    """One more run of ``phase`` into ``result``.
+
+    Nothing happens once an earlier run failed, ran out of ``budget``, or took more than ``long``
+    seconds (a phase that long is measured once: the machine's noise is small against it).
+    """
+    if result.done:
+        return
+    result.figure_key = phase.reported_key
+    if phase.setup is not None:
+        phase.setup()
+    # Flush what earlier phases (and the setup) wrote: the child's own fdatasync calls must not
+    # wait for someone else's dirty pages to reach the disk.
+    os.sync()
+    sample = run_child(phase.argv, phase.cwd, phase.env, budget)
+    result.add(phase, sample, budget)
+    if long is not None and sample.ok and sample.seconds > long:
+        result.single = True
+
+
+def _round(value: float | None, digits: int = 4) -> float | None:
+    return None if value is None else round(value, digits)

@@ -1,0 +1,59 @@
+"""The benchmark keeps working: ``bench/run.py`` at the smallest size, one run, no peers.
+
+This is a smoke test, not a performance test: it checks that every phase ran and produced a
+number, never how large the number is (CI machines are too noisy for timing assertions).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+PHASES = ("load_plan", "plan", "status", "fresh", "noop")
+
+
+def test_the_benchmark_runs_at_the_smallest_size_and_reports_every_phase(tmp_path):
+    output = tmp_path / "results.json"
+    finished = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "run.py"), "--sizes", "5x20", "--runs", "1", "--no-peers",
+         "--output", str(output), "--workdir", str(tmp_path)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    results = json.loads(output.read_text())
+
+    size = results["sizes"]["5x20"]
+    assert size["migrations"] == 100
+    modmig = size["tools"]["modmig"]
+    for phase in PHASES:
+        assert modmig[phase]["status"] == "ok", (phase, modmig[phase])
+        assert modmig[phase]["median_s"] > 0, phase
+        assert modmig[phase]["peak_rss_mb"] > 0, phase
+    if results["meta"]["modmig_squash"] == "absent":
+        assert modmig["squash"]["status"] == "n/a"
+    else:
+        assert modmig["squash"]["median_s"] > 0
+    assert size["tools"]["floor"]["fresh"]["median_s"] > 0
+    assert size["schema_check"]["modmig"]["same_as_floor"], size["schema_check"]["modmig"]
+
+    commands = results["startup"]["commands"]
+    for command in ("python", "help", "status"):
+        assert commands[command]["median_s"] > 0, command
+    assert all(cost > 0 for cost in results["startup"]["imports_s"].values()), results["startup"]["imports_s"]
+    assert "click" in results["startup"]["imports_by_command"]["help"]["heavy_modules"]
+
+    fresh_target = [t for t in results["targets"] if t["target"].startswith("fresh upgrade at 5x20")]
+    assert fresh_target and fresh_target[0]["met"] in (True, False)
+    assert "| fresh `upgrade --all` |" in finished.stdout
+
+
+def test_the_benchmark_rejects_a_malformed_size_with_a_usage_message(tmp_path):
+    finished = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "run.py"), "--sizes", "5by20", "--output", str(tmp_path / "r.json")],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert finished.returncode == 2
+    assert "'5by20' is not a size; write APPSxMIGRATIONS" in finished.stderr
