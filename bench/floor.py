@@ -4,7 +4,9 @@ Run as its own process (``python bench/floor.py WORKLOAD_JSON DATABASE``) so tha
 same way as ``modmig upgrade --all``: interpreter start-up included. It uses nothing but
 ``sqlite3`` and runs, per migration, one transaction holding the migration's SQL and the same
 bookkeeping writes modmig makes (an UPDATE of the app's row in ``_schema_versions``, an INSERT
-when the app has no row yet, and an INSERT into ``_schema_history``), with the same columns.
+when the app has no row yet, and an INSERT into ``_schema_history``), into tables created with
+the same DDL. Migrations run in the order ``workload.json`` lists them: modmig's order (the
+order matters to SQLite: each DDL statement costs in proportion to the schema so far).
 The database settings are SQLite's defaults, as for modmig (rollback journal, synchronous=FULL).
 
 It prints one JSON line: the seconds spent applying (after start-up) and the migration count.
@@ -24,15 +26,15 @@ from pathlib import Path
 
 _BOOKKEEPING = """
 CREATE TABLE IF NOT EXISTS _schema_versions (
-    app VARCHAR(64) PRIMARY KEY, version INTEGER NOT NULL, name VARCHAR(255), checksum VARCHAR(64),
+    app VARCHAR(64) NOT NULL, version INTEGER NOT NULL, name VARCHAR(255), checksum VARCHAR(64),
     dirty BOOLEAN NOT NULL, dirty_version INTEGER, dirty_name VARCHAR(255),
     dirty_direction VARCHAR(8), dirty_statements_done INTEGER, dirty_prefix_checksum VARCHAR(64),
-    dirty_statement TEXT, dirty_error TEXT, updated_at DATETIME NOT NULL);
+    dirty_statement TEXT, dirty_error TEXT, updated_at DATETIME NOT NULL, PRIMARY KEY (app));
 CREATE TABLE IF NOT EXISTS _schema_history (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, app VARCHAR(64) NOT NULL, version INTEGER NOT NULL,
+    id INTEGER NOT NULL, app VARCHAR(64) NOT NULL, version INTEGER NOT NULL,
     name VARCHAR(255), checksum VARCHAR(64), direction VARCHAR(8) NOT NULL,
     started_at DATETIME NOT NULL, duration_ms INTEGER, success BOOLEAN NOT NULL,
-    executed_by VARCHAR(255), modmig_version VARCHAR(32), error TEXT);
+    executed_by VARCHAR(255), modmig_version VARCHAR(32), error TEXT, PRIMARY KEY (id));
 """
 _UPDATE = (
     "UPDATE _schema_versions SET version = ?, name = ?, checksum = ?, updated_at = ?, dirty = 0, "

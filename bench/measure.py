@@ -33,6 +33,9 @@ class Sample:
     seconds: float
     rss_mb: float
     returncode: int
+    #: User + system CPU seconds of the child: less sensitive than wall time to a busy machine
+    #: (but blind to time spent waiting for the disk, such as fsync).
+    cpu_s: float = 0.0
     over_budget: bool = False
     stdout: str = ""
     stderr: str = ""
@@ -90,6 +93,7 @@ def run_child(
         seconds=seconds,
         rss_mb=usage.ru_maxrss * _RSS_UNIT / 2**20,
         returncode=process.returncode,
+        cpu_s=usage.ru_utime + usage.ru_stime,
         over_budget=killed.is_set(),
         stdout=stdout,
         stderr=stderr,
@@ -160,6 +164,11 @@ class PhaseResult:
         return statistics.median(figures) if figures and self.status == "ok" else None
 
     @property
+    def cpu_median(self) -> float | None:
+        figures = [s.cpu_s for s in self.samples if s.ok]
+        return statistics.median(figures) if figures and self.status == "ok" else None
+
+    @property
     def peak_rss_mb(self) -> float | None:
         values = [s.rss_mb for s in self.samples if s.ok]
         return max(values) if values and self.status == "ok" else None
@@ -171,6 +180,8 @@ class PhaseResult:
             "median_s": _round(self.median),
             "runs_s": [_round(f) for f in figures],
             "wall_runs_s": [_round(s.seconds) for s in self.samples],
+            "cpu_median_s": _round(self.cpu_median),
+            "cpu_runs_s": [_round(s.cpu_s) for s in self.samples],
             "peak_rss_mb": _round(self.peak_rss_mb, 1),
         }
         if self.figure_key:
