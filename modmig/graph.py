@@ -26,6 +26,9 @@ class MigrationGraph:
         self.histories = dict(histories)
         self.nodes: dict[Key, Migration] = {}
         self._graph = nx.DiGraph()
+        # Each app's (base, latest), computed once: AppHistory computes them by scanning every
+        # file, and asking per dependency made building the graph quadratic.
+        self._bounds = {app: (history.base, history.latest) for app, history in self.histories.items()}
         for app in sorted(self.histories):
             self._add_app(self.histories[app])
         for migration in self.nodes.values():
@@ -91,14 +94,15 @@ class MigrationGraph:
                     f"names app {dependency.app!r}, which is not configured."
                     f"{did_you_mean(dependency.app, self.histories)}",
                 )
-            if dependency.version > history.latest:
+            base, latest = self._bounds[dependency.app]
+            if dependency.version > latest:
                 raise UnknownDependency(
                     migration.path,
                     dependency.line,
                     str(dependency),
-                    f"does not exist: {dependency.app} only goes up to {history.latest:04d}.",
+                    f"does not exist: {dependency.app} only goes up to {latest:04d}.",
                 )
-            if dependency.version <= history.base:
+            if dependency.version <= base:
                 continue  # pruned history: every valid database is past it already
             target = history.get(dependency.version)
             if target is not None and target.key != migration.key:
