@@ -7,14 +7,18 @@ The graph answers questions about the files only: what depends on what, and the 
 know which migrations a database has applied (that is the planner's input) and it never opens a
 file or a database. Building it checks that every dependency exists and that there is no cycle,
 so any ``MigrationGraph`` you hold is valid.
+
+The edges are two plain dicts of sets (prerequisites and dependents of each node) and the order is
+Kahn's algorithm with a heap, which is exactly networkx's ``lexicographical_topological_sort``
+but without importing networkx (0.1-0.2 s) on every command that plans: ``status``, ``plan`` and
+the no-op ``upgrade`` run on every deploy. networkx is imported only to name a cycle.
 """
 
 from __future__ import annotations
 
+import heapq
 from collections import deque
 from typing import Iterable, Iterator, Mapping
-
-import networkx as nx
 
 from .errors import DependencyCycle, UnknownDependency, did_you_mean
 from .loader import AppHistory
@@ -25,7 +29,10 @@ class MigrationGraph:
     def __init__(self, histories: Mapping[str, AppHistory]) -> None:
         self.histories = dict(histories)
         self.nodes: dict[Key, Migration] = {}
-        self._graph = nx.DiGraph()
+        #: node -> the nodes that must run before it / after it. Dicts used as ordered sets: each
+        #: edge once, iterated in the order it was added, so everything here is deterministic.
+        self._pred: dict[Key, dict[Key, None]] = {}
+        self._succ: dict[Key, dict[Key, None]] = {}
         # Each app's (base, latest), computed once: AppHistory computes them by scanning every
         # file, and asking per dependency made building the graph quadratic.
         self._bounds = {app: (history.base, history.latest) for app, history in self.histories.items()}
@@ -50,22 +57,22 @@ class MigrationGraph:
 
     def dependencies(self, key: Key) -> list[Key]:
         """Direct prerequisites of ``key`` (its previous version and its cross-app dependencies)."""
-        return sorted(self._graph.predecessors(key))
+        return sorted(self._pred[key])
 
     def dependents(self, key: Key) -> list[Key]:
         """Nodes that directly require ``key``."""
-        return sorted(self._graph.successors(key))
+        return sorted(self._succ[key])
 
     def edges(self) -> Iterator[tuple[Key, Key]]:
-        return iter(sorted(self._graph.edges()))
+        return iter(sorted((before, after) for after, befores in self._pred.items() for before in befores))
 
     def ancestors_within(self, start: Iterable[Key], allowed: set[Key]) -> set[Key]:
         """``start`` plus every prerequisite reachable from it through ``allowed`` nodes."""
-        return self._reach(start, allowed, self._graph.pred)
+        return self._reach(start, allowed, self._pred)
 
     def descendants_within(self, start: Iterable[Key], allowed: set[Key]) -> set[Key]:
         """``start`` plus every dependent reachable from it through ``allowed`` nodes."""
-        return self._reach(start, allowed, self._graph.succ)
+        return self._reach(start, allowed, self._succ)
 
     def in_order(self, keys: Iterable[Key]) -> list[Key]:
         """``keys`` sorted into the graph's deterministic topological order."""
@@ -77,11 +84,17 @@ class MigrationGraph:
     def _add_app(self, history: AppHistory) -> None:
         previous: Key | None = None
         for migration in history.migrations:
-            self.nodes[migration.key] = migration
-            self._graph.add_node(migration.key)
+            key = migration.key
+            self.nodes[key] = migration
+            self._pred[key] = {}
+            self._succ[key] = {}
             if previous is not None:
-                self._graph.add_edge(previous, migration.key)
-            previous = migration.key
+                self._add_edge(previous, key)
+            previous = key
+
+    def _add_edge(self, before: Key, after: Key) -> None:
+        self._pred[after][before] = None
+        self._succ[before][after] = None
 
     def _add_dependencies(self, migration: Migration) -> None:
         for dependency in migration.dependencies:
@@ -106,16 +119,35 @@ class MigrationGraph:
                 continue  # pruned history: every valid database is past it already
             target = history.get(dependency.version)
             if target is not None and target.key != migration.key:
-                self._graph.add_edge(target.key, migration.key)
+                self._add_edge(target.key, migration.key)
             elif target is not None:
                 raise DependencyCycle([_label(migration.key)])
 
     def _topological_order(self) -> list[Key]:
-        try:
-            return list(nx.lexicographical_topological_sort(self._graph, key=_tie_break))
-        except nx.NetworkXUnfeasible:
-            cycle = nx.find_cycle(self._graph)
-            raise DependencyCycle(_rotate([_label(edge[0]) for edge in cycle])) from None
+        """Kahn's algorithm; among the nodes free to run, the smallest ``_tie_break`` goes first."""
+        waiting = {key: len(before) for key, before in self._pred.items()}
+        ready = [(_tie_break(key), key) for key, count in waiting.items() if count == 0]
+        heapq.heapify(ready)
+        order = []
+        while ready:
+            _, key = heapq.heappop(ready)
+            order.append(key)
+            for after in self._succ[key]:
+                waiting[after] -= 1
+                if waiting[after] == 0:
+                    heapq.heappush(ready, (_tie_break(after), after))
+        if len(order) < len(waiting):
+            raise DependencyCycle(_rotate([_label(key) for key in self._find_cycle()]))
+        return order
+
+    def _find_cycle(self) -> list[Key]:
+        """One cycle, as networkx finds it (only on this error path is networkx worth importing)."""
+        import networkx as nx
+
+        graph = nx.DiGraph()
+        graph.add_nodes_from(self._succ)
+        graph.add_edges_from((before, after) for before, afters in self._succ.items() for after in afters)
+        return [edge[0] for edge in nx.find_cycle(graph)]
 
     @staticmethod
     def _reach(start: Iterable[Key], allowed: set[Key], neighbours: Mapping) -> set[Key]:

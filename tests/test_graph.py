@@ -1,5 +1,9 @@
 """The graph: dependencies resolved, cycles and unknown dependencies refused, one fixed order."""
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from modmig.errors import DependencyCycle, UnknownDependency
@@ -56,3 +60,50 @@ def test_ancestors_and_descendants_stay_within_the_allowed_set():
     assert graph.ancestors_within([("blog", 1)], pending) == {("blog", 1), ("users", 2)}
     applied = {("users", 1), ("users", 2), ("blog", 1)}
     assert graph.descendants_within([("users", 2)], applied) == {("users", 2), ("blog", 1)}
+
+
+def _tangled_histories():
+    """Six apps of 25 migrations; every 4th depends on a pseudo-random earlier-app migration."""
+    spec = {}
+    for index, app in enumerate(["app_a", "app_b", "app_c", "app_d", "app_e", "app_f"]):
+        steps = []
+        for version in range(1, 26):
+            depends = []
+            if index and version % 4 == 0:
+                other = ["app_a", "app_b", "app_c", "app_d", "app_e"][(version * 7) % index]
+                depends.append(f"{other}:{(version * 13) % 25 + 1}")
+            steps.append(migration(app, version, *depends))
+        spec[app] = steps
+    return histories(spec)
+
+
+def test_the_order_is_the_lexicographic_topological_order_networkx_computes():
+    import networkx as nx
+
+    graph = MigrationGraph(_tangled_histories())
+    reference = nx.DiGraph(list(graph.edges()))
+    reference.add_nodes_from(graph.nodes)
+    assert graph.order == list(nx.lexicographical_topological_sort(reference, key=lambda key: key))
+
+
+def test_edges_and_neighbours_are_reported_once_and_sorted():
+    graph = MigrationGraph(histories({"users": 2, "blog": [migration("blog", 1, "users:2", "users:2")]}))
+    assert list(graph.edges()) == [(("users", 1), ("users", 2)), (("users", 2), ("blog", 1))]
+    assert graph.dependencies(("blog", 1)) == [("users", 2)]
+    assert graph.dependents(("users", 2)) == [("blog", 1)]
+
+
+def test_planning_does_not_import_networkx():
+    """networkx costs 0.1-0.2 s to import: status, plan and a no-op upgrade must not pay it."""
+    code = (
+        "import sys\n"
+        "from tests.test_graph import _tangled_histories\n"
+        "from modmig.graph import MigrationGraph\n"
+        "from modmig.planner import plan_upgrade\n"
+        "from tests.builders import state\n"
+        "plan_upgrade(MigrationGraph(_tangled_histories()), state())\n"
+        "print('networkx' in sys.modules)\n"
+    )
+    repo = Path(__file__).resolve().parent.parent
+    out = subprocess.run([sys.executable, "-c", code], cwd=repo, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
