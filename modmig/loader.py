@@ -8,6 +8,7 @@ dependencies *between* apps is the graph's job, not the loader's.
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -118,20 +119,28 @@ def _check_contiguous(history: AppHistory) -> None:
 
 
 def _read_folder(app: str, folder: Path) -> list[Migration]:
+    # os.scandir and sorting names (not Path objects) matter at 10,000 files: Path comparisons
+    # and a stat per file were a third of the load time. DirEntry.is_file follows symlinks like
+    # Path.is_file, but needs no stat when the directory entry already says what it is.
+    with os.scandir(folder) as entries:
+        candidates = sorted((entry.name, entry) for entry in entries if MIGRATION_FILE.match(entry.name))
     found = []
-    for path in sorted(folder.iterdir()):
-        match = MIGRATION_FILE.match(path.name)
-        if not match or not path.is_file():
+    for name, entry in candidates:
+        if not entry.is_file():
             continue
+        match = MIGRATION_FILE.match(name)
+        path = folder / name
         number = int(match.group("number"))
         if number < 1:
             raise MigrationFileError(path, "migration numbers start at 1 (0001_...)")
+        with open(entry.path, "rb") as handle:
+            data = handle.read()
         try:
-            text = path.read_bytes().decode("utf-8-sig")
+            text = data.decode("utf-8-sig")
         except UnicodeDecodeError as error:
             raise MigrationFileError(path, f"not UTF-8 text ({error.reason} at byte {error.start})") from None
         reader = _READERS[match.group("ext")]
-        found.append(reader(app, number, path.name.rsplit(".", 1)[0], path, text))
+        found.append(reader(app, number, name.rsplit(".", 1)[0], path, text))
     return found
 
 
