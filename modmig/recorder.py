@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     inspect,
     select,
 )
@@ -95,6 +96,12 @@ class Recorder:
             Column("modmig_version", String(32)),
             Column("error", Text),
         )
+        # The per-migration writes are built once: SQLAlchemy then finds their compiled form by
+        # a key memoised on the statement object. Building ``update().where().values()`` anew for
+        # every migration cost about 0.3 ms of Python each (coercing and hashing every value).
+        self._update_version = self.versions.update().where(self.versions.c.app == bindparam("target_app"))
+        self._insert_version = self.versions.insert()
+        self._insert_history = self.history.insert()
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -192,7 +199,8 @@ class Recorder:
         error: str | None = None,
     ) -> None:
         connection.execute(
-            self.history.insert().values(
+            self._insert_history,
+            dict(
                 app=app,
                 version=version,
                 name=name,
@@ -204,14 +212,14 @@ class Recorder:
                 executed_by=executed_by,
                 modmig_version=__version__,
                 error=error,
-            )
+            ),
         )
 
     def _upsert(self, connection: Connection, app: str, values: dict) -> None:
-        updated = connection.execute(self.versions.update().where(self.versions.c.app == app).values(**values))
+        updated = connection.execute(self._update_version, {"target_app": app, **values})
         if updated.rowcount == 0:
             values.setdefault("dirty", False)
-            connection.execute(self.versions.insert().values(app=app, **values))
+            connection.execute(self._insert_version, {"app": app, **values})
 
 
 def _clean_dirty() -> dict:
