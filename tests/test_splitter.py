@@ -56,3 +56,35 @@ def test_comment_only_and_empty_scripts_have_no_statements():
 
 def test_last_statement_without_semicolon_is_kept():
     assert texts("SELECT 1;\nSELECT 2") == ["SELECT 1", "SELECT 2"]
+
+
+PLAIN_SCRIPTS = [
+    "CREATE INDEX blog_i3 ON blog_post (author_id);\n",
+    "ALTER TABLE t ADD COLUMN c INTEGER",
+    "\n\n  CREATE TABLE a (id INTEGER PRIMARY KEY, n NUMERIC(10, 2) NOT NULL DEFAULT 0);\n\nCREATE TABLE b (\n  x int\n)  ;  \n",
+    "SELECT 1;;SELECT 2;\n;\n",
+    "CREATE VIEW v AS SELECT a.id, count(*) AS n FROM a JOIN b ON b.a_id = a.id GROUP BY a.id;\nDROP TABLE old",
+    "\tUPDATE t SET x = x + 1 WHERE y IN (1, 2, (3));\r\nDELETE FROM t WHERE x > 10;\r\n",
+]
+
+
+def test_plain_scripts_split_exactly_as_sqlparse_splits_them():
+    """Scripts without quotes, comments or blocks take a shortcut; it must agree with sqlparse."""
+    from modmig.splitter import _split_tokenized
+
+    for script in PLAIN_SCRIPTS:
+        for first_line in (1, 7):
+            assert split_statements(script, first_line) == _split_tokenized(script, first_line), script
+
+
+def test_unbalanced_parentheses_are_left_to_sqlparse():
+    from modmig.splitter import _split_tokenized
+
+    script = "CREATE TABLE t (a int;\nb int);\nSELECT 1;"
+    assert split_statements(script) == _split_tokenized(script, 1)
+    assert len(texts(script)) == 2
+
+
+def test_keywords_inside_identifiers_do_not_defeat_the_shortcut_or_the_split():
+    script = "ALTER TABLE orders ADD COLUMN end_date DATE;\nCREATE INDEX if_ends ON orders (end_date);"
+    assert texts(script) == ["ALTER TABLE orders ADD COLUMN end_date DATE", "CREATE INDEX if_ends ON orders (end_date)"]
