@@ -124,6 +124,8 @@ class Phase:
     #: When set, the figure is this key of what the child reports (an in-process timing),
     #: not the child's wall-clock time.
     reported_key: str | None = None
+    #: Untimed, after ``setup``: bring the files the run will read into the page cache.
+    warm: Callable[[], None] | None = None
 
 
 @dataclass
@@ -210,6 +212,8 @@ def time_phase(phase: Phase, result: PhaseResult, budget: float | None, long: fl
     result.figure_key = phase.reported_key
     if phase.setup is not None:
         phase.setup()
+    if phase.warm is not None:
+        phase.warm()
     # Flush what earlier phases (and the setup) wrote: the child's own fdatasync calls must not
     # wait for someone else's dirty pages to reach the disk.
     os.sync()

@@ -4,7 +4,8 @@ For each size (A apps x M migrations) it writes the workload as a modmig project
 statement list and as each installed peer's project, in a temporary folder; then, run after run,
 it times every tool's phases as fresh child processes, interleaved (floor, modmig, django,
 alembic, yoyo within each run), so that the machine's load at a given moment weighs on all of
-them alike. Every figure is the median of the runs; peak memory is the highest of the runs.
+them alike, each with a warm page cache (``warm.py``). Every figure is the median of the runs;
+peak memory is the highest of the runs.
 Before the sizes it measures start-up (``--help``, ``status``) and the heavy imports.
 
 Examples::
@@ -40,6 +41,7 @@ import schema  # noqa: E402
 import startup  # noqa: E402
 from measure import Phase, PhaseResult, time_phase  # noqa: E402
 from modmig_phases import PHASES, floor_database, floor_phase, modmig_phases, squash_command  # noqa: E402
+from warm import warmer  # noqa: E402
 from workload import MODMIG_DATABASE, generate, write_modmig_project, write_workload_json  # noqa: E402
 
 DEFAULT_SIZES = "5x20,10x100,100x100,20x1000"
@@ -142,6 +144,11 @@ def measure_size(apps: int, per_app: int, args, work: Path, python: str, peers: 
         tools[peer.name] = peer.phases(peer_root, python, workload)
         databases[peer.name] = peer.database(peer_root)
         missing[peer.name] = peer.missing
+    for tool, phases in tools.items():
+        for phase in phases.values():
+            if phase is not None:
+                roots = [workload_json] if tool == "floor" else [phase.cwd]
+                phase.warm = warmer(python, tool, roots, phase.cwd)
     _say(f"{name}: {workload.total:,} migrations written in {time.perf_counter() - clock:.1f} s")
 
     measured = {tool: {phase: PhaseResult() for phase, p in phases.items() if p} for tool, phases in tools.items()}

@@ -15,6 +15,7 @@ import statistics
 from pathlib import Path
 
 from measure import Phase, PhaseResult, run_child, time_phase
+from warm import warmer
 from workload import MODMIG_DATABASE, generate, write_modmig_project
 
 #: The dependencies worth watching; rich and sqlglot only when installed.
@@ -39,6 +40,8 @@ def startup_phases(root: Path, python: str) -> dict[str, Phase]:
 
 def measure_startup(root: Path, python: str, runs: int, budget: float) -> dict:
     phases = startup_phases(root, python)
+    for phase in phases.values():
+        phase.warm = warmer(python, "modmig", [phase.cwd], phase.cwd)
     results = {name: PhaseResult() for name in phases}
     for _ in range(runs):
         for name, phase in phases.items():
@@ -52,6 +55,7 @@ def import_costs(python: str, runs: int, cwd: Path) -> dict[str, float | None]:
     for name in installed_heavy():
         figures = []
         for _ in range(runs):
+            run_child([python, "-c", f"import {name}"], cwd)  # warm its files (see warm.py)
             sample = run_child([python, "-X", "importtime", "-c", f"import {name}"], cwd)
             found = _parse_importtime(sample.stderr).get(name)
             if found is not None:
