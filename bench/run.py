@@ -58,7 +58,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--python-migrations", action="store_true", help="write Python migrations instead of SQL")
     parser.add_argument("--no-peers", action="store_true", help="measure modmig and the floor only")
     parser.add_argument("--peers", default="django,alembic,yoyo", help="which peers to run when installed")
-    parser.add_argument("--budget", type=float, default=300.0, help="seconds one run of a phase may take (default 300)")
+    parser.add_argument("--budget", type=float, default=600.0, help="seconds one run of a phase may take (default 600)")
     parser.add_argument(
         "--long", type=float, default=60.0,
         help="a phase whose first run takes longer is measured once (default 60 s)",
