@@ -1,10 +1,17 @@
 """Time one child process: wall-clock seconds, its own peak memory, and a time budget.
 
 Every figure of the benchmark is a whole process started fresh, so start-up and imports count
-the way a user feels them. Peak memory is the child's own ``ru_maxrss``, read with ``os.wait4``
-on that child (not ``RUSAGE_CHILDREN``, which is the maximum over every child so far). A child
-that runs past its budget is killed with its process group and reported as over budget instead
-of hanging the benchmark.
+the way a user feels them. CPU time comes from ``os.wait4`` on that child (not
+``RUSAGE_CHILDREN``, which accumulates every child so far).
+
+Peak memory needs care: Linux carries a process's peak RSS across ``fork`` and ``exec``, so a
+child spawned by the benchmark runner starts with the *runner's* RSS as its peak (a 21 MB
+floor process read 56 MB once the runner held a 10,000-table schema). The child is therefore
+started by GNU ``time``, a small process whose own child's peak is genuinely its own, and
+``%M`` is what we report. Without GNU time the ``wait4`` figure is kept, as an upper bound.
+
+A child that runs past its budget is killed with its process group and reported as over budget
+instead of hanging the benchmark.
 """
 
 from __future__ import annotations
@@ -24,6 +31,33 @@ from typing import Callable, Sequence
 
 #: ``ru_maxrss`` is in kilobytes on Linux and in bytes on macOS.
 _RSS_UNIT = 1 if sys.platform == "darwin" else 1024
+_GNU_TIME = "/usr/bin/time"
+#: The child being measured right now, so an interrupted benchmark can stop it.
+_running: subprocess.Popen | None = None
+
+
+def gnu_time_available() -> bool:
+    try:
+        found = subprocess.run([_GNU_TIME, "--version"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return "GNU" in found.stdout + found.stderr
+
+
+_USE_GNU_TIME = gnu_time_available()
+RSS_SOURCE = (
+    "GNU time %M (the child's own peak)" if _USE_GNU_TIME
+    else "os.wait4 ru_maxrss (upper bound: includes the runner's RSS when the child was spawned)"
+)
+
+
+def stop_running_child() -> None:
+    """Kill the child being measured, if any (the benchmark was interrupted)."""
+    if _running is not None and _running.returncode is None:
+        try:
+            os.killpg(_running.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 @dataclass
@@ -61,12 +95,18 @@ def run_child(
     budget: float | None = None,
 ) -> Sample:
     """Run ``argv`` to completion (or until ``budget`` seconds) and measure it."""
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+    global _running
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err, \
+            tempfile.NamedTemporaryFile("w+", suffix=".rss") as rss:
+        command = list(argv)
+        if _USE_GNU_TIME:
+            command = [_GNU_TIME, "-f", "%M", "-o", rss.name, *command]
         clock = time.perf_counter()
         process = subprocess.Popen(
-            list(argv), cwd=cwd, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+            command, cwd=cwd, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
+        _running = process
         killed = threading.Event()
 
         def kill() -> None:
@@ -86,12 +126,16 @@ def run_child(
                 timer.cancel()
         seconds = time.perf_counter() - clock
         process.returncode = os.waitstatus_to_exitcode(status)
+        _running = None
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read(), err.read()
+        rss_kb = _gnu_time_rss_kb(rss.name) if _USE_GNU_TIME else None
+    if rss_kb is None:
+        rss_kb = usage.ru_maxrss * _RSS_UNIT / 1024
     return Sample(
         seconds=seconds,
-        rss_mb=usage.ru_maxrss * _RSS_UNIT / 2**20,
+        rss_mb=rss_kb / 1024,
         returncode=process.returncode,
         cpu_s=usage.ru_utime + usage.ru_stime,
         over_budget=killed.is_set(),
@@ -99,6 +143,13 @@ def run_child(
         stderr=stderr,
         reported=_last_json_line(stdout),
     )
+
+
+def _gnu_time_rss_kb(path: str) -> int | None:
+    """The ``%M`` line GNU time wrote (after any "Command exited with..." line), in kilobytes."""
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        lines = [line.strip() for line in handle if line.strip()]
+    return int(lines[-1]) if lines and lines[-1].isdigit() else None
 
 
 def _last_json_line(stdout: str) -> dict:
@@ -140,7 +191,7 @@ class PhaseResult:
     #: Set when the first run took so long that further runs were skipped (noise is small then).
     single: bool = False
 
-    def add(self, phase: Phase, sample: Sample, budget: float | None) -> None:
+    def add(self, sample: Sample, budget: float | None) -> None:
         self.samples.append(sample)
         if sample.over_budget:
             self.status = "over budget"
@@ -218,7 +269,7 @@ def time_phase(phase: Phase, result: PhaseResult, budget: float | None, long: fl
     # wait for someone else's dirty pages to reach the disk.
     os.sync()
     sample = run_child(phase.argv, phase.cwd, phase.env, budget)
-    result.add(phase, sample, budget)
+    result.add(sample, budget)
     if long is not None and sample.ok and sample.seconds > long:
         result.single = True
 

@@ -26,6 +26,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -39,7 +40,7 @@ sys.path.insert(0, str(HERE))
 import report  # noqa: E402
 import schema  # noqa: E402
 import startup  # noqa: E402
-from measure import Phase, PhaseResult, time_phase  # noqa: E402
+from measure import RSS_SOURCE, Phase, PhaseResult, stop_running_child, time_phase  # noqa: E402
 from modmig_phases import PHASES, floor_database, floor_phase, modmig_phases, squash_command  # noqa: E402
 from warm import warmer  # noqa: E402
 from workload import MODMIG_DATABASE, generate, write_modmig_project, write_workload_json  # noqa: E402
@@ -89,9 +90,10 @@ def _parse_size(text: str) -> tuple[int, int]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the cleanup below runs
     python = sys.executable
     work = Path(tempfile.mkdtemp(prefix="modmig-bench-", dir=args.workdir))
-    peers = [] if args.no_peers else _installed_peers(args.peers.split(","), python)
+    peers = [] if args.no_peers else _installed_peers(args.peers.split(","))
     results: dict = {"meta": _meta(args, python, peers), "startup": {}, "sizes": {}}
     try:
         if not args.no_startup:
@@ -108,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
             if not args.keep:
                 shutil.rmtree(work / f"{apps}x{per_app}", ignore_errors=True)
     finally:
+        stop_running_child()
         results["meta"]["loadavg_end"] = _loadavg()
         results["meta"]["finished"] = _now()
         if args.keep:
@@ -222,6 +225,7 @@ def render(results: dict, peers: list[str]) -> str:
         f"modmig {meta['modmig']} ({meta['modmig_commit']}), squash: {meta.get('modmig_squash')}.",
         "Medians in seconds; ratios are modmig / other (below 1: modmig is faster). "
         "¹ measured once (first run longer than --long).",
+        f"Peak RSS: {meta['peak_rss_source']}.",
     ]
     if results["startup"]:
         lines += ["", "## Start-up", "", report.startup_table(
@@ -237,6 +241,13 @@ def render(results: dict, peers: list[str]) -> str:
         for tool, check in size["schema_check"].items():
             if not check.get("reference") and not check["same_as_floor"]:
                 notes.append(f"- {tool}: schema differs from the floor's: {'; '.join(check['problems'])}")
+        peaks = []
+        for tool, phases in size["tools"].items():
+            values = [cell["peak_rss_mb"] for cell in phases.values() if cell.get("peak_rss_mb")]
+            if values:
+                peaks.append(f"{tool} {max(values):.0f}")
+        if peaks:
+            notes.append(f"- peak RSS in MB, highest phase: {', '.join(peaks)}")
         checked = [tool for tool, check in size["schema_check"].items() if check.get("same_as_floor")]
         if checked:
             reference = size["schema_check"].get("floor", {}).get("schema", "?")
@@ -249,14 +260,14 @@ def render(results: dict, peers: list[str]) -> str:
 # -- context ----------------------------------------------------------------------------------------
 
 
-def _installed_peers(names: list[str], python: str) -> list:
+def _installed_peers(names: list[str]) -> list:
     from peers import PEERS
 
     chosen = []
     for peer in PEERS:
         if peer.name not in [n.strip() for n in names]:
             continue
-        if peer.version(python) is None:
+        if peer.version() is None:
             _say(f"{peer.name}: not installed, skipped (pip install -r bench/requirements-peers.txt)")
             continue
         chosen.append(peer)
@@ -278,10 +289,11 @@ def _meta(args, python: str, peers: list) -> dict:
         "platform": platform.platform(),
         "cpus": os.cpu_count(),
         "loadavg_start": _loadavg(),
+        "peak_rss_source": RSS_SOURCE,
         "sqlite": sqlite3.sqlite_version,
         "modmig": importlib.metadata.version("modmig"),
         "modmig_commit": _git_commit(),
-        "peers": {peer.name: peer.version(python) for peer in peers},
+        "peers": {peer.name: peer.version() for peer in peers},
     }
 
 

@@ -19,8 +19,6 @@ from workload import Workload
 
 from . import alembic_peer, django_peer, yoyo_peer
 
-HERE = Path(__file__).resolve().parent
-
 
 @dataclass(frozen=True)
 class Peer:
@@ -34,8 +32,8 @@ class Peer:
     #: Why a phase the tool lacks is missing, for the table's notes.
     missing: dict[str, str]
 
-    def version(self, python: str) -> str | None:
-        """The installed version in *this* interpreter (the benchmark runs peers with it too)."""
+    def version(self) -> str | None:
+        """The installed version in this interpreter (the benchmark runs the peers with it)."""
         try:
             return importlib.metadata.version(self.distribution)
         except importlib.metadata.PackageNotFoundError:
