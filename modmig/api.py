@@ -8,6 +8,9 @@
 A Project reads the files once (lazily) and opens its database only for operations that need it.
 Every operation that writes takes the migration lock first and re-reads the database under it, so
 concurrent deploys apply each migration once.
+
+Embedding (docs/embedding.md): pass your own SQLAlchemy ``engine=`` or ``connection=`` instead of a
+URL, and ``on_event=`` callbacks that hear about every run and step (``modmig.events``).
 """
 
 from __future__ import annotations
@@ -20,17 +23,20 @@ from typing import TYPE_CHECKING, Callable, Iterator, Mapping
 
 from . import config as config_module
 from .errors import DatabaseUnavailable, UnknownApp, UsageError
-from .events import EventCallback, LockWaiting, RunFinished, RunStarted, ignore
+from .events import EventCallback, LockWaiting, RunFinished, RunStarted, fan_out, ignore
 from .loader import AppHistory, load_apps
-from .model import DatabaseState, Plan
+from .model import DatabaseState, Plan, Step
 from .results import RunResult, StampResult
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
+    from .adoption import AdoptionProposal
     from .backends import Backend
     from .graph import MigrationGraph
-    from .recorder import Recorder
+    from .recorder import HistoryEntry, Recorder
+    from .results import CheckReport, RepairResult, StatusReport
+    from .roundtrip import RoundtripReport
 
 DEFAULT_LOCK_TIMEOUT = 60.0
 
@@ -45,8 +51,24 @@ class ConfirmationRequired(UsageError):
         )
 
 
+class ConnectionInTransaction(UsageError):
+    def __init__(self) -> None:
+        super().__init__(
+            "The Connection given to modmig is inside a transaction. modmig commits each migration "
+            "itself and will not commit (or roll back) a transaction it did not open: call "
+            "connection.commit() or connection.rollback() first."
+        )
+
+
 class Project:
-    """A configured project: its apps, their migration files, and one target database."""
+    """A configured project: its apps, their migration files, and one target database.
+
+    The database is, in order of precedence: ``connection`` (an open SQLAlchemy Connection, used
+    for everything and never closed by modmig), ``engine`` (an Engine whose pool modmig borrows
+    connections from, never disposed by modmig), ``database`` (a URL), ``$MODMIG_DATABASE_URL``,
+    or ``database:`` in modmig.yaml. Callbacks given as ``on_event`` hear every run of this
+    project, in addition to the ``on_event`` of each call.
+    """
 
     def __init__(
         self,
@@ -54,12 +76,17 @@ class Project:
         *,
         database: str | None = None,
         engine: "Engine | None" = None,
+        connection: "Connection | None" = None,
         environ: Mapping[str, str] | None = None,
+        on_event: EventCallback | None = None,
     ) -> None:
         self.config = config
         self._database = database
-        self._engine = engine
+        self._connection = connection
+        self._engine = connection.engine if connection is not None else engine
         self._environ = os.environ if environ is None else environ
+        #: Callbacks told about every run of this project (see ``modmig.events``).
+        self.listeners: list[EventCallback] = [on_event] if on_event is not None else []
         self._histories: dict[str, AppHistory] | None = None
         self._graph: MigrationGraph | None = None
         self._backend: Backend | None = None
@@ -67,7 +94,13 @@ class Project:
 
     @classmethod
     def load(
-        cls, path: str | os.PathLike | None = None, *, database: str | None = None, engine: "Engine | None" = None
+        cls,
+        path: "str | os.PathLike[str] | None" = None,
+        *,
+        database: str | None = None,
+        engine: "Engine | None" = None,
+        connection: "Connection | None" = None,
+        on_event: EventCallback | None = None,
     ) -> "Project":
         """Load ``path`` (a modmig.yaml, or a folder to search upwards from; default: cwd)."""
         explicit = None
@@ -79,7 +112,13 @@ class Project:
             else:
                 explicit = candidate
         config_path = config_module.find_config(start=start, explicit=explicit)
-        return cls(config_module.load_config(config_path), database=database, engine=engine)
+        return cls(
+            config_module.load_config(config_path),
+            database=database,
+            engine=engine,
+            connection=connection,
+            on_event=on_event,
+        )
 
     # -- files ---------------------------------------------------------------------------------
 
@@ -129,16 +168,35 @@ class Project:
 
     @contextmanager
     def connect(self) -> Iterator["Connection"]:
-        """A connection to the target database; a clear error if it cannot be reached."""
+        """A connection to the target database; a clear error if it cannot be reached.
+
+        With a caller's ``connection``, that one (it must not be inside a transaction; modmig
+        leaves it outside one). With a caller's ``engine``, a connection from its pool, adjusted
+        for modmig only while modmig holds it (see ``_borrowed``).
+        """
         from sqlalchemy.exc import DBAPIError
 
         backend = self.backend
+        if self._connection is not None:
+            if self._connection.in_transaction():
+                raise ConnectionInTransaction()
+            try:
+                with _borrowed(backend, self._connection):
+                    yield self._connection
+            finally:
+                if self._connection.in_transaction():
+                    self._connection.rollback()  # modmig's own reads; its writes always commit
+            return
         try:
             connection = backend.engine.connect()
         except DBAPIError as error:
             raise DatabaseUnavailable(backend.display_url, _scrub(str(error.orig), backend)) from None
         try:
-            yield connection
+            if self._engine is not None:
+                with _borrowed(backend, connection):
+                    yield connection
+            else:
+                yield connection
         finally:
             connection.close()
 
@@ -212,6 +270,7 @@ class Project:
         if app is not None:
             self.require_app(app)
         graph = self.graph
+        on_event = fan_out([*self.listeners, on_event])
         with self.locked(lock_timeout, on_event) as connection:
             state = self._verified_state(connection)
             plan = plan_upgrade(graph, state, app, to)
@@ -235,6 +294,7 @@ class Project:
         preview = self.plan_downgrade(app, to=to)
         if preview.other_apps and not (confirm is not None and confirm(preview)):
             raise ConfirmationRequired(preview)
+        on_event = fan_out([*self.listeners, on_event])
         with self.locked(lock_timeout, on_event) as connection:
             state = self._verified_state(connection)
             plan = plan_downgrade(self.graph, state, app, to)
@@ -248,29 +308,53 @@ class Project:
         self.require_app(app)
         return stamp(self, app, version, lock_timeout=lock_timeout, on_event=on_event)
 
-    def repair(self, app: str, *, applied: bool | None = None, lock_timeout: float | None = None, on_event: EventCallback = ignore):
+    def repair(
+        self, app: str, *, applied: bool | None = None, lock_timeout: float | None = None, on_event: EventCallback = ignore
+    ) -> "RepairResult":
         from .maintenance import repair
 
         self.require_app(app)
         return repair(self, app, applied=applied, lock_timeout=lock_timeout, on_event=on_event)
 
-    def status(self, app: str | None = None):
+    def status(self, app: str | None = None) -> "StatusReport":
         from .inspection import status
 
         if app is not None:
             self.require_app(app)
         return status(self, app)
 
-    def check(self):
+    def check(self) -> "CheckReport":
         from .inspection import check
 
         return check(self)
 
-    def history(self, app: str | None = None, limit: int | None = None):
+    def check_roundtrip(self, scratch: str | None = None) -> "RoundtripReport":
+        """On a scratch database, check that every migration's down undoes its up (``check --roundtrip``).
+
+        ``scratch`` is the URL of an empty database that may be filled and emptied; by default a
+        temporary SQLite file. The project's own database is never touched.
+        """
+        from .roundtrip import check_roundtrip
+
+        return check_roundtrip(self, scratch)
+
+    def user_version(self) -> int:
+        """SQLite's ``PRAGMA user_version`` of the database (for ``stamp --from-user-version``)."""
+        from .adoption import read_user_version
+
+        return read_user_version(self)
+
+    def adopt(self, tool: str, *, record: bool = False, lock_timeout: float | None = None) -> "AdoptionProposal":
+        """Propose (or, with ``record=True``, record) stamps from Django's or Alembic's bookkeeping."""
+        from .adoption import adopt
+
+        return adopt(self, tool, record=record, lock_timeout=lock_timeout)
+
+    def history(self, app: str | None = None, limit: int | None = None) -> "list[HistoryEntry]":
         with self.connect() as connection:
             return self.recorder.read_history(connection, app, limit)
 
-    def step_sql(self, step) -> list[str] | None:
+    def step_sql(self, step: "Step") -> list[str] | None:
         """The statements a step would execute (None for a Python migration)."""
         if step.migration.kind != "sql":
             return None
@@ -320,6 +404,21 @@ class Project:
             elapsed = int(round((time.perf_counter() - clock) * 1000))
             on_event(RunFinished(plan, executor.steps_done, elapsed, success))
         return RunResult(direction, plan, executor.steps_done, elapsed)
+
+
+@contextmanager
+def _borrowed(backend: "Backend", connection: "Connection") -> Iterator[None]:
+    """Let the backend adjust a caller's connection for modmig, and undo it before handing it back.
+
+    (SQLite: pysqlite's own transaction handling is switched off on that one connection so that
+    DDL is transactional; the caller's engine itself is never changed.)
+    """
+    borrow = getattr(backend, "borrow", None)
+    if borrow is None:
+        yield
+        return
+    with borrow(connection):
+        yield
 
 
 def _scrub(message: str, backend: "Backend") -> str:
