@@ -10,11 +10,12 @@ import json
 from typing import Callable, Sequence
 
 from . import __version__
+from .errors import ModmigError, show_path
 from .events import Event, LockWaiting, RunFinished, StepFailed, StepFinished, StepStarted
 from .model import Plan
-from .results import CheckReport, StatusReport, plan_dict
+from .results import CheckReport, StatusReport, error_dict, history_entry_dict, plan_dict
 
-#: Version of the JSON documents printed by ``--json`` (see docs/cli.md).
+#: Version of the JSON documents printed by ``--json`` (see docs/json.md and modmig/schemas/).
 JSON_SCHEMA_VERSION = 1
 
 Echo = Callable[..., None]
@@ -36,8 +37,18 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     return "\n".join(lines)
 
 
+STATUS_HEADERS = ("app", "version", "latest", "pending", "state")
+HISTORY_HEADERS = ("id", "started (UTC)", "migration", "dir", "result", "took", "by")
+
+
 def status_text(report: StatusReport) -> str:
-    rows = []
+    rows, notes = status_rows(report)
+    return "\n".join([f"Database: {report.database}", "", table(STATUS_HEADERS, rows), *notes])
+
+
+def status_rows(report: StatusReport) -> tuple[list[list[object]], list[str]]:
+    """The status table's rows, and the notes printed under it (dirty marks, edits, orphans)."""
+    rows: list[list[object]] = []
     for app in report.apps:
         state = []
         if app.problem == "ahead":
@@ -54,7 +65,7 @@ def status_text(report: StatusReport) -> str:
             state.append(f"{len(app.changed)} edited")
         pending = ", ".join(f"{v:04d}" for v in app.pending[:6]) + (" ..." if len(app.pending) > 6 else "")
         rows.append([app.app, app.version, app.latest, pending or "-", ", ".join(state)])
-    out = [f"Database: {report.database}", "", table(["app", "version", "latest", "pending", "state"], rows)]
+    out: list[str] = []
     for app in report.apps:
         if app.dirty is not None:
             out.append(f"\n{app.app} is dirty: {app.dirty.describe()}")
@@ -65,7 +76,7 @@ def status_text(report: StatusReport) -> str:
         out.append(f"\nIn the database but not configured (orphans): {listed}")
     for migration, requirement in report.inconsistent:
         out.append(f"\nInconsistent: {migration} is applied but its dependency {requirement} is not.")
-    return "\n".join(out)
+    return rows, out
 
 
 def check_text(report: CheckReport) -> str:
@@ -99,8 +110,8 @@ def plan_json(plan: Plan, sql: Callable | None = None) -> str:
     return json_document("plan", payload)
 
 
-def history_rows(entries) -> str:
-    rows = [
+def history_rows(entries) -> list[list[object]]:
+    return [
         [
             e.id,
             e.started_at.strftime("%Y-%m-%d %H:%M:%S") if e.started_at else "",
@@ -112,16 +123,39 @@ def history_rows(entries) -> str:
         ]
         for e in entries
     ]
-    if not rows:
-        return "No history yet."
-    return table(["id", "started (UTC)", "migration", "dir", "result", "took", "by"], rows)
+
+
+def history_text(entries) -> str:
+    rows = history_rows(entries)
+    return table(HISTORY_HEADERS, rows) if rows else "No history yet."
+
+
+def history_json(entries) -> str:
+    return json_document("history", {"entries": [history_entry_dict(e) for e in entries]})
+
+
+def error_json(error: ModmigError) -> str:
+    """The document ``--json`` commands print on stdout when they fail (the message also goes to stderr)."""
+    return json_document("error", {"error": error_dict(error)})
+
+
+def summary_line(event: RunFinished) -> str:
+    apps = len(event.plan.apps)
+    return f"Done: {event.steps_done} step(s) across {apps} app(s) in {event.duration_ms / 1000:.2f} s."
+
+
+def step_detail(step) -> str:
+    """What ``-v`` adds under a step: its file and how it runs."""
+    migration = step.migration
+    mode = "one transaction" if migration.transaction else "no transaction"
+    return f"{show_path(migration.path)} ({migration.kind}, {mode})"
 
 
 class EventPrinter:
     """Prints one line per step (``Applying blog:0003_add_tags ... OK (12 ms)``) and a summary."""
 
-    def __init__(self, echo: Echo, quiet: bool = False) -> None:
-        self.echo, self.quiet = echo, quiet
+    def __init__(self, echo: Echo, quiet: bool = False, verbose: bool = False) -> None:
+        self.echo, self.quiet, self.verbose = echo, quiet, verbose
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, LockWaiting):
@@ -133,12 +167,31 @@ class EventPrinter:
             verb = "Applying" if event.step.direction == "up" else "Unapplying"
             resumed = f" (resuming after statement {event.resumed_from})" if event.resumed_from else ""
             self.echo(f"{verb} {event.step.label}{resumed} ...", nl=False)
-        elif isinstance(event, StepFinished):
-            self.echo(f" OK ({event.duration_ms} ms)")
-        elif isinstance(event, StepFailed):
-            self.echo(" FAILED")
+        elif isinstance(event, (StepFinished, StepFailed)):
+            self.echo(f" OK ({event.duration_ms} ms)" if isinstance(event, StepFinished) else " FAILED")
+            if self.verbose:
+                self.echo(f"    {step_detail(event.step)}")
         elif isinstance(event, RunFinished) and event.success:
-            apps = len(event.plan.apps)
-            self.echo(
-                f"Done: {event.steps_done} step(s) across {apps} app(s) in {event.duration_ms / 1000:.2f} s."
-            )
+            self.echo(summary_line(event))
+
+
+def roundtrip_text(report) -> str:
+    """``check --roundtrip``: the first migration whose down does not undo its up, or OK."""
+    skipped = f" ({len(report.irreversible)} irreversible, not checked: {', '.join(report.irreversible)})" if report.irreversible else ""
+    if report.ok:
+        return f"OK: the down of each of {len(report.checked)} migration(s) undoes its up{skipped}."
+    failure = report.failure
+    what = "its down does not undo its up" if failure.stage == "down" else "it cannot be applied again after its down"
+    lines = [f"Round-trip failed at {failure.migration}: {what}:"]
+    lines.extend(f"  - {line}" for line in failure.differences)
+    lines.append(f"({len(report.checked)} migration(s) before it round-trip correctly{skipped}.)")
+    return "\n".join(lines)
+
+
+def adoption_rows(proposal) -> list[list[object]]:
+    """``modmig adopt``: one row per app, what the other tool says and what modmig will do."""
+    action = {"stamp": "recorded" if proposal.recorded else "to stamp", "already": "up to date", "conflict": "CONFLICT: left alone"}
+    return [
+        [s.app, s.evidence, s.current, f"{s.version} ({s.name})", action[s.action]]
+        for s in proposal.stamps
+    ]
