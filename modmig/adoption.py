@@ -39,7 +39,8 @@ class ProposedStamp:
     current: int
     #: What the other tool recorded, e.g. ``0001_initial .. 0002_add_email`` or a revision id.
     evidence: str
-    #: "stamp" (will be / was recorded), "already" (modmig has it), "conflict" (modmig disagrees).
+    #: "stamp" (will be / was recorded), "already" (modmig tracks the app at or past this version),
+    #: "conflict" (left alone: modmig tracks it below this version, or the evidence is ambiguous).
     action: str = "stamp"
 
 
@@ -88,13 +89,15 @@ def adopt(project: "Project", tool: str, *, record: bool, lock_timeout: float | 
     current = _current_versions(project)
     for stamp in proposal.stamps:
         stamp.current = current.get(stamp.app, 0)
-        if stamp.current == stamp.version:
-            stamp.action = "already"
+        if stamp.action == "conflict":
+            continue
+        if stamp.current >= stamp.version:
+            stamp.action = "already"  # modmig tracks it, at or past what the other tool recorded
         elif stamp.current != 0:
             stamp.action = "conflict"
             proposal.notes.append(
-                f"{stamp.app} is already at {stamp.current} in modmig's bookkeeping, not {stamp.version}: "
-                f"left alone (use 'modmig stamp {stamp.app} N' if you know better)."
+                f"{stamp.app} is at {stamp.current} in modmig's bookkeeping, below the {stamp.version} "
+                f"the other tool recorded: left alone (use 'modmig stamp {stamp.app} N' if you know better)."
             )
     if record:
         for stamp in proposal.stamps:

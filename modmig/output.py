@@ -190,7 +190,7 @@ def roundtrip_text(report) -> str:
 
 def adoption_rows(proposal) -> list[list[object]]:
     """``modmig adopt``: one row per app, what the other tool says and what modmig will do."""
-    action = {"stamp": "recorded" if proposal.recorded else "to stamp", "already": "up to date", "conflict": "CONFLICT: left alone"}
+    action = {"stamp": "recorded" if proposal.recorded else "to stamp", "already": "already tracked", "conflict": "CONFLICT: left alone"}
     return [
         [s.app, s.evidence, s.current, f"{s.version} ({s.name})", action[s.action]]
         for s in proposal.stamps

@@ -183,7 +183,7 @@ def history_entry_dict(entry) -> dict:
 
 
 #: Attributes an error may carry that name its culprit; copied into the JSON error object.
-_CULPRIT_FIELDS = ("app", "version", "path", "line", "statement")
+_CULPRIT_FIELDS = ("app", "version", "path", "line", "statement", "url", "cycle")
 
 
 def error_dict(error: ModmigError) -> dict:
@@ -207,7 +207,6 @@ class RunRecording:
         self.direction = direction
         self.steps: list[dict] = []
         self.duration_ms = 0
-        self._index: dict[int, dict] = {}
 
     def __call__(self, event) -> None:
         from .events import RunFinished, RunStarted, StepFailed, StepFinished

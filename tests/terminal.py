@@ -9,18 +9,28 @@ import sys
 from pathlib import Path
 
 
-def run_in_terminal(args: list[str], cwd: Path, env: dict[str, str] | None = None, columns: int = 100) -> tuple[int, str]:
-    """Run ``python -m modmig ARGS`` with stdout and stderr on a pty; returns (exit code, raw output)."""
+def run_in_terminal(
+    args: list[str], cwd: Path, env: dict[str, str] | None = None, columns: int = 100, stdin_text: str | None = None
+) -> tuple[int, str]:
+    """Run ``python -m modmig ARGS`` with stdout and stderr on a pty; returns (exit code, raw output).
+
+    Standard input is not a terminal unless ``stdin_text`` is given: then it is the pty too, and
+    the text is typed into it.
+    """
     primary, secondary = pty.openpty()
     _set_size(secondary, columns)
     environment = {**os.environ, "TERM": "xterm-256color", "COLUMNS": str(columns), **(env or {})}
-    environment.pop("NO_COLOR", None) if env is None or "NO_COLOR" not in env else None
+    if "NO_COLOR" not in (env or {}):
+        environment.pop("NO_COLOR", None)
     environment.pop("MODMIG_DATABASE_URL", None)
     process = subprocess.Popen(
         [sys.executable, "-m", "modmig", *args], cwd=cwd, env=environment,
-        stdin=subprocess.DEVNULL, stdout=secondary, stderr=secondary, close_fds=True,
+        stdin=secondary if stdin_text is not None else subprocess.DEVNULL,
+        stdout=secondary, stderr=secondary, close_fds=True,
     )
     os.close(secondary)
+    if stdin_text is not None:
+        os.write(primary, stdin_text.encode())
     chunks = []
     while True:
         try:

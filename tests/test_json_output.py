@@ -1,0 +1,89 @@
+"""Every --json document, validated against the schema shipped in modmig/schemas/ (docs/json.md)."""
+
+import json
+from importlib import resources
+
+import jsonschema
+import pytest
+
+
+def schema(name: str) -> dict:
+    return json.loads(resources.files("modmig").joinpath(f"schemas/{name}.schema.json").read_text())
+
+
+def document(result, name: str) -> dict:
+    found = json.loads(result.stdout)
+    jsonschema.validate(found, schema(name))
+    return found
+
+
+@pytest.mark.parametrize("name", ["status", "check", "plan", "history", "run", "roundtrip", "adopt", "error"])
+def test_every_shipped_schema_is_a_valid_json_schema(name):
+    jsonschema.Draft202012Validator.check_schema(schema(name))
+
+
+def test_status_check_plan_and_history_documents_match_their_schemas(sample_project, run_cli):
+    cli = run_cli(sample_project)
+    plan = document(cli("plan", "--json", "--sql"), "plan")
+    assert plan["kind"] == "plan" and len(plan["steps"]) == 10
+    assert plan["steps"][-1]["sql"] is None  # users:0003_seed_admin is a Python migration
+    cli("upgrade", "blog")
+    status = document(cli("status", "--json"), "status")
+    assert {a["app"]: a["version"] for a in status["apps"]} == {"blog": 4, "comments": 0, "users": 2}
+    check = document(cli("check", "--json"), "check")
+    assert check["ok"] is False and check["status"]["apps"][1]["pending"] == [1, 2, 3]
+    history = document(cli("history", "--json", "--limit", "2"), "history")
+    assert [(e["app"], e["version"], e["direction"]) for e in history["entries"]] == [("blog", 3, "up"), ("blog", 4, "up")]
+    assert history["entries"][0]["started_at"].endswith("Z")
+
+
+def test_upgrade_and_downgrade_print_one_run_document(sample_project, run_cli):
+    cli = run_cli(sample_project)
+    result = cli("upgrade", "users", "--to", "2", "--json")
+    run = document(result, "run")
+    assert result.exit_code == 0 and run["kind"] == "upgrade" and run["success"] is True
+    assert [(s["app"], s["version"], s["status"]) for s in run["steps"]] == [("users", 1, "done"), ("users", 2, "done")]
+    down = document(cli("downgrade", "users", "--to", "1", "--json"), "run")
+    assert down["direction"] == "down" and down["steps_done"] == 1 and down["apps"] == ["users"]
+    nothing = document(cli("upgrade", "users", "--to", "1", "--json"), "run")
+    assert nothing["steps"] == [] and nothing["success"] is True
+
+
+def test_a_failed_upgrade_documents_done_failed_and_unrun_steps(scenario, run_cli):
+    cli = run_cli(scenario("failing_migration"))
+    result = cli("upgrade", "--all", "--json")
+    run = document(result, "run")
+    assert result.exit_code == 1 and run["success"] is False
+    assert [(s["app"], s["version"], s["status"]) for s in run["steps"]] == [
+        ("users", 1, "done"), ("blog", 1, "done"), ("blog", 2, "failed"), ("blog", 3, "not run"),
+    ]
+    assert "blog_tag_typo" in run["steps"][2]["error"]
+    assert run["error"]["type"] == "MigrationFailed" and run["error"]["app"] == "blog" and run["error"]["line"] == 5
+    assert "Migration blog:0002 failed" in result.stderr
+
+
+def test_a_downgrade_needing_confirmation_fails_as_a_document_without_asking(sample_project, run_cli):
+    cli = run_cli(sample_project)
+    cli("upgrade", "--all")
+    result = cli("downgrade", "users", "--to", "1", "--json")
+    run = document(result, "run")
+    assert result.exit_code == 2 and run["error"]["type"] == "ConfirmationRequired"
+
+
+def test_a_json_command_that_fails_early_prints_an_error_document(sample_project, run_cli):
+    cli = run_cli(sample_project)
+    result = cli("status", "--json", "--database", "postgresql://app:s3cret@db.invalid/prod")
+    error = document(result, "error")
+    assert result.exit_code == 2 and error["kind"] == "error"
+    assert error["error"]["type"] == "DatabaseUnavailable" and "s3cret" not in result.stdout + result.stderr
+    unknown = document(cli("history", "nope", "--json"), "error")
+    assert unknown["error"]["type"] == "UnknownApp" and unknown["error"]["app"] == "nope"
+
+
+def test_roundtrip_and_adopt_documents_match_their_schemas(sample_project, run_cli):
+    cli = run_cli(sample_project)
+    roundtrip = document(cli("check", "--roundtrip", "--json"), "roundtrip")
+    assert roundtrip["ok"] is True and roundtrip["checked"][0] == "users:0001_create_users"
+    result = cli("adopt", "django", "--json")
+    assert result.exit_code == 2
+    document(result, "error")
