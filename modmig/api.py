@@ -229,7 +229,7 @@ class Project:
     def __enter__(self) -> "Project":
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     # -- operations ----------------------------------------------------------------------------
