@@ -4,7 +4,8 @@ The hierarchy, with the exit code the CLI turns each branch into::
 
     ModmigError
     ├── UsageError (2)            a command line that cannot be carried out
-    │   └── UnknownApp            an app label that is not configured
+    │   ├── UnknownApp            an app label that is not configured
+    │   └── Irreversible          a downgrade through a migration without a down section
     ├── ConfigError (2)           modmig.yaml, app folders, database URLs
     │   └── DatabaseUnavailable   the database cannot be reached (no password shown)
     ├── MigrationFileError (2)    one migration file cannot be understood (file:line)
@@ -16,6 +17,7 @@ The hierarchy, with the exit code the CLI turns each branch into::
     ├── StateError (1)            the database and the files disagree
     │   ├── ChecksumMismatch      applied files were edited afterwards
     │   ├── DatabaseAhead         the database is at a version the files do not have
+    │   ├── DatabaseBehindFiles   the database is below the first file (history was pruned)
     │   └── DirtyState            a non-transactional migration stopped half-way
     ├── MigrationFailed (1)       a migration raised; nothing after it ran
     └── LockTimeout (1)           another run held the lock for too long
@@ -71,6 +73,15 @@ class UnknownApp(UsageError):
         listing = ", ".join(sorted(known)) or "(none)"
         super().__init__(
             f"Unknown app {app!r}.{did_you_mean(app, known)} Configured apps: {listing}."
+        )
+
+
+class Irreversible(UsageError):
+    def __init__(self, labels: list[str]) -> None:
+        self.labels = labels
+        super().__init__(
+            f"Cannot downgrade: {', '.join(labels)} {'has' if len(labels) == 1 else 'have'} no down "
+            f"section (irreversible). Nothing was changed."
         )
 
 
@@ -172,6 +183,16 @@ class DatabaseAhead(StateError):
             f"App {app!r} is at version {version} in the database, but its migration files "
             f"only go up to {latest}. Deploy the code that has those migrations, or use "
             f"'modmig stamp {app} {latest}' if they were removed on purpose."
+        )
+
+
+class DatabaseBehindFiles(StateError):
+    def __init__(self, app: str, version: int, base: int) -> None:
+        self.app, self.version, self.base = app, version, base
+        super().__init__(
+            f"App {app!r} is at version {version} in the database, but its migration files start "
+            f"after {base:04d} (the older ones were removed or squashed away). Upgrade this "
+            f"database with a release that still has them, then deploy this one."
         )
 
 

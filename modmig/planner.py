@@ -14,28 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .errors import ChecksumMismatch, DatabaseAhead, StateError, UnknownApp, UsageError
+from .errors import ChecksumMismatch, DatabaseAhead, DatabaseBehindFiles, Irreversible, UnknownApp, UsageError
 from .graph import MigrationGraph
 from .model import DatabaseState, Key, Plan, Step
-
-
-class Irreversible(UsageError):
-    def __init__(self, labels: list[str]) -> None:
-        self.labels = labels
-        super().__init__(
-            f"Cannot downgrade: {', '.join(labels)} {'has' if len(labels) == 1 else 'have'} no down "
-            f"section (irreversible). Nothing was changed."
-        )
-
-
-class DatabaseBehindFiles(StateError):
-    def __init__(self, app: str, version: int, base: int) -> None:
-        self.app, self.version, self.base = app, version, base
-        super().__init__(
-            f"App {app!r} is at version {version} in the database, but its migration files start "
-            f"after {base:04d} (the older ones were removed or squashed away). Upgrade this "
-            f"database with a release that still has them, then deploy this one."
-        )
 
 
 @dataclass
