@@ -24,14 +24,16 @@ def test_a_fresh_database_is_migrated_to_the_latest_state(modmig_db):
     assert admins(modmig_db) == 1
 
 
-def test_the_seed_data_migration_before_and_after(modmig_migrator):
+def test_seed_admin_adds_one_administrator_and_its_down_removes_it(modmig_migrator):
+    # the example in docs/tutorial.md and docs/testing.md
     modmig_migrator.migrate_to("users", 2)
     assert modmig_migrator.versions() == {"blog": 0, "comments": 0, "users": 2}
-    assert admins(modmig_migrator) == 0
+    with modmig_migrator.engine.begin() as connection:
+        connection.execute(text("INSERT INTO users_user (email) VALUES ('ann@example.com')"))
     modmig_migrator.migrate_to("users", 3)
-    assert admins(modmig_migrator) == 1
+    assert admins(modmig_migrator) == 2
     modmig_migrator.migrate_to("users", 2)
-    assert admins(modmig_migrator) == 0
+    assert admins(modmig_migrator) == 1
 
 
 def test_blog_0003_round_trips(modmig_config):
