@@ -167,13 +167,15 @@ def run_output(ctx: click.Context, project, command: str, quiet: bool, verbose: 
             console.line(f"Database: {project.backend.display_url}")
         yield console.run_listener()
         return
+    from .console import lock_notice
+    from .events import fan_out
     from .output import json_document
     from .results import RunRecording
 
     recording = RunRecording("up" if command == "upgrade" else "down")
     ctx.meta["modmig.json_error"] = False  # from here on, the run document reports the failure
     try:
-        yield recording
+        yield fan_out([recording, lock_notice])
     except ModmigError as error:
         click.echo(json_document(command, recording.as_dict(error)))
         raise

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 import click
 
 from .events import Event, LockWaiting, RunFinished, RunStarted, StepFailed, StepFinished, StepStarted
-from .output import EventPrinter, step_detail, summary_line, table
+from .output import EventPrinter, lock_waiting_text, step_detail, summary_line, table
 
 if TYPE_CHECKING:
     from rich.console import Console as RichConsole
@@ -121,8 +121,7 @@ class RichRunPrinter:
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, LockWaiting):
-            who = f" held by {event.holder}" if event.holder else ""
-            self.console.print(f"Waiting for the migration lock{who} ({event.waited:.0f} s)...", style="yellow", markup=False)
+            lock_notice(event)
             return
         if self.quiet:
             return
@@ -176,6 +175,12 @@ class RichRunPrinter:
         if self.progress is not None:
             self.progress.stop()
             self.progress = None
+
+
+def lock_notice(event: Event) -> None:
+    """Tell stderr who holds the lock while a run waits for it (in every output mode, even --json)."""
+    if isinstance(event, LockWaiting):
+        click.echo(lock_waiting_text(event), err=True)
 
 
 def _cell_style(cell: str) -> str | None:

@@ -139,6 +139,11 @@ def error_json(error: ModmigError) -> str:
     return json_document("error", {"error": error_dict(error)})
 
 
+def lock_waiting_text(event: LockWaiting) -> str:
+    who = f" held by {event.holder}" if event.holder else ""
+    return f"Waiting for the migration lock{who} ({event.waited:.0f} s)..."
+
+
 def summary_line(event: RunFinished) -> str:
     apps = len(event.plan.apps)
     return f"Done: {event.steps_done} step(s) across {apps} app(s) in {event.duration_ms / 1000:.2f} s."
@@ -159,8 +164,7 @@ class EventPrinter:
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, LockWaiting):
-            who = f" held by {event.holder}" if event.holder else ""
-            self.echo(f"Waiting for the migration lock{who} ({event.waited:.0f} s)...", err=True)
+            self.echo(lock_waiting_text(event), err=True)
         elif self.quiet:
             return
         elif isinstance(event, StepStarted):

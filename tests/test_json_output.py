@@ -87,3 +87,22 @@ def test_roundtrip_and_adopt_documents_match_their_schemas(sample_project, run_c
     result = cli("adopt", "django", "--json")
     assert result.exit_code == 2
     document(result, "error")
+
+
+def test_waiting_for_the_lock_is_told_on_stderr_and_a_timeout_is_a_run_document(sample_project):
+    import subprocess
+    import sys
+
+    from modmig.api import Project
+
+    holder = Project.load(sample_project)
+    with holder.backend.lock(5, lambda *_: None):
+        waiting = subprocess.run(
+            [sys.executable, "-m", "modmig", "upgrade", "--all", "--json", "--lock-timeout", "1"],
+            cwd=sample_project, capture_output=True, text=True, timeout=60,
+        )
+    holder.close()
+    run = json.loads(waiting.stdout)
+    jsonschema.validate(run, schema("run"))
+    assert waiting.returncode == 1 and run["error"]["type"] == "LockTimeout" and run["steps"] == []
+    assert "Waiting for the migration lock held by" in waiting.stderr
