@@ -338,7 +338,7 @@ def repair(ctx, app, applied, lock_timeout):
         click.echo(f"Nothing to repair in {app}.")
 
 
-@cli.command()
+@cli.command(short_help="Write modmig.yaml from the migrations/ folders found here.")
 @click.argument("folder", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path), default=".")
 @project_options
 @click.pass_context
@@ -370,7 +370,7 @@ def init(ctx, folder):
     click.echo("Next: 'modmig status' shows each app's version; 'modmig upgrade --all' applies what is pending.")
 
 
-@cli.command()
+@cli.command(short_help="Stamp apps whose Django or Alembic migrations were converted.")
 @click.argument("tool", type=click.Choice(["django", "alembic"]))
 @click.option("--yes", "-y", is_flag=True, help="Record the proposed stamps (without it, only show them).")
 @json_option

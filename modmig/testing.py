@@ -11,7 +11,7 @@ and a helper, :func:`assert_roundtrip`, that fails a test when a migration's dow
 its up (the check behind ``modmig check --roundtrip``).
 
 The project is found from ``--modmig-config PATH`` or the ``modmig_config`` ini option, else by
-searching upwards for ``modmig.yaml`` from pytest's root folder. Importing this module is cheap:
+searching upwards for ``modmig.yaml`` from the folder of the test file. Importing this module is cheap:
 SQLAlchemy and the rest of modmig load only when a fixture is used.
 """
 
@@ -107,7 +107,7 @@ def modmig_config(request: pytest.FixtureRequest) -> Path:
     if ini:
         base = request.config.inipath.parent if request.config.inipath else request.config.rootpath
         return find_config(explicit=base / str(ini))
-    return find_config(start=request.config.rootpath)
+    return find_config(start=Path(request.path).parent)
 
 
 @pytest.fixture
