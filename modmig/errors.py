@@ -221,8 +221,11 @@ class MigrationFailed(ModmigError):
         rolled_back: bool = True,
         direction: str = "up",
         stays_at: int | None = None,
+        not_rolled_back_because: str | None = None,
+        statements_done: int | None = None,
     ) -> None:
         self.app, self.version, self.path = app, version, path
+        self.statements_done = statements_done
         self.error, self.statement, self.line = error, statement, line
         self.rolled_back, self.direction = rolled_back, direction
         where = f"{show_path(path)}:{line}" if line is not None else show_path(path)
@@ -236,11 +239,20 @@ class MigrationFailed(ModmigError):
         if rolled_back:
             text += f"\nIt was rolled back; {app} stays at version {stays_at}. Nothing after it ran."
         else:
-            text += (
-                f"\nIt ran without a transaction: {app} is marked dirty at {version:04d} and the next "
-                f"run resumes after the last statement that succeeded ('modmig status' shows the "
-                f"details). Nothing after it ran."
-            )
+            why = f" ({not_rolled_back_because})" if not_rolled_back_because else ""
+            text += f"\nIt could not be rolled back{why}: {app} is marked dirty at {version:04d}"
+            if statements_done is None:
+                text += (
+                    f". A Python migration cannot resume part-way: inspect the database, then run "
+                    f"'modmig repair {app} --applied' or '--not-applied'."
+                )
+            else:
+                text += (
+                    f" after {statements_done} statement(s) succeeded (they stay applied). The next "
+                    f"upgrade resumes at the failed statement, provided the statements before it are "
+                    f"unchanged; 'modmig status' shows the details."
+                )
+            text += " Nothing after it ran."
         super().__init__(text)
 
 
