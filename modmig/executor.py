@@ -154,7 +154,7 @@ class Executor:
                 self._record_success(step, started, clock)
             return
         if migration.kind == "python":
-            self._mark(step, 0, [])
+            self._mark(step, None, [])
             self._run_python_unprotected(step)
         else:
             self._run_statements_tracked(step, skip, per_statement_transaction=migration.transaction)
@@ -200,7 +200,7 @@ class Executor:
                     self.backend.prepare_transaction(connection)
                     self._call_python(step, connection)
         except _StatementFailed as failure:
-            self._mark(step, 0, [], failure)
+            self._mark(step, None, [], failure)
             raise
 
     def _call_python(self, step: Step, connection: Connection) -> None:
@@ -247,11 +247,11 @@ class Executor:
             error=error,
         )
 
-    def _mark(self, step: Step, done: int, statements: list[Statement], failure: _StatementFailed | None = None) -> None:
+    def _mark(self, step: Step, done: int | None, statements: list[Statement], failure: _StatementFailed | None = None) -> None:
         with self.connection.begin():
             self._write_mark(step, done, statements, failure)
 
-    def _write_mark(self, step: Step, done: int, statements: list[Statement], failure: _StatementFailed | None = None) -> None:
+    def _write_mark(self, step: Step, done: int | None, statements: list[Statement], failure: _StatementFailed | None = None) -> None:
         migration = step.migration
         current = migration.first_version - 1 if step.direction == "up" else migration.version
         mark = DirtyMark(
@@ -260,7 +260,7 @@ class Executor:
             name=migration.name,
             direction=step.direction,
             statements_done=done,
-            prefix_checksum=checksum_of_statements([s.text for s in statements[:done]]),
+            prefix_checksum=None if done is None else checksum_of_statements([s.text for s in statements[:done]]),
             failed_statement=failure.statement.text if failure and failure.statement else None,
             error=self._message(failure.error) if failure else None,
         )
