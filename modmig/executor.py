@@ -23,6 +23,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
+from .backends.base import driver_message
 from .checksum import checksum_of_statements
 from .errors import DirtyState, MigrationFailed, MigrationFileError
 from .events import EventCallback, StepFailed, StepFinished, StepStarted
@@ -325,7 +326,7 @@ class _Autocommit:
 
 def _describe(error: BaseException) -> str:
     if isinstance(error, DBAPIError) and error.orig is not None:
-        return " ".join(str(error.orig).split()) or type(error.orig).__name__
+        return driver_message(error.orig)
     return f"{type(error).__name__}: {error}"
 
 

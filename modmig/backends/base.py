@@ -63,7 +63,16 @@ def open_connection(engine: "Engine", display_url: str) -> "Connection":
     try:
         return engine.connect()
     except DBAPIError as error:
-        raise DatabaseUnavailable(display_url, scrub(str(error.orig), engine.url.password)) from None
+        raise DatabaseUnavailable(display_url, scrub(driver_message(error.orig), engine.url.password)) from None
+
+
+def driver_message(error: BaseException) -> str:
+    """A driver exception as one readable line: PyMySQL's ``(1146, "Table ...")`` becomes
+    ``Table ... (error 1146)``; others as they print."""
+    args = getattr(error, "args", ())
+    if len(args) == 2 and isinstance(args[0], int) and isinstance(args[1], str):
+        return f"{' '.join(args[1].split())} (error {args[0]})"
+    return " ".join(str(error).split()) or type(error).__name__
 
 
 def scrub(message: str, password: "str | None") -> str:

@@ -20,6 +20,7 @@
 
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -28,7 +29,7 @@ from sqlalchemy.engine import URL, Connection, Engine
 
 from ..recorder import VERSIONS_TABLE
 from ..splitter import Statement, split_statements
-from .base import WaitCallback, who_am_i
+from .base import WaitCallback, executed_by
 from .server import (
     CONNECT_TIMEOUT,
     lock_name,
@@ -70,7 +71,8 @@ class PostgresBackend:
         if engine is None:
             connect_args: dict = {}
             if "application_name" not in url.query:
-                connect_args["application_name"] = f"modmig {who_am_i()}"[:_MAX_APPLICATION_NAME]
+                # pid first: PostgreSQL cuts application_name at 63 characters
+                connect_args["application_name"] = f"modmig (pid {os.getpid()}) {executed_by()}"[:_MAX_APPLICATION_NAME]
             if "connect_timeout" not in url.query:
                 connect_args["connect_timeout"] = CONNECT_TIMEOUT
             engine = server_engine(url, self.display_url, "postgres", connect_args)

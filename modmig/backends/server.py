@@ -17,7 +17,7 @@ from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.exc import DBAPIError, NoSuchModuleError
 
 from ..errors import DatabaseUnavailable
-from .base import WaitCallback, open_connection, scrub
+from .base import WaitCallback, driver_message, open_connection, scrub
 from .locking import wait_for_lock
 
 #: Seconds to wait for a server to answer before saying it cannot be reached.
@@ -63,7 +63,7 @@ def session_lock(
         try:
             wait_for_lock(lambda: try_acquire(connection), lambda: holder(connection), timeout, on_wait)
         except DBAPIError as error:
-            raise DatabaseUnavailable(display_url, "taking the migration lock failed: " + scrub(str(error.orig), engine.url.password)) from None
+            raise DatabaseUnavailable(display_url, "taking the migration lock failed: " + scrub(driver_message(error.orig), engine.url.password)) from None
         try:
             yield
         finally:
