@@ -131,3 +131,14 @@ def test_planning_status_and_check_never_import_python_migrations(make_project, 
     assert not marker.exists()
     project.upgrade("app")
     assert marker.exists()
+
+
+def test_semicolons_in_strings_and_comments_do_not_split_statements(make_project):
+    project = make_project({"app": {"0001_semicolons.sql": (
+        "CREATE TABLE t_notes (id INTEGER PRIMARY KEY, body VARCHAR(40)); -- one; two\n"
+        "/* a block comment;\n   over two lines; */\n"
+        "INSERT INTO t_notes (id, body) VALUES (1, 'a;b'), (2, 'it''s; quoted');\n"
+    )}})
+    project.upgrade("app")
+    with project.connect() as connection:
+        assert connection.exec_driver_sql("SELECT body FROM t_notes ORDER BY id").scalars().all() == ["a;b", "it's; quoted"]
