@@ -132,7 +132,8 @@ class PostgresBackend:
         settings = []
         if self.schema:
             settings.append(f"SET search_path TO {self._quote(self.schema)}, public")
-        if dbapi_connection.info.server_version >= 140000:
+        info = getattr(dbapi_connection, "info", dbapi_connection)  # psycopg 3, or psycopg2
+        if getattr(info, "server_version", 0) >= 140000:
             settings.append(f"SET client_connection_check_interval = '{CLIENT_CHECK_INTERVAL}'")
         if not settings:
             return
