@@ -139,3 +139,11 @@ def test_a_schema_option_on_sqlite_is_refused(scenario, run_cli):
         config.write("schema: tenant\n")
     result = run_cli(folder)("upgrade", "--all")
     assert result.exit_code == 2 and "'schema: tenant' is a PostgreSQL option" in result.stderr
+
+
+def test_a_driver_that_is_not_installed_is_named_with_what_to_install(scenario, run_cli):
+    result = run_cli(scenario("failing_migration"))("status", "--database", "postgresql+pg8000://app:s3cret@db/prod")
+    assert result.exit_code == 2
+    assert "its driver is not installed (No module named 'pg8000')" in result.stderr
+    assert "postgresql+psycopg:// (pip install 'modmig[postgres]')" in result.stderr
+    assert "s3cret" not in result.output

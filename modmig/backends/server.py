@@ -22,6 +22,8 @@ from .locking import wait_for_lock
 
 #: Seconds to wait for a server to answer before saying it cannot be reached.
 CONNECT_TIMEOUT = 10
+#: pip extra -> the driver it installs.
+SUPPORTED_DRIVERS = {"postgres": "psycopg", "mysql": "pymysql"}
 
 
 def with_default_driver(url: URL, driver: str) -> URL:
@@ -32,14 +34,16 @@ def with_default_driver(url: URL, driver: str) -> URL:
 
 
 def server_engine(url: URL, display_url: str, extra: str, connect_args: dict) -> Engine:
-    """An engine for ``url``; a clear error naming the pip extra when its driver is missing."""
+    """An engine for ``url``; a clear error naming what to install when its driver is missing."""
     try:
-        return create_engine(url, connect_args=connect_args, pool_pre_ping=False)
+        return create_engine(url, connect_args=connect_args)
     except (ImportError, NoSuchModuleError) as error:
-        raise DatabaseUnavailable(
-            display_url,
-            f"its driver is not installed ({error}). Install it with: pip install 'modmig[{extra}]'",
-        ) from None
+        supported = SUPPORTED_DRIVERS[extra]
+        if url.get_driver_name() == supported:
+            advice = f"install it with: pip install 'modmig[{extra}]'"
+        else:
+            advice = f"install it, or use {url.get_backend_name()}+{supported}:// (pip install 'modmig[{extra}]')"
+        raise DatabaseUnavailable(display_url, f"its driver is not installed ({error}); {advice}") from None
 
 
 def lock_name(*parts: str | None) -> str:
