@@ -297,7 +297,10 @@ class Project:
         return state
 
     def _run(self, direction: str, plan: Plan, state: DatabaseState, connection: "Connection", on_event: EventCallback) -> RunResult:
+        from sqlalchemy.exc import DBAPIError
+
         from .backends.base import executed_by
+        from .errors import ConnectionLost
         from .executor import Executor
 
         if not plan:
@@ -312,6 +315,11 @@ class Project:
         try:
             executor.run(plan, resume)
             success = True
+        except DBAPIError as error:  # the bookkeeping itself failed: the connection is gone
+            from .backends.base import driver_message, scrub
+
+            reason = scrub(driver_message(error.orig), self.backend.engine.url.password)
+            raise ConnectionLost(self.backend.display_url, reason, executor.steps_done) from None
         finally:
             elapsed = int(round((time.perf_counter() - clock) * 1000))
             on_event(RunFinished(plan, executor.steps_done, elapsed, success))

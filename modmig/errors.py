@@ -20,7 +20,8 @@ The hierarchy, with the exit code the CLI turns each branch into::
     │   ├── DatabaseBehindFiles   the database is below the first file (history was pruned)
     │   └── DirtyState            a non-transactional migration stopped half-way
     ├── MigrationFailed (1)       a migration raised; nothing after it ran
-    └── LockTimeout (1)           another run held the lock for too long
+    ├── LockTimeout (1)           another run held the lock for too long
+    └── ConnectionLost (1)        the database connection broke during a run
 
 Domain code raises these with the culprit attached (app, version, path, line); the CLI is the one
 boundary that prints ``str(error)`` and exits with ``error.exit_code``. Anything else escaping the
@@ -265,6 +266,21 @@ class LockTimeout(ModmigError):
         super().__init__(
             f"Gave up waiting for the migration lock after {seconds:g} s{who}. Nothing was "
             f"changed. Retry, or raise --lock-timeout."
+        )
+
+
+class ConnectionLost(ModmigError):
+    """The connection broke mid-run (server restart, network, a killed session)."""
+
+    exit_code = 1
+
+    def __init__(self, url: str, reason: str, steps_done: int) -> None:
+        self.url, self.reason, self.steps_done = url, reason, steps_done
+        super().__init__(
+            f"The connection to {url} broke during the run, after {steps_done} completed step(s): "
+            f"{reason}. The step that was running was not recorded as applied: its transaction is "
+            f"rolled back by the server (where DDL commits implicitly, e.g. MySQL, the statements "
+            f"before it stay and the app stays dirty). Check with 'modmig status', then run again."
         )
 
 

@@ -5,10 +5,13 @@ import subprocess
 
 import pytest
 from sqlalchemy import create_engine, inspect
+from sqlalchemy.engine import make_url
 
 from modmig.api import Project
+from modmig.errors import ConnectionLost
 
 from .conftest import ProjectBuilder, modmig_process, versions
+from .databases import admin_engine
 from .test_upgrade import USERS
 
 
@@ -98,3 +101,26 @@ def test_a_waiting_run_does_not_deadlock_with_create_index_concurrently(pg_proje
     out, _ = waiting[0].communicate(timeout=120)
     assert waiting[0].returncode == 0 and "Nothing to apply" in out
     assert versions(project) == {"app": 2}
+
+
+def test_a_broken_connection_that_cannot_be_reopened_is_reported_not_a_traceback(pg_project, postgres_url):
+    database = make_url(postgres_url).database
+    admin_url = admin_engine("postgresql").url.render_as_string(hide_password=False)
+    project = pg_project({"app": {
+        "0001_ok.sql": "CREATE TABLE t_ok (id INTEGER);\n",
+        "0002_cut.py": (
+            "from sqlalchemy import create_engine\n"
+            "def upgrade(ctx):\n"
+            f"    with create_engine({admin_url!r}, isolation_level='AUTOCOMMIT').connect() as admin:\n"
+            f"        admin.exec_driver_sql('ALTER DATABASE {database} ALLOW_CONNECTIONS false')\n"
+            "    ctx.execute('SELECT pg_terminate_backend(pg_backend_pid())')\n"
+        ),
+    }})
+    try:
+        with pytest.raises(ConnectionLost, match=r"broke during the run, after 1 completed step\(s\): .*is not currently accepting connections"):
+            project.upgrade()
+    finally:
+        with admin_engine("postgresql").connect() as admin:
+            admin.exec_driver_sql(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS true')
+    assert versions(project) == {"app": 1}
+    assert project.status().apps[0].dirty is None  # the migration's transaction was rolled back
