@@ -402,7 +402,7 @@ class Project:
         except DBAPIError as error:  # the bookkeeping itself failed: the connection is gone
             from .backends.base import driver_message, scrub
 
-            reason = scrub(driver_message(error.orig), self.backend.engine.url.password)
+            reason = scrub(driver_message(error.orig or error), self.backend.engine.url.password)
             raise ConnectionLost(self.backend.display_url, reason, executor.steps_done) from None
         finally:
             elapsed = int(round((time.perf_counter() - clock) * 1000))

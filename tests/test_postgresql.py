@@ -10,7 +10,7 @@ from sqlalchemy.engine import make_url
 from modmig.api import Project
 from modmig.errors import ConnectionLost
 
-from .conftest import ProjectBuilder, modmig_process, versions
+from .conftest import ProjectBuilder, modmig_process, versions, write_tree
 from .databases import admin_engine
 from .test_upgrade import USERS
 
@@ -124,3 +124,16 @@ def test_a_broken_connection_that_cannot_be_reopened_is_reported_not_a_traceback
             admin.exec_driver_sql(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS true')
     assert versions(project) == {"app": 1}
     assert project.status().apps[0].dirty is None  # the migration's transaction was rolled back
+
+
+def test_a_callers_engine_keeps_its_own_search_path_while_modmig_uses_the_schema(tmp_path, postgres_url):
+    engine = create_engine(postgres_url)
+    try:
+        project = Project.load(write_tree(tmp_path / "embedded", {"users": USERS}, None, "schema: tenant_b\n"), engine=engine)
+        project.upgrade()
+        assert "users_user" in inspect(engine).get_table_names(schema="tenant_b")
+        with engine.connect() as connection:  # the pooled connection is the caller's again
+            assert connection.exec_driver_sql("SHOW search_path").scalar() == '"$user", public'
+        project.close()
+    finally:
+        engine.dispose()

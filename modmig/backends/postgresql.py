@@ -68,6 +68,9 @@ class PostgresBackend:
         self.display_url = url.render_as_string(hide_password=True)
         self.schema = schema
         self.timeouts = dict(timeouts or {})
+        #: False for an engine handed in by an embedding program: modmig must not change it
+        #: (its session settings are applied by ``borrow`` instead, and undone afterwards).
+        self.owns_engine = engine is None
         if engine is None:
             connect_args: dict = {}
             if "application_name" not in url.query:
@@ -76,9 +79,6 @@ class PostgresBackend:
             if "connect_timeout" not in url.query:
                 connect_args["connect_timeout"] = CONNECT_TIMEOUT
             engine = server_engine(url, self.display_url, "postgres", connect_args)
-        #: False for an engine handed in by an embedding program: modmig must not change it
-        #: (its session settings are applied by ``borrow`` instead, and undone afterwards).
-        self.owns_engine = engine is None
         self.engine = engine
         self._quote = engine.dialect.identifier_preparer.quote
         if self.owns_engine:
