@@ -16,6 +16,8 @@ The hierarchy, with the exit code the CLI turns each branch into::
     ├── StateError (1)            the database and the files disagree
     │   ├── ChecksumMismatch      applied files were edited afterwards
     │   ├── DatabaseAhead         the database is at a version the files do not have
+    │   ├── DatabaseInsideSquash  inside a squashed range whose originals were deleted
+    │   ├── RenumberedMigration   an applied migration was renumbered by 'modmig merge'
     │   └── DirtyState            a non-transactional migration stopped half-way
     ├── MigrationFailed (1)       a migration raised; nothing after it ran
     └── LockTimeout (1)           another run held the lock for too long
@@ -118,8 +120,9 @@ class DuplicateVersion(GraphError):
         self.app, self.version, self.paths = app, version, list(paths)
         names = " and ".join(show_path(p) for p in paths)
         super().__init__(
-            f"App {app!r} has two migrations with version {version}: {names}. "
-            f"Renumber one of them (parallel branches? see 'modmig merge')."
+            f"App {app!r} has two migrations with version {version}: {names}. Parallel branches "
+            f"each added one: run 'modmig merge {app}' to renumber them (it keeps the one already "
+            f"applied and rewrites dependencies on it)."
         )
 
 
@@ -172,6 +175,40 @@ class DatabaseAhead(StateError):
             f"App {app!r} is at version {version} in the database, but its migration files "
             f"only go up to {latest}. Deploy the code that has those migrations, or use "
             f"'modmig stamp {app} {latest}' if they were removed on purpose."
+        )
+
+
+class DatabaseInsideSquash(StateError):
+    """The database stopped inside a squash's range, and the originals it needs were deleted."""
+
+    def __init__(self, app: str, version: int, squash) -> None:
+        self.app, self.version, self.squash = app, version, squash
+        if squash is None:
+            where = "at a version no remaining migration file starts from"
+            fix = "Upgrade this database with a release that still has the deleted migrations"
+        else:
+            where = (
+                f"inside the range {squash.first_version:04d}-{squash.version:04d} that "
+                f"{show_path(squash.path)} squashes, and the original migrations of that range were deleted"
+            )
+            fix = (
+                f"Upgrade this database to {squash.version} or later with the previous release "
+                f"(the one that still has the originals), then deploy this one"
+            )
+        super().__init__(f"App {app!r} is at version {version} in the database, {where}. {fix}.")
+
+
+class RenumberedMigration(StateError):
+    """A migration this database applied was given a new number by ``modmig merge``."""
+
+    def __init__(self, app: str, version: int, recorded: str, now) -> None:
+        self.app, self.version, self.recorded, self.now = app, version, recorded, now
+        super().__init__(
+            f"App {app!r}: this database applied {recorded} as version {version}, but 'modmig merge' "
+            f"renumbered it to {now.name} (version {now.version}); version {version} is now another "
+            f"migration, which this database has not run. Fix the record with "
+            f"'modmig repair {app} --renumbered': it runs the merged migrations this database lacks "
+            f"and records {app} at {now.version}."
         )
 
 

@@ -44,6 +44,8 @@ def status_text(report: StatusReport) -> str:
             state.append("AHEAD OF FILES")
         elif app.problem == "behind":
             state.append("BEFORE FIRST FILE")
+        elif app.problem == "inside squash":
+            state.append("INSIDE SQUASHED RANGE")
         elif app.pending:
             state.append(f"{len(app.pending)} pending")
         else:
