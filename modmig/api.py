@@ -101,6 +101,11 @@ class Project:
             self._graph = MigrationGraph(self.histories)
         return self._graph
 
+    def forget_files(self) -> None:
+        """Re-read the migration files next time (after squash, prune or merge changed them)."""
+        self._histories = None
+        self._graph = None
+
     def require_app(self, app: str) -> str:
         if app not in self.config.apps:
             raise UnknownApp(app, self.apps)
@@ -277,6 +282,34 @@ class Project:
         from .executor import step_statements
 
         return [s.text for s in step_statements(self.backend, step)]
+
+    def squash(
+        self,
+        app: str,
+        *,
+        first: int | None = None,
+        last: int | None = None,
+        auto: bool = False,
+        verify: bool = True,
+        verify_url: str | None = None,
+    ):
+        """Write versions first..last of ``app`` (default: all) as one verified squash file.
+
+        Returns a ``SquashResult``; raises ``SquashCycle`` (exit 2) if the squash would close a
+        dependency cycle (``auto=True`` shortens the range instead) and ``SquashNotVerified``
+        (exit 1, nothing written) if it does not do exactly what the originals do.
+        """
+        from .squash import squash
+
+        self.require_app(app)
+        return squash(self, app, first=first, last=last, auto=auto, verify=verify, verify_url=verify_url)
+
+    def prune(self, app: str):
+        """Delete the files ``app``'s squash replaces, unless the database is inside its range."""
+        from .squash import prune
+
+        self.require_app(app)
+        return prune(self, app)
 
     def new_migration(self, app: str, slug: str, *, python: bool = False) -> Path:
         from .scaffold import new_migration

@@ -220,6 +220,35 @@ def repair(ctx, app, applied, lock_timeout):
 
 
 @cli.command()
+@click.argument("app")
+@click.option("--from", "first", type=click.IntRange(min=1), metavar="M", help="First version to squash (default: the first file).")
+@click.option("--to", "last", type=click.IntRange(min=1), metavar="N", help="Last version to squash (default: the latest).")
+@click.option("--auto", is_flag=True, help="If the range would close a dependency cycle, squash up to the largest safe N.")
+@click.option("--prune", is_flag=True, help="Instead of squashing: delete the files APP's squash replaces.")
+@click.option("--verify-url", metavar="URL", help="PostgreSQL/MySQL server for the scratch databases (default: SQLite in memory).")
+@click.option("--no-verify", is_flag=True, help="Write the squash without checking it against the originals.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON document.")
+@project_options
+@click.pass_context
+def squash(ctx, app, first, last, auto, prune, verify_url, no_verify, as_json):
+    """Collapse APP's history (or --from M --to N) into one verified file."""
+    from .errors import show_path
+    from .output import json_document, squash_text
+
+    project = get_project(ctx)
+    if prune:
+        if first or last or auto or verify_url or no_verify:
+            raise click.UsageError("--prune takes no other option: it deletes what an existing squash replaces.")
+        result = project.prune(app)
+        for path in result.deleted:
+            click.echo(f"Deleted {show_path(path)}")
+        click.echo(f"Pruned {len(result.deleted)} file(s) replaced by {app}:{result.squash}.")
+        return
+    result = project.squash(app, first=first, last=last, auto=auto, verify=not no_verify, verify_url=verify_url)
+    click.echo(json_document("squash", result.as_dict()) if as_json else squash_text(result))
+
+
+@cli.command()
 @click.option("--format", "fmt", type=click.Choice(["text", "dot", "mermaid"]), default="text", show_default=True)
 @project_options
 @click.pass_context
