@@ -183,25 +183,17 @@ class Project:
 
     def plan(self, app: str | None = None, *, to: int | None = None) -> Plan:
         """What ``upgrade`` would run now, in order. Reads the database, writes nothing."""
-        from .planner import plan_upgrade, verify
+        from .planner import plan_upgrade
 
         if app is not None:
             self.require_app(app)
-        graph = self.graph
-        with self.connect() as connection:
-            state = self.read_state(connection)
-        verify(graph, state).raise_first()
-        return plan_upgrade(graph, state, app, to)
+        return plan_upgrade(self.graph, self._current_state(), app, to)
 
     def plan_downgrade(self, app: str, *, to: int) -> Plan:
-        from .planner import plan_downgrade, verify
+        from .planner import plan_downgrade
 
         self.require_app(app)
-        graph = self.graph
-        with self.connect() as connection:
-            state = self.read_state(connection)
-        verify(graph, state).raise_first()
-        return plan_downgrade(graph, state, app, to)
+        return plan_downgrade(self.graph, self._current_state(), app, to)
 
     def upgrade(
         self,
@@ -325,6 +317,11 @@ class Project:
         if self.config.lock_timeout is not None:
             return float(self.config.lock_timeout)
         return DEFAULT_LOCK_TIMEOUT
+
+    def _current_state(self) -> DatabaseState:
+        """The database's state, checked against the files, read without the lock (previews)."""
+        with self.connect() as connection:
+            return self._verified_state(connection)
 
     def _verified_state(self, connection: "Connection") -> DatabaseState:
         from .planner import verify

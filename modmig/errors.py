@@ -4,7 +4,8 @@ The hierarchy, with the exit code the CLI turns each branch into::
 
     ModmigError
     ├── UsageError (2)            a command line that cannot be carried out
-    │   └── UnknownApp            an app label that is not configured
+    │   ├── UnknownApp            an app label that is not configured
+    │   └── Irreversible          a downgrade through a migration without a down section
     ├── ConfigError (2)           modmig.yaml, app folders, database URLs
     │   └── DatabaseUnavailable   the database cannot be reached (no password shown)
     ├── MigrationFileError (2)    one migration file cannot be understood (file:line)
@@ -12,14 +13,17 @@ The hierarchy, with the exit code the CLI turns each branch into::
     │   ├── DuplicateVersion      two files claim one version of an app
     │   ├── VersionGap            a version is missing inside an app's history
     │   ├── UnknownDependency     a dependency names an app or version that does not exist
-    │   └── DependencyCycle       the dependencies loop (the whole cycle is printed)
+    │   ├── DependencyCycle       the dependencies loop (the whole cycle is printed)
+    │   └── SquashCycle           a squash would wait for something that waits for it
     ├── StateError (1)            the database and the files disagree
     │   ├── ChecksumMismatch      applied files were edited afterwards
     │   ├── DatabaseAhead         the database is at a version the files do not have
+    │   ├── DatabaseBehindFiles   the database is below the first file (history was pruned)
     │   ├── DatabaseInsideSquash  inside a squashed range whose originals were deleted
     │   ├── RenumberedMigration   an applied migration was renumbered by 'modmig merge'
     │   └── DirtyState            a non-transactional migration stopped half-way
     ├── MigrationFailed (1)       a migration raised; nothing after it ran
+    ├── SquashNotVerified (1)     a squash does not do what its originals do: not written
     └── LockTimeout (1)           another run held the lock for too long
 
 Domain code raises these with the culprit attached (app, version, path, line); the CLI is the one
@@ -73,6 +77,15 @@ class UnknownApp(UsageError):
         listing = ", ".join(sorted(known)) or "(none)"
         super().__init__(
             f"Unknown app {app!r}.{did_you_mean(app, known)} Configured apps: {listing}."
+        )
+
+
+class Irreversible(UsageError):
+    def __init__(self, labels: list[str]) -> None:
+        self.labels = labels
+        super().__init__(
+            f"Cannot downgrade: {', '.join(labels)} {'has' if len(labels) == 1 else 'have'} no down "
+            f"section (irreversible). Nothing was changed."
         )
 
 
@@ -149,6 +162,25 @@ class DependencyCycle(GraphError):
         super().__init__(f"Dependency cycle: {chain}. Remove one of these dependencies.")
 
 
+class SquashCycle(GraphError):
+    """The squash would need something that needs it."""
+
+    def __init__(self, app: str, first: int, last: int, cycle: list[str], safe: int | None) -> None:
+        self.app, self.first, self.last, self.cycle, self.safe = app, first, last, cycle, safe
+        chain = " -> ".join([*cycle, cycle[0]])
+        if safe is None:
+            advice = (f"No range starting at {first:04d} can be squashed: even {first:04d}-{first + 1:04d} "
+                      f"closes a cycle. Start the range later with --from.")
+        else:
+            advice = (f"The largest safe end is {safe:04d}: run 'modmig squash {app} --from {first} --to {safe}', "
+                      f"or add --auto to take it.")
+        super().__init__(
+            f"Squashing {app} {first:04d}-{last:04d} would create a dependency cycle: {chain}. A squash "
+            f"must wait for every dependency of its range, and everything depending on a version inside "
+            f"it waits for the squash. {advice}"
+        )
+
+
 class StateError(ModmigError):
     """The database and the migration files disagree; nothing was changed."""
 
@@ -175,6 +207,16 @@ class DatabaseAhead(StateError):
             f"App {app!r} is at version {version} in the database, but its migration files "
             f"only go up to {latest}. Deploy the code that has those migrations, or use "
             f"'modmig stamp {app} {latest}' if they were removed on purpose."
+        )
+
+
+class DatabaseBehindFiles(StateError):
+    def __init__(self, app: str, version: int, base: int) -> None:
+        self.app, self.version, self.base = app, version, base
+        super().__init__(
+            f"App {app!r} is at version {version} in the database, but its migration files start "
+            f"after {base:04d} (the older ones were removed or squashed away). Upgrade this "
+            f"database with a release that still has them, then deploy this one."
         )
 
 
@@ -258,6 +300,23 @@ class MigrationFailed(ModmigError):
                 f"details). Nothing after it ran."
             )
         super().__init__(text)
+
+
+class SquashNotVerified(ModmigError):
+    """The squash does not do what the originals do (or does not run): nothing was written."""
+
+    exit_code = 1
+
+    def __init__(self, app: str, name: str, reason: str, differences: list[str] | None = None) -> None:
+        self.app, self.name, self.reason, self.differences = app, name, reason, list(differences or [])
+        listing = "".join(f"\n  - {line}" for line in self.differences[:40])
+        if len(self.differences) > 40:
+            listing += f"\n  ... and {len(self.differences) - 40} more"
+        super().__init__(
+            f"The squash {app}:{name} failed verification, so no file was written: {reason}{listing}\n"
+            f"Squash a smaller range (--to N), or report the statement the folder got wrong; "
+            f"--no-verify writes the file anyway (not recommended)."
+        )
 
 
 class LockTimeout(ModmigError):

@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from .errors import (
     ChecksumMismatch,
     DatabaseAhead,
+    DatabaseBehindFiles,
     DatabaseInsideSquash,
+    Irreversible,
     RenumberedMigration,
-    StateError,
     UnknownApp,
     UsageError,
 )
@@ -29,25 +30,6 @@ from .graph import MigrationGraph
 from .loader import AppHistory
 from .model import DatabaseState, Key, Migration, Plan, Step
 from .routes import NoRoute, blocking_squash, route_down, route_up
-
-
-class Irreversible(UsageError):
-    def __init__(self, labels: list[str]) -> None:
-        self.labels = labels
-        super().__init__(
-            f"Cannot downgrade: {', '.join(labels)} {'has' if len(labels) == 1 else 'have'} no down "
-            f"section (irreversible). Nothing was changed."
-        )
-
-
-class DatabaseBehindFiles(StateError):
-    def __init__(self, app: str, version: int, base: int) -> None:
-        self.app, self.version, self.base = app, version, base
-        super().__init__(
-            f"App {app!r} is at version {version} in the database, but its migration files start "
-            f"after {base:04d} (the older ones were removed or squashed away). Upgrade this "
-            f"database with a release that still has them, then deploy this one."
-        )
 
 
 @dataclass

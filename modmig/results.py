@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .errors import ChecksumMismatch, DatabaseAhead, ModmigError, show_path
+from .errors import ChecksumMismatch, DatabaseAhead, DatabaseBehindFiles, ModmigError, show_path
 from .model import DirtyMark, Plan
 
 
@@ -68,8 +68,6 @@ class StatusReport:
             if app.problem == "ahead":
                 return DatabaseAhead(app.app, app.version, app.latest)
             if app.problem == "behind":
-                from .planner import DatabaseBehindFiles
-
                 return DatabaseBehindFiles(app.app, app.version, app.base)
             if app.problem == "inside squash":
                 from .errors import DatabaseInsideSquash

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import DependencyCycle, ModmigError, UsageError, show_path
+from .errors import DependencyCycle, SquashCycle, UsageError, show_path
 from .loader import AppHistory, build_history
 from .model import Dependency, Migration
 from .routes import NoRoute, is_position, route_up
@@ -31,25 +31,6 @@ from .routes import NoRoute, is_position, route_up
 if TYPE_CHECKING:
     from .api import Project
     from .squash_verify import VerificationReport
-
-
-class SquashCycle(ModmigError):
-    """The squash would need something that needs it."""
-
-    def __init__(self, app: str, first: int, last: int, cycle: list[str], safe: int | None) -> None:
-        self.app, self.first, self.last, self.cycle, self.safe = app, first, last, cycle, safe
-        chain = " -> ".join([*cycle, cycle[0]])
-        if safe is None:
-            advice = (f"No range starting at {first:04d} can be squashed: even {first:04d}-{first + 1:04d} "
-                      f"closes a cycle. Start the range later with --from.")
-        else:
-            advice = (f"The largest safe end is {safe:04d}: run 'modmig squash {app} --from {first} --to {safe}', "
-                      f"or add --auto to take it.")
-        super().__init__(
-            f"Squashing {app} {first:04d}-{last:04d} would create a dependency cycle: {chain}. A squash "
-            f"must wait for every dependency of its range, and everything depending on a version inside "
-            f"it waits for the squash. {advice}"
-        )
 
 
 @dataclass

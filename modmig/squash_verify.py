@@ -23,29 +23,12 @@ from pathlib import Path
 from typing import Iterator
 
 from .backends.base import mask_url_text
-from .errors import DatabaseUnavailable, MigrationFailed, ModmigError, UsageError
+from .errors import DatabaseUnavailable, MigrationFailed, SquashNotVerified, UsageError
 from .events import ignore
 from .model import Migration, Plan, Step
 
 #: What the CLI shows for the default scratch database.
 IN_MEMORY = "SQLite in memory"
-
-
-class SquashNotVerified(ModmigError):
-    """The squash does not do what the originals do (or does not run): nothing was written."""
-
-    exit_code = 1
-
-    def __init__(self, app: str, name: str, reason: str, differences: list[str] | None = None) -> None:
-        self.app, self.name, self.reason, self.differences = app, name, reason, list(differences or [])
-        listing = "".join(f"\n  - {line}" for line in self.differences[:40])
-        if len(self.differences) > 40:
-            listing += f"\n  ... and {len(self.differences) - 40} more"
-        super().__init__(
-            f"The squash {app}:{name} failed verification, so no file was written: {reason}{listing}\n"
-            f"Squash a smaller range (--to N), or report the statement the folder got wrong; "
-            f"--no-verify writes the file anyway (not recommended)."
-        )
 
 
 @dataclass

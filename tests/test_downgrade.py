@@ -3,7 +3,7 @@
 import pytest
 
 from modmig.api import ConfirmationRequired
-from modmig.planner import Irreversible
+from modmig.errors import Irreversible
 
 from .conftest import table_names, versions
 from .test_upgrade import BLOG, USERS
