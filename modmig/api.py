@@ -245,11 +245,31 @@ class Project:
         self.require_app(app)
         return stamp(self, app, version, lock_timeout=lock_timeout, on_event=on_event)
 
-    def repair(self, app: str, *, applied: bool | None = None, lock_timeout: float | None = None, on_event: EventCallback = ignore):
-        from .maintenance import repair
+    def repair(
+        self,
+        app: str,
+        *,
+        applied: bool | None = None,
+        renumbered: bool = False,
+        lock_timeout: float | None = None,
+        on_event: EventCallback = ignore,
+    ):
+        """Re-record edited checksums, resolve a dirty mark, or (``renumbered``) catch up after merge."""
+        from .maintenance import repair, repair_renumbered
 
         self.require_app(app)
+        if renumbered:
+            if applied is not None:
+                raise UsageError("--renumbered cannot be combined with --applied / --not-applied.")
+            return repair_renumbered(self, app, lock_timeout=lock_timeout, on_event=on_event)
         return repair(self, app, applied=applied, lock_timeout=lock_timeout, on_event=on_event)
+
+    def merge(self, app: str):
+        """Renumber ``app``'s migrations that share a version (parallel branches); see merge.py."""
+        from .merge import merge
+
+        self.require_app(app)
+        return merge(self, app)
 
     def status(self, app: str | None = None):
         from .inspection import status

@@ -89,6 +89,38 @@ def repair(project: "Project", app: str, *, applied: bool | None, lock_timeout: 
     return result
 
 
+def repair_renumbered(project: "Project", app: str, *, lock_timeout: float | None, on_event: EventCallback) -> RepairResult:
+    """Bring a database whose applied migration 'modmig merge' renumbered back in line with the files.
+
+    The database applied file X as version v; merge moved X to version w > v and gave v (and any
+    version up to w) to the files of the other branch, which this database never ran. Those are
+    run now, in version order (the branches were parallel, so their order does not matter), and
+    the app is recorded at w with X's checksum under its new name.
+    """
+    from .executor import Executor
+    from .model import Plan, Step
+    from .planner import verify
+
+    graph = project.graph
+    history = graph.histories[app]
+    result = RepairResult(app)
+    with project.locked(lock_timeout, on_event) as connection:
+        state = project.read_state(connection)
+        found = [item for item in verify(graph, state, [app]).renumbered]
+        if not found:
+            raise UsageError(f"App {app!r} has no applied migration that 'modmig merge' renumbered: nothing to fix.")
+        _, version, recorded, moved = found[0]
+        missing = [history.get(v) for v in range(version, moved.version)]
+        executor = Executor(project.backend, project.recorder, connection, graph, executed_by(), on_event)
+        executor.run(Plan([Step(m, "up") for m in missing if m is not None], (app,)), {})
+        with connection.begin():
+            project.recorder.set_version(connection, app, moved.version, moved.name, moved.checksum)
+            _history_row(project, connection, app, moved.version, moved.name, moved.checksum, "repair")
+        result.rechecksummed = [f"{app}:{recorded} -> {moved.label}", *(m.label + " (applied)" for m in missing if m)]
+        result.version = moved.version
+    return result
+
+
 def _stamped_route(history, previous: int, version: int) -> list:
     """The files a stamp from ``previous`` up to ``version`` stands for (none going down)."""
     from .routes import NoRoute, route_up

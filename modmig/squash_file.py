@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__
-from .folding import Carried, Folder, Sql
+from .folding import Carried, Folder, Sql, without_dead_changes
 from .model import Dependency, Migration
 from .pyfile import read_python_migration
 from .sqlfile import _DIRECTIVE, read_sql_migration
@@ -60,16 +60,20 @@ def build_squash(
                 cleaned = _without_directives(statement.text)
                 if cleaned:
                     folder.add(cleaned)
-    up = folder.result()
+    up = without_dead_changes(folder.result(), dialect)
+    index_tables = {key.rsplit("/", 1)[-1]: index.table for key, index in folder.indexes.items()}
     down = None
     if kept and all(m.reversible for m in kept):
-        down = []
+        undo = Folder(dialect)
         for migration in reversed(kept):
             if migration.kind == "python":
-                down.append(Carried(migration))
-            else:
-                down.extend(Sql(c) for s in split_statements(migration.sql_down or "", migration.down_line)
-                            if (c := _without_directives(s.text)))
+                undo.add_barrier(migration)
+                continue
+            for statement in split_statements(migration.sql_down or "", migration.down_line):
+                cleaned = _without_directives(statement.text)
+                if cleaned:
+                    undo.add(cleaned)
+        down = without_dead_changes(undo.result(), dialect, index_tables)
     carried = [m.name for m in kept if m.kind == "python"]
     transaction = all(m.transaction for m in kept)
     header = _header(app, first, last, route)
