@@ -1,4 +1,8 @@
-"""``modmig squash``: one verified file per app, from the sample project and a 33-migration history."""
+"""``modmig squash``: one verified file per app, from the sample project and a 33-migration history.
+
+The squash_library fixture is written in SQLite's dialect (its trigger), so these tests use SQLite;
+tests/test_squash_states.py runs the partial-state transitions in portable SQL on every backend.
+"""
 
 import json
 import shutil
@@ -65,8 +69,8 @@ def test_the_long_history_folds_into_its_net_effect(tmp_path, run_cli):
     assert report["statements"] < 33
 
 
-def test_a_fresh_database_built_from_the_squash_equals_one_built_from_the_originals(tmp_path, database_url):
-    originals = library(tmp_path / "a", database_url)
+def test_a_fresh_database_built_from_the_squash_equals_one_built_from_the_originals(tmp_path, sqlite_url):
+    originals = library(tmp_path / "a", sqlite_url)
     project = Project.load(originals)
     project.upgrade()
     expected = schema_of(project)
@@ -81,8 +85,8 @@ def test_a_fresh_database_built_from_the_squash_equals_one_built_from_the_origin
 
 
 @pytest.mark.parametrize("start, first_step", [(0, "library:0001_squashed_0033"), (10, "library:0011_bookcase_capacity"), (33, None)])
-def test_databases_at_every_point_of_the_range_keep_working_after_the_squash(tmp_path, database_url, start, first_step):
-    folder = library(tmp_path, database_url)
+def test_databases_at_every_point_of_the_range_keep_working_after_the_squash(tmp_path, sqlite_url, start, first_step):
+    folder = library(tmp_path, sqlite_url)
     before = Project.load(folder)
     if start:
         before.upgrade("library", to=start)
