@@ -92,10 +92,11 @@ def repair(project: "Project", app: str, *, applied: bool | None, lock_timeout: 
 def repair_renumbered(project: "Project", app: str, *, lock_timeout: float | None, on_event: EventCallback) -> RepairResult:
     """Bring a database whose applied migration 'modmig merge' renumbered back in line with the files.
 
-    The database applied file X as version v; merge moved X to version w > v and gave v (and any
-    version up to w) to the files of the other branch, which this database never ran. Those are
-    run now, in version order (the branches were parallel, so their order does not matter), and
-    the app is recorded at w with X's checksum under its new name.
+    The database applied file X as version v; merge moved X (and what followed it on its branch)
+    up, and gave v to a file of the other branch, which this database never ran. Every file up to
+    the highest one it applied that it has not run is run now, in version order (the branches were
+    parallel, so their order does not matter); then the app is recorded at that highest version,
+    with a ``repair`` history row for each renumbered file under its new name.
     """
     from .executor import Executor
     from .model import Plan, Step
@@ -106,19 +107,40 @@ def repair_renumbered(project: "Project", app: str, *, lock_timeout: float | Non
     result = RepairResult(app)
     with project.locked(lock_timeout, on_event) as connection:
         state = project.read_state(connection)
-        found = [item for item in verify(graph, state, [app]).renumbered]
+        found = verify(graph, state, [app]).renumbered
         if not found:
             raise UsageError(f"App {app!r} has no applied migration that 'modmig merge' renumbered: nothing to fix.")
-        _, version, recorded, moved = found[0]
-        missing = [history.get(v) for v in range(version, moved.version)]
+        applied = _applied_after_merge(history, state)
+        top = history.get(max(applied))
+        missing = [history.get(v) for v in range(history.base + 1, top.version + 1) if v not in applied]
         executor = Executor(project.backend, project.recorder, connection, graph, executed_by(), on_event)
         executor.run(Plan([Step(m, "up") for m in missing if m is not None], (app,)), {})
         with connection.begin():
-            project.recorder.set_version(connection, app, moved.version, moved.name, moved.checksum)
-            _history_row(project, connection, app, moved.version, moved.name, moved.checksum, "repair")
-        result.rechecksummed = [f"{app}:{recorded} -> {moved.label}", *(m.label + " (applied)" for m in missing if m)]
-        result.version = moved.version
+            project.recorder.set_version(connection, app, top.version, top.name, top.checksum)
+            for _, version, recorded, moved in found:
+                _history_row(project, connection, app, moved.version, moved.name, moved.checksum, "repair")
+        result.rechecksummed = [
+            *(f"{app}:{recorded} -> {moved.label}" for _, _, recorded, moved in found),
+            *(m.label + " (applied)" for m in missing if m),
+        ]
+        result.version = top.version
     return result
+
+
+def _applied_after_merge(history, state) -> set[int]:
+    """The versions (new numbering) of the files a database applied, read from its records."""
+    by_name = {m.name: m for m in history.migrations}
+    by_slug = {m.name.split("_", 1)[-1]: m for m in history.migrations}
+    applied = set()
+    for position in range(history.base + 1, state.version(history.app) + 1):
+        name = state.names.get((history.app, position))
+        recorded = state.checksums.get((history.app, position))
+        found = by_name.get(name) if name else None
+        if found is None and name:
+            moved = by_slug.get(name.split("_", 1)[-1])
+            found = moved if moved is not None and moved.checksum == recorded else None
+        applied.add(found.version if found is not None else position)
+    return applied
 
 
 def _stamped_route(history, previous: int, version: int) -> list:

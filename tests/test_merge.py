@@ -111,3 +111,18 @@ def test_merge_with_nothing_conflicting_says_so(tmp_path, run_cli):
     result = run_cli(tmp_path)("merge", "users")
     assert result.exit_code == 2 and "nothing to merge" in result.stderr
 
+
+
+def test_a_database_that_applied_a_whole_renumbered_branch_runs_only_what_it_lacks(tmp_path, run_cli):
+    """Branch B added 0002_add_title and 0003_add_slug; merge kept main's 0002_add_tags at 2."""
+    db = f"sqlite:///{tmp_path / 'staging.db'}"
+    write_tree(tmp_path / "branch", {"blog": blog("0002_add_tags.sql")}, db)
+    assert run_cli(tmp_path / "branch")("upgrade", "--all").exit_code == 0  # at 3: title, slug
+    write_tree(tmp_path / "merged", {"blog": blog()}, None)
+    assert run_cli(tmp_path / "merged")("merge", "blog").exit_code == 0  # tags 2, title 3, slug 4
+    (tmp_path / "merged" / "modmig.yaml").write_text(f"database: {db}\napps:\n  blog: apps/blog\n")
+    cli = run_cli(tmp_path / "merged")
+    fixed = cli("repair", "blog", "--renumbered")
+    assert fixed.exit_code == 0, fixed.output
+    assert "Ran blog:0002_add_tags (applied)" in fixed.stdout and "blog is at 4" in fixed.stdout
+    assert cli("check").exit_code == 0
