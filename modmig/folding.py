@@ -27,6 +27,7 @@ is verified against the originals anyway (``squash_verify.py``).
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 from dataclasses import dataclass, field
 from typing import Iterable
 
@@ -119,10 +120,7 @@ class Folder:
 
     def add(self, statement: str) -> None:
         """Fold one SQL statement (without its final ``;``)."""
-        try:
-            parsed = sqlglot.parse_one(statement, read=self._sqlglot)
-        except (SqlglotError, ValueError, RecursionError):
-            parsed = None
+        parsed = _parse(statement, self._sqlglot)
         if parsed is not None and self._fold(parsed, statement):
             return
         self._verbatim(statement)
@@ -325,8 +323,9 @@ class Folder:
 
     def _verbatim(self, statement: str) -> None:
         """Write a statement as it is, after the model objects it mentions (pinning them)."""
-        mentioned = {self._norm(token) for token in self._tokens(statement) if token.token_type in _NAME_TOKENS}
-        mentioned |= {token.text.lower() for token in self._tokens(statement)}
+        tokens = self._tokens(statement)
+        mentioned = {self._norm(token) for token in tokens if token.token_type in _NAME_TOKENS}
+        mentioned |= {token.text.lower() for token in tokens}
         used = {key for key, table in self.tables.items() if _bare(key) in mentioned}
         used |= {key for key, index in self.indexes.items() if _bare(key) in mentioned or _bare(index.table) in mentioned}
         used |= {index.key for index in self.indexes.values() if index.table in used}
@@ -414,10 +413,7 @@ class Folder:
         return False
 
     def _tokens(self, text: str):
-        try:
-            return self._tokenizer_dialect.tokenize(text)
-        except (SqlglotError, ValueError):
-            return []
+        return _tokenize(text, self._sqlglot)
 
     def _rewrite(self, text: str, matches, replacement: str, first_only: bool = False) -> str:
         """``text`` with each name token for which ``matches(i, tokens)`` holds replaced."""
@@ -465,6 +461,27 @@ def fold(statements: Iterable[str], dialect: str = "sqlite") -> list[str]:
     for statement in statements:
         folder.add(statement)
     return [item.text for item in folder.result() if isinstance(item, Sql)]
+
+
+@lru_cache(maxsize=8192)
+def _parse(text: str, dialect: str):
+    """sqlglot's tree for one statement, or None; cached, as up, down and cleanup parse alike."""
+    tokens = _tokenize(text, dialect)
+    if not tokens:
+        return None
+    try:
+        parsed = Dialect.get_or_raise(dialect).parser().parse(list(tokens), text)
+    except (SqlglotError, ValueError, RecursionError):
+        return None
+    return parsed[0] if len(parsed) == 1 else None
+
+
+@lru_cache(maxsize=8192)
+def _tokenize(text: str, dialect: str) -> tuple:
+    try:
+        return tuple(Dialect.get_or_raise(dialect).tokenize(text))
+    except (SqlglotError, ValueError):
+        return ()
 
 
 def _bare(key: str) -> str:
@@ -626,10 +643,7 @@ def _change_kind(folder: Folder, item, tables_of: dict[str, str]):
     """("drop table" | "change" | "barrier", table key, names mentioned or None for everything)."""
     if not isinstance(item, Sql):
         return "barrier", None, None
-    try:
-        parsed = sqlglot.parse_one(item.text, read=folder._sqlglot)
-    except (SqlglotError, ValueError, RecursionError):
-        parsed = None
+    parsed = _parse(item.text, folder._sqlglot)
     mentioned = {t.text.lower() for t in folder._tokens(item.text)}
     mentioned |= {_bare(m) for m in mentioned}
     if isinstance(parsed, exp.Drop) and not parsed.args.get("cascade") and len(parsed.args.get("tables") or []) == 1:

@@ -9,6 +9,7 @@ count from the start of the migration file, so an error can point at ``file:line
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sqlparse import lexer
 from sqlparse import tokens as T
@@ -27,9 +28,16 @@ def split_statements(script: str, first_line: int = 1) -> list[Statement]:
     """The statements of ``script``; ``first_line`` is the file line the script starts on.
 
     Comment-only fragments (a trailing comment, say) are dropped: they are not statements.
+    Results are cached (statements are immutable): a run splits a script to plan, to resume and
+    to execute it, and squash verification splits each original several times.
     """
+    return list(_split(script, first_line))
+
+
+@lru_cache(maxsize=4096)
+def _split(script: str, first_line: int) -> tuple[Statement, ...]:
     if not script.strip():
-        return []
+        return ()
     statements: list[Statement] = []
     line = first_line
     for parsed in StatementSplitter().process(lexer.tokenize(script)):
@@ -45,7 +53,7 @@ def split_statements(script: str, first_line: int = 1) -> list[Statement]:
         if text.endswith(";"):
             text = text[:-1].rstrip()
         statements.append(Statement(text=text, line=start_line))
-    return statements
+    return tuple(statements)
 
 
 def _is_meaningful(token) -> bool:
