@@ -31,7 +31,7 @@ def _text(graph: MigrationGraph, state: DatabaseState | None) -> str:
         for migration in _files(graph, app):
             applied = _applied(migration.key, state)
             mark = "" if applied is None else ("[x] " if applied else "[ ] ")
-            needs = [f"{k[0]}:{k[1]:04d}" for k in graph.dependencies(migration.key) if k[0] != app]
+            needs = [_label(k) for k in graph.dependencies(migration.key) if k[0] != app]
             suffix = f"  <- {', '.join(needs)}" if needs else ""
             lines.append(f"  {mark}{migration.name}{suffix}")
     return "\n".join(lines) + "\n"
@@ -41,6 +41,10 @@ def _files(graph: MigrationGraph, app: str) -> list:
     """The app's originals, then its squash files (drawn beside the ranges they replace)."""
     history = graph.histories[app]
     return [*history.migrations, *history.squashes]
+
+
+def _label(key: Key) -> str:
+    return f"{key[0]}:{key[2]:04d}_squashed_{key[1]:04d}" if len(key) == 3 else f"{key[0]}:{key[1]:04d}"
 
 
 def _node_id(key: Key) -> str:

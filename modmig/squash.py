@@ -144,36 +144,49 @@ def squash(
 
 
 def prune(project: "Project", app: str) -> PruneResult:
-    """Delete the files the app's widest squash replaces, unless the database is inside its range."""
+    """Delete every file that one of the app's squashes replaces, unless the database is inside it.
+
+    A file is replaced when a squash's range contains its whole range (an original, or an earlier
+    squash inside a re-squash). Nothing is deleted if the configured database stands strictly
+    inside the range of a squash whose replaced files would go: it could never finish that range.
+    """
     history = project.histories[app]
     if not history.squashes:
         raise UsageError(f"App {app!r} has no squash file: nothing to prune. Run 'modmig squash {app}' first.")
-    target = max(history.squashes, key=lambda s: (s.version - s.first_version, s.version))
-    replaced = [
-        m for m in (*history.migrations, *history.squashes)
-        if m is not target and target.first_version <= m.first_version and m.version <= target.version
-    ]
+    files = [*history.migrations, *history.squashes]
+    replaced: dict[Path, Migration] = {}
+    used: list[Migration] = []
+    for squash_file in sorted(history.squashes, key=lambda s: (s.first_version - s.version, s.first_version)):
+        if squash_file.path in replaced:
+            continue
+        inside = [m for m in files if m is not squash_file and m.path not in replaced
+                  and squash_file.first_version <= m.first_version and m.version <= squash_file.version]
+        if inside:
+            used.append(squash_file)
+            replaced.update((m.path, m) for m in inside)
     if not replaced:
-        raise UsageError(f"{show_path(target.path)}: the files it replaces are already deleted.")
+        raise UsageError(f"App {app!r}: the files its squashes replace are already deleted.")
     state = project.state_if_configured()
     if state is None:
         raise UsageError(
-            f"Pruning needs the configured database, to check it is not inside {target.first_version:04d}-"
-            f"{target.version:04d}: configure one or pass --database."
+            f"Pruning needs the configured database, to check it is not inside a squashed range: "
+            f"configure one or pass --database."
         )
     version = state.version(app)
-    if target.first_version <= version < target.version:
-        raise UsageError(
-            f"Cannot prune: {app} is at version {version} in the database, inside the range "
-            f"{target.first_version:04d}-{target.version:04d} of {target.name}; without the originals it could "
-            f"never finish it. Run 'modmig upgrade {app}' first (or deploy this release everywhere first), then prune."
-        )
+    for target in used:
+        if target.first_version <= version < target.version:
+            raise UsageError(
+                f"Cannot prune: {app} is at version {version} in the database, inside the range "
+                f"{target.first_version:04d}-{target.version:04d} of {target.name}; without the originals it "
+                f"could never finish it. Run 'modmig upgrade {app}' first (or deploy this release everywhere "
+                f"first), then prune. Nothing was deleted."
+            )
     deleted = []
-    for migration in sorted(replaced, key=lambda m: m.path.name):
-        migration.path.unlink()
-        deleted.append(migration.path)
+    for path in sorted(replaced, key=lambda p: p.name):
+        path.unlink()
+        deleted.append(path)
     project.forget_files()
-    return PruneResult(app, target.name, deleted)
+    return PruneResult(app, ", ".join(s.name for s in used), deleted)
 
 
 # -- the range -----------------------------------------------------------------------------------
