@@ -27,15 +27,25 @@ is verified against the originals anyway (``squash_verify.py``).
 from __future__ import annotations
 
 import logging
-from functools import lru_cache
 from dataclasses import dataclass, field
 from typing import Iterable
 
-import sqlglot
 from sqlglot import exp
-from sqlglot.dialects.dialect import Dialect
-from sqlglot.errors import SqlglotError
 from sqlglot.tokens import TokenType
+
+from .sql_pieces import (
+    NAME_TOKENS,
+    action_pieces,
+    after_word,
+    bare,
+    index_column,
+    local_name,
+    parse,
+    referenced_column,
+    strip_words,
+    tokenize,
+    top_level_list,
+)
 
 #: modmig backend name -> sqlglot dialect.
 DIALECTS = {"sqlite": "sqlite", "postgresql": "postgres", "mysql": "mysql"}
@@ -43,7 +53,6 @@ DIALECTS = {"sqlite": "sqlite", "postgresql": "postgres", "mysql": "mysql"}
 #: they generated from the old table or column (``t_pkey``, ``t_ibfk_1``, sequences), so folding
 #: a rename there would change those names: the object is written as of the rename instead.
 _FOLDS_RENAMES = {"sqlite"}
-_NAME_TOKENS = {TokenType.VAR, TokenType.IDENTIFIER}
 
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
@@ -114,13 +123,12 @@ class Folder:
 
     def __post_init__(self) -> None:
         self._sqlglot = DIALECTS.get(self.dialect, self.dialect)
-        self._tokenizer_dialect = Dialect.get_or_raise(self._sqlglot)
-
+        
     # -- input -----------------------------------------------------------------------------------
 
     def add(self, statement: str) -> None:
         """Fold one SQL statement (without its final ``;``)."""
-        parsed = _parse(statement, self._sqlglot)
+        parsed = parse(statement, self._sqlglot)
         if parsed is not None and self._fold(parsed, statement):
             return
         self._verbatim(statement)
@@ -163,7 +171,7 @@ class Folder:
         if key in self.tables or key in self.indexes:
             return False
         tokens = self._tokens(text)
-        span = _top_level_list(tokens)
+        span = top_level_list(tokens)
         if span is None:
             return False
         opening, closing, pieces = span
@@ -221,7 +229,7 @@ class Folder:
         if table is None or table.pinned:
             return False
         actions = parsed.args.get("actions") or []
-        pieces = _action_pieces(self._tokens(text))
+        pieces = action_pieces(self._tokens(text))
         if pieces is None or len(pieces) != len(actions) or not actions:
             return False
         # check every action first: a statement is folded whole or written whole
@@ -239,13 +247,13 @@ class Folder:
     def _alter_action(self, table: _Table, action: exp.Expression, piece: str):
         """A closure applying one ALTER action to ``table``, or None if it cannot be folded."""
         if isinstance(action, exp.ColumnDef):
-            definition = _strip_words(piece, ("ADD", "COLUMN"))
+            definition = strip_words(piece, ("ADD", "COLUMN"))
             if definition is None or action.args.get("exists"):
                 return None
             element = self._element_from(definition, action)
             return lambda: table.elements.append(element)
         if isinstance(action, exp.AddConstraint):
-            definition = _strip_words(piece, ("ADD",))
+            definition = strip_words(piece, ("ADD",))
             node = action.expressions[0] if len(action.expressions) == 1 else None
             if definition is None or node is None or isinstance(node, exp.IndexColumnConstraint):
                 return None
@@ -264,7 +272,7 @@ class Folder:
                 return None
             return lambda: self._rename_table(table, action.this)
         if isinstance(action, exp.ModifyColumn) and not action.args.get("rename_from"):
-            definition = _strip_words(piece, ("MODIFY", "COLUMN"))
+            definition = strip_words(piece, ("MODIFY", "COLUMN"))
             column = self._column(table, self._name(action.this.this))
             if definition is None or column is None:
                 return None
@@ -301,33 +309,33 @@ class Folder:
         for index in self.indexes.values():
             if index.table == old:
                 index.table = new_key
-                index.text = self._rewrite(index.text, _after_word("ON", old, self), new_text, first_only=True)
+                index.text = self._rewrite(index.text, after_word("ON", old, self._norm), new_text, first_only=True)
         for other in self.tables.values():
             for element in other.elements:
-                self._set_text(element, self._rewrite(element.text, _after_word("REFERENCES", old, self), new_text))
+                self._set_text(element, self._rewrite(element.text, after_word("REFERENCES", old, self._norm), new_text))
 
     def _rename_column(self, table: _Table, old: str, new: exp.Expression) -> None:
         new_text = new.sql(dialect=self._sqlglot)
         column = self._column(table, old)
         column.column = self._name(new.this if isinstance(new, exp.Column) else new)
         for element in table.elements:
-            self._set_text(element, self._rewrite(element.text, _local_name(old, self), new_text))
+            self._set_text(element, self._rewrite(element.text, local_name(old, self._norm), new_text))
         for index in self.indexes.values():
             if index.table == table.key:
-                index.text = self._rewrite(index.text, _index_column(old, self), new_text)
+                index.text = self._rewrite(index.text, index_column(old, self._norm), new_text)
         for other in self.tables.values():
             for element in other.elements:
-                self._set_text(element, self._rewrite(element.text, _referenced_column(table.key, old, self), new_text))
+                self._set_text(element, self._rewrite(element.text, referenced_column(table.key, old, self._norm), new_text))
 
     # -- writing ---------------------------------------------------------------------------------
 
     def _verbatim(self, statement: str) -> None:
         """Write a statement as it is, after the model objects it mentions (pinning them)."""
         tokens = self._tokens(statement)
-        mentioned = {self._norm(token) for token in tokens if token.token_type in _NAME_TOKENS}
+        mentioned = {self._norm(token) for token in tokens if token.token_type in NAME_TOKENS}
         mentioned |= {token.text.lower() for token in tokens}
-        used = {key for key, table in self.tables.items() if _bare(key) in mentioned}
-        used |= {key for key, index in self.indexes.items() if _bare(key) in mentioned or _bare(index.table) in mentioned}
+        used = {key for key, table in self.tables.items() if bare(key) in mentioned}
+        used |= {key for key, index in self.indexes.items() if bare(key) in mentioned or bare(index.table) in mentioned}
         used |= {index.key for index in self.indexes.values() if index.table in used}
         self._flush(used)
         self.output.append(Sql(statement.strip()))
@@ -397,30 +405,30 @@ class Folder:
     def _column_is_used(self, table: _Table, column: _Element, name: str) -> bool:
         """True if anything but the column's own definition mentions it (then dropping is not folded)."""
         def mentions(text: str) -> bool:
-            return any(self._norm(t) == name for t in self._tokens(text) if t.token_type in _NAME_TOKENS)
+            return any(self._norm(t) == name for t in self._tokens(text) if t.token_type in NAME_TOKENS)
 
         if any(mentions(e.text) for e in table.elements if e is not column):
             return True
         if any(mentions(i.text) for i in self.indexes.values() if i.table == table.key):
             return True
-        matches = _referenced_column(table.key, name, self)
+        matches = referenced_column(table.key, name, self._norm)
         for other in self.tables.values():
             for element in other.elements:
                 if table.key in element.refs:
                     tokens = self._tokens(element.text)
-                    if any(matches(i, tokens) for i in range(len(tokens)) if tokens[i].token_type in _NAME_TOKENS):
+                    if any(matches(i, tokens) for i in range(len(tokens)) if tokens[i].token_type in NAME_TOKENS):
                         return True
         return False
 
     def _tokens(self, text: str):
-        return _tokenize(text, self._sqlglot)
+        return tokenize(text, self._sqlglot)
 
     def _rewrite(self, text: str, matches, replacement: str, first_only: bool = False) -> str:
         """``text`` with each name token for which ``matches(i, tokens)`` holds replaced."""
         tokens = self._tokens(text)
         out, last = [], 0
         for index, token in enumerate(tokens):
-            if token.token_type in _NAME_TOKENS and matches(index, tokens):
+            if token.token_type in NAME_TOKENS and matches(index, tokens):
                 out.append(text[last : token.start])
                 out.append(replacement)
                 last = token.end + 1
@@ -461,209 +469,3 @@ def fold(statements: Iterable[str], dialect: str = "sqlite") -> list[str]:
     for statement in statements:
         folder.add(statement)
     return [item.text for item in folder.result() if isinstance(item, Sql)]
-
-
-@lru_cache(maxsize=8192)
-def _parse(text: str, dialect: str):
-    """sqlglot's tree for one statement, or None; cached, as up, down and cleanup parse alike."""
-    tokens = _tokenize(text, dialect)
-    if not tokens:
-        return None
-    try:
-        parsed = Dialect.get_or_raise(dialect).parser().parse(list(tokens), text)
-    except (SqlglotError, ValueError, RecursionError):
-        return None
-    return parsed[0] if len(parsed) == 1 else None
-
-
-@lru_cache(maxsize=8192)
-def _tokenize(text: str, dialect: str) -> tuple:
-    try:
-        return tuple(Dialect.get_or_raise(dialect).tokenize(text))
-    except (SqlglotError, ValueError):
-        return ()
-
-
-def _bare(key: str) -> str:
-    return key.rsplit("/", 1)[-1].rsplit(".", 1)[-1]
-
-
-def _top_level_list(tokens):
-    """(index of '(', index of ')', [(start, end) of each top-level comma-separated piece])."""
-    opening = next((i for i, t in enumerate(tokens) if t.token_type == TokenType.L_PAREN), None)
-    if opening is None:
-        return None
-    depth, pieces, start = 0, [], None
-    for index in range(opening, len(tokens)):
-        token = tokens[index]
-        if token.token_type == TokenType.L_PAREN:
-            depth += 1
-            if depth == 1:
-                start = None
-                continue
-        elif token.token_type == TokenType.R_PAREN:
-            depth -= 1
-            if depth == 0:
-                if start is not None:
-                    pieces.append((start, tokens[index - 1].end + 1))
-                return opening, index, pieces
-        if depth == 1 and token.token_type == TokenType.COMMA:
-            if start is not None:
-                pieces.append((start, tokens[index - 1].end + 1))
-            start = None
-            continue
-        if start is None:
-            start = token.start
-    return None
-
-
-def _action_pieces(tokens):
-    """Character spans of the comma-separated actions of ``ALTER TABLE name ...``."""
-    if len(tokens) < 4:
-        return None
-    position = 2
-    while position < len(tokens) and tokens[position].token_type in (TokenType.DOT, *_NAME_TOKENS) and (
-        position == 2 or tokens[position].token_type == TokenType.DOT or tokens[position - 1].token_type == TokenType.DOT
-    ):
-        position += 1
-    pieces, depth, start = [], 0, None
-    for index in range(position, len(tokens)):
-        token = tokens[index]
-        if token.token_type == TokenType.L_PAREN:
-            depth += 1
-        elif token.token_type == TokenType.R_PAREN:
-            depth -= 1
-        if depth == 0 and token.token_type == TokenType.COMMA:
-            pieces.append((start, tokens[index - 1].end + 1))
-            start = None
-            continue
-        if start is None:
-            start = token.start
-    if start is not None:
-        pieces.append((start, tokens[-1].end + 1))
-    return pieces
-
-
-def _strip_words(piece: str, words: tuple[str, ...]) -> str | None:
-    """``piece`` without its leading ``words`` (the first is required, the rest optional)."""
-    rest = piece.lstrip()
-    for position, word in enumerate(words):
-        head = rest[: len(word)]
-        if head.upper() == word and (len(rest) == len(word) or not (rest[len(word)].isalnum() or rest[len(word)] == "_")):
-            rest = rest[len(word) :].lstrip()
-        elif position == 0:
-            return None
-    return rest or None
-
-
-def _after_word(word: str, name: str, folder: Folder):
-    """Matches the name token right after ``word`` (e.g. the table after REFERENCES or ON)."""
-    def matches(index, tokens) -> bool:
-        return index > 0 and tokens[index - 1].text.upper() == word and folder._norm(tokens[index]) == name
-    return matches
-
-
-def _in_reference(index, tokens) -> tuple[str | None, bool]:
-    """(referenced table, True) when token ``index`` is inside ``REFERENCES t (...)``."""
-    depth = 0
-    for back in range(index - 1, -1, -1):
-        token = tokens[back]
-        if token.token_type == TokenType.R_PAREN:
-            depth += 1
-        elif token.token_type == TokenType.L_PAREN:
-            if depth == 0:
-                if back >= 2 and tokens[back - 2].text.upper() == "REFERENCES":
-                    return tokens[back - 1].text, True
-                return None, False
-            depth -= 1
-        elif token.text.upper() == "REFERENCES" and back == index - 1:
-            return None, True  # the referenced table's own name
-    return None, False
-
-
-def _local_name(name: str, folder: Folder):
-    """Matches ``name`` as this table's column: not inside another table's REFERENCES clause."""
-    def matches(index, tokens) -> bool:
-        if folder._norm(tokens[index]) != name:
-            return False
-        table, inside = _in_reference(index, tokens)
-        return not inside
-    return matches
-
-
-def _referenced_column(table_key: str, name: str, folder: Folder):
-    """Matches ``name`` inside ``REFERENCES <table_key> (...)``."""
-    def matches(index, tokens) -> bool:
-        if folder._norm(tokens[index]) != name:
-            return False
-        table, inside = _in_reference(index, tokens)
-        return inside and table is not None and table.lower() == _bare(table_key)
-    return matches
-
-
-def _index_column(name: str, folder: Folder):
-    """Matches ``name`` in an index's column list or WHERE clause (not its own or its table's name)."""
-    def matches(index, tokens) -> bool:
-        if folder._norm(tokens[index]) != name:
-            return False
-        seen_on = any(t.text.upper() == "ON" for t in tokens[: index - 1])
-        return seen_on and tokens[index - 1].text.upper() != "ON"
-    return matches
-
-
-def without_dead_changes(items: list, dialect: str = "sqlite", index_tables: dict[str, str] | None = None) -> list:
-    """``items`` without changes to tables that a later ``DROP TABLE`` removes anyway.
-
-    Walking backwards: after ``DROP TABLE t`` (in file order), an earlier ``ALTER TABLE t`` or
-    ``CREATE/DROP INDEX`` on t is dead unless something between them uses t; any other statement
-    (and any Python step) that mentions t ends that. Renames and CASCADE are never removed.
-    ``index_tables`` maps index names to their tables, for ``DROP INDEX`` of indexes created
-    elsewhere (by the squash's up section, for its down section).
-    """
-    folder = Folder(dialect)
-    tables_of = dict(index_tables or {})
-    kinds = []
-    for item in items:
-        kinds.append(_change_kind(folder, item, tables_of))
-    doomed: set[str] = set()
-    kept = []
-    for item, kind in zip(reversed(items), reversed(kinds)):
-        what, target, mentioned = kind
-        if what == "drop table":
-            doomed.add(target)
-        elif what == "change" and target in doomed:
-            continue
-        elif what == "barrier":
-            doomed = set() if mentioned is None else doomed - mentioned
-        kept.append(item)
-    return kept[::-1]
-
-
-def _change_kind(folder: Folder, item, tables_of: dict[str, str]):
-    """("drop table" | "change" | "barrier", table key, names mentioned or None for everything)."""
-    if not isinstance(item, Sql):
-        return "barrier", None, None
-    parsed = _parse(item.text, folder._sqlglot)
-    mentioned = {t.text.lower() for t in folder._tokens(item.text)}
-    mentioned |= {_bare(m) for m in mentioned}
-    if isinstance(parsed, exp.Drop) and not parsed.args.get("cascade") and len(parsed.args.get("tables") or []) == 1:
-        kind = (parsed.args.get("kind") or "").upper()
-        target = parsed.args["tables"][0]
-        if kind == "TABLE":
-            return "drop table", folder._table_key(target), None
-        if kind == "INDEX":
-            table = tables_of.get(folder._name(target.this))
-            if table is not None:
-                return "change", table, None
-    if isinstance(parsed, exp.Create) and (parsed.args.get("kind") or "").upper() == "INDEX":
-        index = parsed.this
-        if isinstance(index, exp.Index) and index.args.get("table") is not None and index.this is not None:
-            table = folder._table_key(index.args["table"])
-            tables_of[folder._name(index.this)] = table
-            return "change", table, None
-    if isinstance(parsed, exp.Alter) and (parsed.args.get("kind") or "").upper() == "TABLE":
-        actions = parsed.args.get("actions") or []
-        harmless = all(not isinstance(a, (exp.AlterRename, exp.RenameColumn)) and not a.args.get("cascade") for a in actions)
-        if actions and harmless and "cascade" not in mentioned:
-            return "change", folder._table_key(parsed.this), None
-    return "barrier", None, mentioned

@@ -169,8 +169,8 @@ def prune(project: "Project", app: str) -> PruneResult:
     state = project.state_if_configured()
     if state is None:
         raise UsageError(
-            f"Pruning needs the configured database, to check it is not inside a squashed range: "
-            f"configure one or pass --database."
+            "Pruning needs the configured database, to check it is not inside a squashed range: "
+            "configure one or pass --database."
         )
     version = state.version(app)
     for target in used:

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__
-from .folding import Carried, Folder, Sql, without_dead_changes
+from .dead_changes import without_dead_changes
+from .folding import Carried, Folder, Sql
 from .model import Dependency, Migration
 from .pyfile import read_python_migration
 from .sqlfile import _DIRECTIVE, read_sql_migration

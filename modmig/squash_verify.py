@@ -23,9 +23,8 @@ from pathlib import Path
 from typing import Iterator
 
 from .backends.base import mask_url_text
-from .errors import DatabaseUnavailable, MigrationFailed, SquashNotVerified, UsageError
-from .events import ignore
-from .model import Migration, Plan, Step
+from .errors import DatabaseUnavailable, SquashNotVerified, UsageError
+from .model import Migration, Step
 
 #: What the CLI shows for the default scratch database.
 IN_MEMORY = "SQLite in memory"
@@ -112,8 +111,6 @@ def _apply(backend, graph, migrations: list[Migration], squash: Migration, what:
     ``transaction off`` runs in autocommit, as it would for real): the scratch database only has
     to end up with what the migrations produce, and this keeps verifying 1,000 migrations fast.
     """
-    from sqlalchemy.exc import DBAPIError
-
     from .executor import MigrationContext, step_statements
     from .pyfile import load_module
 
