@@ -335,6 +335,9 @@ class Folder:
         mentioned = {self._norm(token) for token in tokens if token.token_type in NAME_TOKENS}
         mentioned |= {token.text.lower() for token in tokens}
         used = {key for key, table in self.tables.items() if bare(key) in mentioned}
+        if tokens and tokens[0].text.upper() in ("ALTER", "DROP"):
+            # a table referring to one that is renamed or dropped is changed by that too
+            used |= {key for key, table in self.tables.items() if any(bare(r) in mentioned for r in table.references(self))}
         used |= {key for key, index in self.indexes.items() if bare(key) in mentioned or bare(index.table) in mentioned}
         used |= {index.key for index in self.indexes.values() if index.table in used}
         self._flush(used)

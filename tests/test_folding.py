@@ -104,3 +104,17 @@ def test_changes_to_a_table_dropped_later_are_dead_unless_something_uses_it_betw
     assert [item.text for item in kept] == [
         "ALTER TABLE t DROP COLUMN a", "DROP INDEX t_b", "DELETE FROM t WHERE id = 1", "DROP TABLE t",
     ]
+
+
+def test_a_table_that_refers_to_one_a_barrier_renames_is_written_before_the_rename():
+    assert fold([
+        "CREATE TABLE p (id INTEGER PRIMARY KEY)",
+        "INSERT INTO p (id) VALUES (1)",
+        "CREATE TABLE c (p_id INTEGER REFERENCES p(id))",
+        "ALTER TABLE p RENAME TO parent",
+    ]) == [
+        "CREATE TABLE p (\n    id INTEGER PRIMARY KEY\n)",
+        "INSERT INTO p (id) VALUES (1)",
+        "CREATE TABLE c (\n    p_id INTEGER REFERENCES p(id)\n)",
+        "ALTER TABLE p RENAME TO parent",
+    ]
