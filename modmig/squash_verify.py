@@ -153,8 +153,8 @@ def _failure(what: str, migration: Migration, statement, error: BaseException, b
     message = " ".join(str(error.orig if isinstance(error, DBAPIError) and error.orig is not None else error).split())
     where = f"{migration.path.name}:{statement.line}" if statement is not None else migration.path.name
     hint = ""
-    if what != "the squash" and backend.name == "sqlite" and backend.database_path is None:
-        hint = " (migrations written for another database need a scratch database of that kind: pass --verify-url)"
+    if what != "the squash":
+        hint = " (they must run on a fresh database for a squash of them to be verified)"
     text = f"{what} failed on the scratch database{hint}: {migration.label} at {where}: {message}"
     if statement is not None:
         text += f"\n  statement: {' '.join(statement.text.split())[:300]}"
