@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator, Mapping
 
 from . import config as config_module
-from .errors import DatabaseUnavailable, UnknownApp, UsageError
+from .errors import UnknownApp, UsageError
 from .events import EventCallback, LockWaiting, RunFinished, RunStarted, ignore
 from .loader import AppHistory, load_apps
 from .model import DatabaseState, Plan
@@ -121,7 +121,9 @@ class Project:
             url, base_dir = (None, self.config.root)
             if self._engine is None:
                 url, base_dir = config_module.choose_database_url(self.config, self._database, self._environ)
-            self._backend = open_backend(url, base_dir, engine=self._engine)
+            self._backend = open_backend(
+                url, base_dir, engine=self._engine, schema=self.config.schema, timeouts=self.config.timeouts
+            )
         return self._backend
 
     @property
@@ -135,13 +137,10 @@ class Project:
     @contextmanager
     def connect(self) -> Iterator["Connection"]:
         """A connection to the target database; a clear error if it cannot be reached."""
-        from sqlalchemy.exc import DBAPIError
+        from .backends.base import open_connection
 
         backend = self.backend
-        try:
-            connection = backend.engine.connect()
-        except DBAPIError as error:
-            raise DatabaseUnavailable(backend.display_url, _scrub(str(error.orig), backend)) from None
+        connection = open_connection(backend.engine, backend.display_url)
         try:
             yield connection
         finally:
@@ -351,7 +350,10 @@ class Project:
         return state
 
     def _run(self, direction: str, plan: Plan, state: DatabaseState, connection: "Connection", on_event: EventCallback) -> RunResult:
+        from sqlalchemy.exc import DBAPIError
+
         from .backends.base import executed_by
+        from .errors import ConnectionLost
         from .executor import Executor
 
         if not plan:
@@ -366,14 +368,12 @@ class Project:
         try:
             executor.run(plan, resume)
             success = True
+        except DBAPIError as error:  # the bookkeeping itself failed: the connection is gone
+            from .backends.base import driver_message, scrub
+
+            reason = scrub(driver_message(error.orig), self.backend.engine.url.password)
+            raise ConnectionLost(self.backend.display_url, reason, executor.steps_done) from None
         finally:
             elapsed = int(round((time.perf_counter() - clock) * 1000))
             on_event(RunFinished(plan, executor.steps_done, elapsed, success))
         return RunResult(direction, plan, executor.steps_done, elapsed)
-
-
-def _scrub(message: str, backend: "Backend") -> str:
-    """A driver's message with the password removed, should the driver have echoed it."""
-    password = backend.engine.url.password
-    text = " ".join(message.split())
-    return text.replace(str(password), "***") if password else text

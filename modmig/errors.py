@@ -24,7 +24,8 @@ The hierarchy, with the exit code the CLI turns each branch into::
     │   └── DirtyState            a non-transactional migration stopped half-way
     ├── MigrationFailed (1)       a migration raised; nothing after it ran
     ├── SquashNotVerified (1)     a squash does not do what its originals do: not written
-    └── LockTimeout (1)           another run held the lock for too long
+    ├── LockTimeout (1)           another run held the lock for too long
+    └── ConnectionLost (1)        the database connection broke during a run
 
 Domain code raises these with the culprit attached (app, version, path, line); the CLI is the one
 boundary that prints ``str(error)`` and exits with ``error.exit_code``. Anything else escaping the
@@ -279,8 +280,11 @@ class MigrationFailed(ModmigError):
         rolled_back: bool = True,
         direction: str = "up",
         stays_at: int | None = None,
+        not_rolled_back_because: str | None = None,
+        statements_done: int | None = None,
     ) -> None:
         self.app, self.version, self.path = app, version, path
+        self.statements_done = statements_done
         self.error, self.statement, self.line = error, statement, line
         self.rolled_back, self.direction = rolled_back, direction
         where = f"{show_path(path)}:{line}" if line is not None else show_path(path)
@@ -294,11 +298,20 @@ class MigrationFailed(ModmigError):
         if rolled_back:
             text += f"\nIt was rolled back; {app} stays at version {stays_at}. Nothing after it ran."
         else:
-            text += (
-                f"\nIt ran without a transaction: {app} is marked dirty at {version:04d} and the next "
-                f"run resumes after the last statement that succeeded ('modmig status' shows the "
-                f"details). Nothing after it ran."
-            )
+            why = f" ({not_rolled_back_because})" if not_rolled_back_because else ""
+            text += f"\nIt could not be rolled back{why}: {app} is marked dirty at {version:04d}"
+            if statements_done is None:
+                text += (
+                    f". A Python migration cannot resume part-way: inspect the database, then run "
+                    f"'modmig repair {app} --applied' or '--not-applied'."
+                )
+            else:
+                text += (
+                    f" after {statements_done} statement(s) succeeded (they stay applied). The next "
+                    f"upgrade resumes at the failed statement, provided the statements before it are "
+                    f"unchanged; 'modmig status' shows the details."
+                )
+            text += " Nothing after it ran."
         super().__init__(text)
 
 
@@ -328,6 +341,21 @@ class LockTimeout(ModmigError):
         super().__init__(
             f"Gave up waiting for the migration lock after {seconds:g} s{who}. Nothing was "
             f"changed. Retry, or raise --lock-timeout."
+        )
+
+
+class ConnectionLost(ModmigError):
+    """The connection broke mid-run (server restart, network, a killed session)."""
+
+    exit_code = 1
+
+    def __init__(self, url: str, reason: str, steps_done: int) -> None:
+        self.url, self.reason, self.steps_done = url, reason, steps_done
+        super().__init__(
+            f"The connection to {url} broke during the run, after {steps_done} completed step(s): "
+            f"{reason}. The step that was running was not recorded as applied: its transaction is "
+            f"rolled back by the server (where DDL commits implicitly, e.g. MySQL, the statements "
+            f"before it stay and the app stays dirty). Check with 'modmig status', then run again."
         )
 
 

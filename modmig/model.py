@@ -168,23 +168,27 @@ class DirtyMark:
     """A migration that ran without a transaction and stopped part-way (or is running now).
 
     ``statements_done`` statements of its script succeeded; their joined checksum is
-    ``prefix_checksum``, so a resume can prove the file did not change under them.
+    ``prefix_checksum``, so a resume can prove the file did not change under them. For a Python
+    migration ``statements_done`` is None: modmig cannot know how much of it took effect.
     """
 
     app: str
     version: int
     name: str
     direction: str
-    statements_done: int
+    statements_done: int | None
     prefix_checksum: str | None
     failed_statement: str | None = None
     error: str | None = None
 
     def describe(self) -> str:
-        text = (
-            f"{self.direction} of {self.app}:{self.name} stopped after {self.statements_done} "
-            f"statement(s) succeeded"
-        )
+        if self.statements_done is None:
+            text = f"{self.direction} of {self.app}:{self.name} (a Python migration) did not finish"
+        else:
+            text = (
+                f"{self.direction} of {self.app}:{self.name} stopped after {self.statements_done} "
+                f"statement(s) succeeded"
+            )
         if self.failed_statement:
             text += f"; it failed on: {' '.join(self.failed_statement.split())[:200]}"
         if self.error:

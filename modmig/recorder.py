@@ -114,7 +114,7 @@ class Recorder:
                     version=row["dirty_version"],
                     name=row["dirty_name"],
                     direction=row["dirty_direction"],
-                    statements_done=row["dirty_statements_done"] or 0,
+                    statements_done=row["dirty_statements_done"],
                     prefix_checksum=row["dirty_prefix_checksum"],
                     failed_statement=row["dirty_statement"],
                     error=row["dirty_error"],

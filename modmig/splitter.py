@@ -1,19 +1,67 @@
-"""Split a SQL script into statements, keeping the line each one starts on.
+"""Split a SQL script into statements the way each database reads it, keeping the line of each.
 
-sqlparse's tokenizer does the real work, so semicolons inside strings, quoted identifiers,
-comments, PostgreSQL dollar-quoted bodies (``$$ ... $$``, ``$body$ ... $body$``) and
-``BEGIN ... END`` bodies of triggers, functions and procedures are not statement ends. Line numbers
-count from the start of the migration file, so an error can point at ``file:line``.
+sqlparse's tokenizer and statement splitter do the real work, so semicolons inside strings, quoted
+identifiers, comments, PostgreSQL dollar-quoted bodies (``$$ ... $$``, ``$body$ ... $body$``) and
+``BEGIN ... END`` bodies of triggers, functions and procedures are not statement ends. Where the
+databases disagree, a lexer per dialect follows the database:
+
+* strings: PostgreSQL and SQLite double a quote to escape it and treat a backslash as an ordinary
+  character (``'C:\\'`` is a complete string); PostgreSQL ``E'...'`` strings and MySQL strings use
+  backslash escapes (``'it\\'s'``).
+* comments: MySQL also has ``#`` comments.
+* blocks: MySQL's ``REPEAT ... END REPEAT`` is a block like ``LOOP ... END LOOP``.
+
+``DELIMITER`` is a command of the ``mysql`` command-line client, not SQL: the server never sees
+it. modmig does not need it (bodies are recognised by their ``BEGIN ... END``), so a
+``DELIMITER`` line is refused with a message saying so rather than sent to the server.
+
+Line numbers count from the start of the migration file, so an error can point at ``file:line``.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Iterable, Iterator
 
-from sqlparse import lexer
+from sqlparse import keywords
 from sqlparse import tokens as T
 from sqlparse.engine import StatementSplitter
+from sqlparse.lexer import Lexer
+
+DIALECTS = ("sqlite", "postgresql", "mysql")
+
+_DELIMITER_LINE = re.compile(r"^[ \t]*DELIMITER[ \t]+\S+[ \t]*$", re.IGNORECASE | re.MULTILINE)
+
+# sqlparse's generic rules, replaced per dialect (matched on the rule's regex text).
+_GENERIC_SINGLE_QUOTED = r"'(''|\\'|[^'])*'"
+_GENERIC_DOUBLE_QUOTED = r'"(""|\\"|[^"])*"'
+_GENERIC_DOUBLE_QUOTED_LOOSE = r'(""|".*?[^\\]")'
+_STANDARD = {
+    _GENERIC_SINGLE_QUOTED: (r"'(''|[^'])*'", T.String.Single),
+    _GENERIC_DOUBLE_QUOTED: (r'"(""|[^"])*"', T.String.Symbol),
+    _GENERIC_DOUBLE_QUOTED_LOOSE: None,
+}
+_BACKSLASH_ESCAPES = {
+    _GENERIC_SINGLE_QUOTED: (r"'(''|\\.|[^'\\])*'", T.String.Single),
+    _GENERIC_DOUBLE_QUOTED: (r'"(""|\\.|[^"\\])*"', T.String.Symbol),
+    _GENERIC_DOUBLE_QUOTED_LOOSE: None,
+}
+#: Rules tried before the generic ones, per dialect.
+_FIRST = {
+    "sqlite": [],
+    "postgresql": [(r"[Ee]'(''|\\.|[^'\\])*'", T.String.Single)],
+    "mysql": [(r"#.*?(\r\n|\r|\n|$)", T.Comment.Single)],
+}
+
+
+class ScriptError(ValueError):
+    """The script cannot be split for this database; ``line`` is the file line at fault."""
+
+    def __init__(self, message: str, line: int) -> None:
+        super().__init__(message)
+        self.message, self.line = message, line
 
 
 @dataclass(frozen=True)
@@ -24,23 +72,29 @@ class Statement:
     line: int
 
 
-def split_statements(script: str, first_line: int = 1) -> list[Statement]:
+def split_statements(script: str, first_line: int = 1, dialect: str = "sqlite") -> list[Statement]:
     """The statements of ``script``; ``first_line`` is the file line the script starts on.
 
     Comment-only fragments (a trailing comment, say) are dropped: they are not statements.
-    Results are cached (statements are immutable): a run splits a script to plan, to resume and
-    to execute it, and squash verification splits each original several times.
+    Raises ScriptError for a MySQL ``DELIMITER`` line. Results are cached (statements are
+    immutable): a run splits a script to plan, to resume and to execute it, and squash
+    verification splits each original several times.
     """
-    return list(_split(script, first_line))
+    return list(_split(script, first_line, dialect))
 
 
 @lru_cache(maxsize=4096)
-def _split(script: str, first_line: int) -> tuple[Statement, ...]:
+def _split(script: str, first_line: int, dialect: str) -> tuple[Statement, ...]:
     if not script.strip():
         return ()
+    if dialect == "mysql":
+        _refuse_delimiter(script, first_line)
+    stream: Iterable = _lexer(dialect).get_tokens(script)
+    if dialect == "mysql":
+        stream = _merge_end_repeat(stream)
     statements: list[Statement] = []
     line = first_line
-    for parsed in StatementSplitter().process(lexer.tokenize(script)):
+    for parsed in StatementSplitter().process(stream):
         raw = str(parsed)
         start_line = None
         for token in parsed.flatten():
@@ -54,6 +108,59 @@ def _split(script: str, first_line: int) -> tuple[Statement, ...]:
             text = text[:-1].rstrip()
         statements.append(Statement(text=text, line=start_line))
     return tuple(statements)
+
+
+@lru_cache(maxsize=None)
+def _lexer(dialect: str) -> Lexer:
+    """A private sqlparse lexer for ``dialect`` (the shared default instance is left alone)."""
+    if dialect not in DIALECTS:
+        raise ValueError(f"unknown SQL dialect {dialect!r}")
+    replacements = _BACKSLASH_ESCAPES if dialect == "mysql" else _STANDARD
+    rules = list(_FIRST[dialect])
+    for regex, ttype in keywords.SQL_REGEX:
+        if regex in replacements:
+            if replacements[regex] is not None:
+                rules.append(replacements[regex])
+            continue
+        rules.append((regex, ttype))
+    lexer = Lexer()
+    lexer.default_initialization()
+    lexer.set_SQL_REGEX(rules)
+    return lexer
+
+
+def _merge_end_repeat(stream: Iterable) -> Iterator:
+    """Make ``END REPEAT`` one keyword, so it closes its block instead of the enclosing BEGIN."""
+    pending: list = []
+    for ttype, value in stream:
+        if pending:
+            if ttype in T.Whitespace or ttype is T.Newline:
+                pending.append((ttype, value))
+                continue
+            if value.upper() == "REPEAT":
+                yield T.Keyword, "".join(v for _, v in pending) + value
+                pending = []
+                continue
+            yield from pending
+            pending = []
+        if ttype in T.Keyword and value.upper() == "END":
+            pending.append((ttype, value))
+            continue
+        yield ttype, value
+    yield from pending
+
+
+def _refuse_delimiter(script: str, first_line: int) -> None:
+    match = _DELIMITER_LINE.search(script)
+    if match:
+        line = first_line + script.count("\n", 0, match.start())
+        raise ScriptError(
+            f"'{match.group().strip()}' is a command of the mysql command-line client, not SQL. "
+            f"modmig sends each statement to the server itself and recognises BEGIN ... END "
+            f"bodies, so remove the DELIMITER lines and end every statement (including the "
+            f"body's last END) with ';'.",
+            line,
+        )
 
 
 def _is_meaningful(token) -> bool:

@@ -57,7 +57,7 @@ def build_squash(
         if migration.kind == "python":
             folder.add_barrier(migration)
         else:
-            for statement in split_statements(migration.sql_up, migration.up_line):
+            for statement in split_statements(migration.sql_up, migration.up_line, dialect):
                 cleaned = _without_directives(statement.text)
                 if cleaned:
                     folder.add(cleaned)
@@ -70,7 +70,7 @@ def build_squash(
             if migration.kind == "python":
                 undo.add_barrier(migration)
                 continue
-            for statement in split_statements(migration.sql_down or "", migration.down_line):
+            for statement in split_statements(migration.sql_down or "", migration.down_line, dialect):
                 cleaned = _without_directives(statement.text)
                 if cleaned:
                     undo.add(cleaned)

@@ -15,6 +15,13 @@ from modmig.folding import Folder
 from modmig.schema_compare import snapshot
 
 from .conftest import FIXTURES, write_tree
+from .databases import admin_engine
+
+
+def scratch_server(database_url: str) -> str:
+    """The admin URL of the server ``database_url`` is on: where verification may create databases."""
+    backend = "postgresql" if database_url.startswith("postgresql") else "mysql"
+    return admin_engine(backend).url.render_as_string(hide_password=False)
 
 
 def library(tmp_path, database=None):
@@ -34,14 +41,18 @@ def schema_of(project):
     return found
 
 
-def test_every_sample_app_squashes_into_a_verified_file_that_a_fresh_database_uses(sample_project, run_cli):
+def test_every_sample_app_squashes_into_a_verified_file_that_a_fresh_database_uses(sample_project, run_cli, database_url):
+    """On SQLite (verified in memory), PostgreSQL and MariaDB (verified on throwaway databases)."""
+    config = sample_project / "modmig.yaml"
+    config.write_text(config.read_text().replace("sqlite:///var/app.db", database_url))
+    verify = [] if database_url.startswith("sqlite") else ["--verify-url", scratch_server(database_url)]
     cli = run_cli(sample_project)
     for app in ("users", "blog", "comments"):
-        result = cli("squash", app)
+        result = cli("squash", app, *verify)
         assert result.exit_code == 0, result.output
-        assert "Verified on SQLite in memory: same schema and rows as the originals, and its downgrade restores" in result.stdout
-    assert (sample_project / "apps/users/migrations/0001_squashed_0003.py").exists()  # carries the seed step
-    assert (sample_project / "apps/blog/migrations/0001_squashed_0004.sql").exists()
+        assert "same schema and rows as the originals, and its downgrade restores" in result.stdout
+    for app, name in (("users", "0001_squashed_0003"), ("blog", "0001_squashed_0004"), ("comments", "0001_squashed_0003")):
+        assert (sample_project / f"apps/{app}/migrations/{name}.py").exists()  # each carries a Python step
     upgrade = cli("upgrade", "--all")
     assert [line.split()[1] for line in upgrade.stdout.splitlines() if line.startswith("Applying")] == [
         "users:0001_squashed_0003", "blog:0001_squashed_0004", "comments:0001_squashed_0003",

@@ -72,13 +72,16 @@ class SqliteBackend:
             handle.close()
 
     def split(self, script: str, first_line: int = 1) -> list[Statement]:
-        return split_statements(script, first_line)
+        return split_statements(script, first_line, dialect="sqlite")
 
     def ensure_bookkeeping(self, connection: Connection, recorder) -> None:
         recorder.metadata.create_all(connection, checkfirst=True)
 
     def prepare_transaction(self, connection: Connection) -> None:
-        pass
+        pass  # ``timeouts:`` are server settings; a SQLite file has no other sessions to wait on
+
+    def explain_failure(self, error: BaseException) -> None:
+        return None
 
     def dispose(self) -> None:
         self.engine.dispose()
