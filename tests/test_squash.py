@@ -1,7 +1,7 @@
 """``modmig squash``: one verified file per app, from the sample project and a 33-migration history.
 
-The squash_library fixture is written in SQLite's dialect (its trigger), so these tests use SQLite;
-tests/test_squash_states.py runs the partial-state transitions in portable SQL on every backend.
+The squash_library fixture is written for SQLite; ``library()`` swaps in the PostgreSQL and MySQL
+spelling of its trigger and index drops, so the tests taking ``database_url`` run on every backend.
 """
 
 import json
@@ -24,6 +24,27 @@ def scratch_server(database_url: str) -> str:
     return admin_engine(backend).url.render_as_string(hide_password=False)
 
 
+#: The fixture is written for SQLite; these files say the same for the other databases.
+TRIGGER = {
+    "postgresql": (
+        "CREATE FUNCTION library_loan_event() RETURNS trigger AS $$\nBEGIN\n"
+        "    INSERT INTO library_event (kind) VALUES ('loan');\n    RETURN NEW;\nEND\n$$ LANGUAGE plpgsql;\n"
+        "CREATE TRIGGER library_loan_event AFTER INSERT ON library_loan\n"
+        "FOR EACH ROW EXECUTE FUNCTION library_loan_event();\n"
+        "-- modmig: down\nDROP TRIGGER library_loan_event ON library_loan;\nDROP FUNCTION library_loan_event();\n"
+    ),
+    "mysql": (
+        "CREATE TRIGGER library_loan_event AFTER INSERT ON library_loan FOR EACH ROW\nBEGIN\n"
+        "    INSERT INTO library_event (kind) VALUES ('loan');\nEND;\n"
+        "-- modmig: down\nDROP TRIGGER library_loan_event;\n"
+    ),
+}
+#: MySQL drops an index of a table: DROP INDEX name ON table.
+INDEX_TABLES = {"library_book_isbn": "library_book", "library_import_source": "library_import",
+                "library_bookcase_label": "library_bookcase", "library_loan_due": "library_loan",
+                "library_book_published": "library_book"}
+
+
 def library(tmp_path, database=None):
     """A copy of the squash_library fixture (accounts, library 0001-0033, reports), optionally on ``database``."""
     target = tmp_path / "squash_library"
@@ -31,6 +52,16 @@ def library(tmp_path, database=None):
     if database is not None:
         config = target / "modmig.yaml"
         config.write_text(config.read_text().replace("sqlite:///app.db", database))
+    dialect = next((d for d in ("postgresql", "mysql") if database and database.startswith(d)), "sqlite")
+    migrations = target / "apps/library/migrations"
+    if dialect in TRIGGER:
+        (migrations / "0030_loan_event_trigger.sql").write_text(TRIGGER[dialect])
+    if dialect == "mysql":
+        for path in migrations.glob("*.sql"):
+            text = path.read_text()
+            for index, table in INDEX_TABLES.items():
+                text = text.replace(f"DROP INDEX {index};", f"DROP INDEX {index} ON {table};")
+            path.write_text(text)
     return target
 
 
@@ -80,8 +111,13 @@ def test_the_long_history_folds_into_its_net_effect(tmp_path, run_cli):
     assert report["statements"] < 33
 
 
-def test_a_fresh_database_built_from_the_squash_equals_one_built_from_the_originals(tmp_path, sqlite_url):
-    originals = library(tmp_path / "a", sqlite_url)
+def verify_url(database_url: str):
+    return None if database_url.startswith("sqlite") else scratch_server(database_url)
+
+
+def test_a_fresh_database_built_from_the_squash_equals_one_built_from_the_originals(tmp_path, database_url):
+    """The 33-migration fixture squashes, verifies and builds the same database on every backend."""
+    originals = library(tmp_path / "a", database_url)
     project = Project.load(originals)
     project.upgrade()
     expected = schema_of(project)
@@ -89,21 +125,22 @@ def test_a_fresh_database_built_from_the_squash_equals_one_built_from_the_origin
     project.downgrade("library", to=0)
     project.downgrade("accounts", to=0)
     squashed = Project.load(originals)
-    squashed.squash("library")
+    result = squashed.squash("library", verify_url=verify_url(database_url))
+    assert result.verification.downgrade_checked
     steps = [step.label for step in squashed.upgrade().plan.steps]
     assert steps == ["accounts:0001_create_users", "accounts:0002_add_email", "library:0001_squashed_0033", "reports:0001_overdue_loans"]
     assert schema_of(squashed) == expected
 
 
 @pytest.mark.parametrize("start, first_step", [(0, "library:0001_squashed_0033"), (10, "library:0011_bookcase_capacity"), (33, None)])
-def test_databases_at_every_point_of_the_range_keep_working_after_the_squash(tmp_path, sqlite_url, start, first_step):
-    folder = library(tmp_path, sqlite_url)
+def test_databases_at_every_point_of_the_range_keep_working_after_the_squash(tmp_path, database_url, start, first_step):
+    folder = library(tmp_path, database_url)
     before = Project.load(folder)
     if start:
         before.upgrade("library", to=start)
     before.close()
     after = Project.load(folder)
-    after.squash("library")
+    after.squash("library", verify_url=verify_url(database_url))
     ran = [step.label for step in after.upgrade().plan.steps if step.migration.app == "library"]
     assert (ran[0] if ran else None) == first_step
     assert after.check().ok
