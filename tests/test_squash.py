@@ -230,3 +230,16 @@ def test_prune_waits_until_the_database_is_past_the_range_then_deletes_the_origi
     assert pruned.exit_code == 0 and "Pruned 33 file(s) replaced by library:0001_squashed_0033." in pruned.stdout
     assert sorted(p.name for p in (folder / "apps/library/migrations").iterdir()) == ["0001_squashed_0033.py"]
     assert cli("check").exit_code == 0
+
+
+def test_migrations_for_a_server_database_are_not_verified_on_sqlite_without_being_asked(tmp_path, run_cli):
+    folder = library(tmp_path, "postgresql+psycopg://nobody@127.0.0.1:1/nowhere")
+    result = run_cli(folder)("squash", "library")
+    assert result.exit_code == 2
+    assert "written for postgresql, so they can only be verified on a postgresql scratch database" in result.stderr
+    assert "--verify-url" in result.stderr and not list((folder / "apps/library/migrations").glob("*squashed*"))
+
+
+def test_a_sqlite_file_is_refused_as_a_scratch_database(tmp_path, run_cli):
+    result = run_cli(library(tmp_path))("squash", "library", "--verify-url", f"sqlite:///{tmp_path / 'x.db'}")
+    assert result.exit_code == 2 and "a SQLite scratch database is always in memory" in result.stderr
