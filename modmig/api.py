@@ -140,6 +140,11 @@ class Project:
             self._graph = MigrationGraph(self.histories)
         return self._graph
 
+    def forget_files(self) -> None:
+        """Re-read the migration files next time (after squash, prune or merge changed them)."""
+        self._histories = None
+        self._graph = None
+
     def require_app(self, app: str) -> str:
         if app not in self.config.apps:
             raise UnknownApp(app, self.apps)
@@ -300,12 +305,30 @@ class Project:
         return stamp(self, app, version, lock_timeout=lock_timeout, on_event=on_event)
 
     def repair(
-        self, app: str, *, applied: bool | None = None, lock_timeout: float | None = None, on_event: EventCallback = ignore
+        self,
+        app: str,
+        *,
+        applied: bool | None = None,
+        renumbered: bool = False,
+        lock_timeout: float | None = None,
+        on_event: EventCallback = ignore,
     ) -> "RepairResult":
-        from .maintenance import repair
+        """Re-record edited checksums, resolve a dirty mark, or (``renumbered``) catch up after merge."""
+        from .maintenance import repair, repair_renumbered
 
         self.require_app(app)
+        if renumbered:
+            if applied is not None:
+                raise UsageError("--renumbered cannot be combined with --applied / --not-applied.")
+            return repair_renumbered(self, app, lock_timeout=lock_timeout, on_event=on_event)
         return repair(self, app, applied=applied, lock_timeout=lock_timeout, on_event=on_event)
+
+    def merge(self, app: str):
+        """Renumber ``app``'s migrations that share a version (parallel branches); see merge.py."""
+        from .merge import merge
+
+        self.require_app(app)
+        return merge(self, app)
 
     def status(self, app: str | None = None) -> "StatusReport":
         from .inspection import status
@@ -352,6 +375,34 @@ class Project:
         from .executor import step_statements
 
         return [s.text for s in step_statements(self.backend, step)]
+
+    def squash(
+        self,
+        app: str,
+        *,
+        first: int | None = None,
+        last: int | None = None,
+        auto: bool = False,
+        verify: bool = True,
+        verify_url: str | None = None,
+    ):
+        """Write versions first..last of ``app`` (default: all) as one verified squash file.
+
+        Returns a ``SquashResult``; raises ``SquashCycle`` (exit 2) if the squash would close a
+        dependency cycle (``auto=True`` shortens the range instead) and ``SquashNotVerified``
+        (exit 1, nothing written) if it does not do exactly what the originals do.
+        """
+        from .squash import squash
+
+        self.require_app(app)
+        return squash(self, app, first=first, last=last, auto=auto, verify=verify, verify_url=verify_url)
+
+    def prune(self, app: str):
+        """Delete the files ``app``'s squash replaces, unless the database is inside its range."""
+        from .squash import prune
+
+        self.require_app(app)
+        return prune(self, app)
 
     def new_migration(self, app: str, slug: str, *, python: bool = False) -> Path:
         from .scaffold import new_migration

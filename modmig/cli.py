@@ -324,12 +324,18 @@ def stamp(ctx, app, version, from_user_version, lock_timeout):
 @cli.command()
 @click.argument("app", shell_complete=complete_app)
 @click.option("--applied/--not-applied", default=None, help="Resolve a dirty migration: its effect is / is not in the database.")
+@click.option("--renumbered", is_flag=True, help="Catch up after 'modmig merge' renumbered a migration this database applied.")
 @lock_option
 @project_options
 @click.pass_context
-def repair(ctx, app, applied, lock_timeout):
+def repair(ctx, app, applied, renumbered, lock_timeout):
     """Re-record checksums of APP's edited migrations and resolve its dirty mark."""
-    result = get_project(ctx).repair(app, applied=applied, lock_timeout=lock_timeout)
+    result = get_project(ctx).repair(app, applied=applied, renumbered=renumbered, lock_timeout=lock_timeout)
+    if renumbered:
+        for line in result.rechecksummed:
+            click.echo(f"Renumbered record: {line}" if "->" in line else f"Ran {line}")
+        click.echo(f"{app} is at {result.version}.")
+        return
     if result.resolved:
         click.echo(f"Resolved the dirty migration of {app} as {result.resolved}; {app} is at {result.version}.")
     for label in result.rechecksummed:
@@ -405,6 +411,60 @@ def adopt(ctx, tool, yes, as_json, lock_timeout):
         console.line(f"Stamped {len(to_stamp)} app(s). 'modmig status' shows where each stands.", style="green")
     else:
         console.line(f"Nothing recorded yet. Run 'modmig adopt {tool} --yes' to record these stamps.", style="yellow")
+
+
+@cli.command()
+@click.argument("app")
+@click.option("--from", "first", type=click.IntRange(min=1), metavar="M", help="First version to squash (default: the first file).")
+@click.option("--to", "last", type=click.IntRange(min=1), metavar="N", help="Last version to squash (default: the latest).")
+@click.option("--auto", is_flag=True, help="If the range would close a dependency cycle, squash up to the largest safe N.")
+@click.option("--prune", is_flag=True, help="Instead of squashing: delete the files APP's squash replaces.")
+@click.option("--verify-url", metavar="URL", help="PostgreSQL/MySQL server for the scratch databases (default: SQLite in memory).")
+@click.option("--no-verify", is_flag=True, help="Write the squash without checking it against the originals.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON document.")
+@project_options
+@click.pass_context
+def squash(ctx, app, first, last, auto, prune, verify_url, no_verify, as_json):
+    """Collapse APP's history (or --from M --to N) into one verified file."""
+    from .errors import show_path
+    from .output import json_document, squash_text
+
+    project = get_project(ctx)
+    if prune:
+        if first or last or auto or verify_url or no_verify:
+            raise click.UsageError("--prune takes no other option: it deletes what an existing squash replaces.")
+        result = project.prune(app)
+        for path in result.deleted:
+            click.echo(f"Deleted {show_path(path)}")
+        click.echo(f"Pruned {len(result.deleted)} file(s) replaced by {app}:{result.squash}.")
+        return
+    result = project.squash(app, first=first, last=last, auto=auto, verify=not no_verify, verify_url=verify_url)
+    click.echo(json_document("squash", result.as_dict()) if as_json else squash_text(result))
+
+
+@cli.command()
+@click.argument("app")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON document.")
+@project_options
+@click.pass_context
+def merge(ctx, app, as_json):
+    """Renumber APP's migrations that parallel branches gave one version."""
+    from .errors import show_path
+    from .output import json_document
+
+    result = get_project(ctx).merge(app)
+    if as_json:
+        click.echo(json_document("merge", result.as_dict()))
+        return
+    for version, path, reason in result.kept:
+        click.echo(f"Kept {show_path(path)} as {version:04d} ({reason}).")
+    for old, new in result.renamed:
+        click.echo(f"Renamed {show_path(old)} -> {new.name}")
+    for path, old, new in result.rewritten:
+        click.echo(f"Rewrote {show_path(path)}: depends {old} -> {new}")
+    for label in result.applied_rewritten:
+        click.echo(f"Note: {label} is applied to the configured database and its file changed: "
+                   f"run 'modmig repair {label.split(':')[0]}' wherever it is applied.")
 
 
 @cli.command()

@@ -13,13 +13,17 @@ The hierarchy, with the exit code the CLI turns each branch into::
     │   ├── DuplicateVersion      two files claim one version of an app
     │   ├── VersionGap            a version is missing inside an app's history
     │   ├── UnknownDependency     a dependency names an app or version that does not exist
-    │   └── DependencyCycle       the dependencies loop (the whole cycle is printed)
+    │   ├── DependencyCycle       the dependencies loop (the whole cycle is printed)
+    │   └── SquashCycle           a squash would wait for something that waits for it
     ├── StateError (1)            the database and the files disagree
     │   ├── ChecksumMismatch      applied files were edited afterwards
     │   ├── DatabaseAhead         the database is at a version the files do not have
     │   ├── DatabaseBehindFiles   the database is below the first file (history was pruned)
+    │   ├── DatabaseInsideSquash  inside a squashed range whose originals were deleted
+    │   ├── RenumberedMigration   an applied migration was renumbered by 'modmig merge'
     │   └── DirtyState            a non-transactional migration stopped half-way
     ├── MigrationFailed (1)       a migration raised; nothing after it ran
+    ├── SquashNotVerified (1)     a squash does not do what its originals do: not written
     ├── LockTimeout (1)           another run held the lock for too long
     └── ConnectionLost (1)        the database connection broke during a run
 
@@ -130,8 +134,9 @@ class DuplicateVersion(GraphError):
         self.app, self.version, self.paths = app, version, list(paths)
         names = " and ".join(show_path(p) for p in paths)
         super().__init__(
-            f"App {app!r} has two migrations with version {version}: {names}. "
-            f"Renumber one of them (parallel branches? see 'modmig merge')."
+            f"App {app!r} has two migrations with version {version}: {names}. Parallel branches "
+            f"each added one: run 'modmig merge {app}' to renumber them (it keeps the one already "
+            f"applied and rewrites dependencies on it)."
         )
 
 
@@ -156,6 +161,25 @@ class DependencyCycle(GraphError):
         self.cycle = list(cycle)
         chain = " -> ".join([*cycle, cycle[0]])
         super().__init__(f"Dependency cycle: {chain}. Remove one of these dependencies.")
+
+
+class SquashCycle(GraphError):
+    """The squash would need something that needs it."""
+
+    def __init__(self, app: str, first: int, last: int, cycle: list[str], safe: int | None) -> None:
+        self.app, self.first, self.last, self.cycle, self.safe = app, first, last, cycle, safe
+        chain = " -> ".join([*cycle, cycle[0]])
+        if safe is None:
+            advice = (f"No range starting at {first:04d} can be squashed: even {first:04d}-{first + 1:04d} "
+                      f"closes a cycle. Start the range later with --from.")
+        else:
+            advice = (f"The largest safe end is {safe:04d}: run 'modmig squash {app} --from {first} --to {safe}', "
+                      f"or add --auto to take it.")
+        super().__init__(
+            f"Squashing {app} {first:04d}-{last:04d} would create a dependency cycle: {chain}. A squash "
+            f"must wait for every dependency of its range, and everything depending on a version inside "
+            f"it waits for the squash. {advice}"
+        )
 
 
 class StateError(ModmigError):
@@ -194,6 +218,40 @@ class DatabaseBehindFiles(StateError):
             f"App {app!r} is at version {version} in the database, but its migration files start "
             f"after {base:04d} (the older ones were removed or squashed away). Upgrade this "
             f"database with a release that still has them, then deploy this one."
+        )
+
+
+class DatabaseInsideSquash(StateError):
+    """The database stopped inside a squash's range, and the originals it needs were deleted."""
+
+    def __init__(self, app: str, version: int, squash) -> None:
+        self.app, self.version, self.squash = app, version, squash
+        if squash is None:
+            where = "at a version no remaining migration file starts from"
+            fix = "Upgrade this database with a release that still has the deleted migrations"
+        else:
+            where = (
+                f"inside the range {squash.first_version:04d}-{squash.version:04d} that "
+                f"{show_path(squash.path)} squashes, and the original migrations of that range were deleted"
+            )
+            fix = (
+                f"Upgrade this database to {squash.version} or later with the previous release "
+                f"(the one that still has the originals), then deploy this one"
+            )
+        super().__init__(f"App {app!r} is at version {version} in the database, {where}. {fix}.")
+
+
+class RenumberedMigration(StateError):
+    """A migration this database applied was given a new number by ``modmig merge``."""
+
+    def __init__(self, app: str, version: int, recorded: str, now) -> None:
+        self.app, self.version, self.recorded, self.now = app, version, recorded, now
+        super().__init__(
+            f"App {app!r}: this database applied {recorded} as version {version}, but 'modmig merge' "
+            f"renumbered it to {now.name} (version {now.version}); version {version} is now another "
+            f"migration, which this database has not run. Fix the record with "
+            f"'modmig repair {app} --renumbered': it runs the merged migrations this database lacks "
+            f"and records {app} at {now.version}."
         )
 
 
@@ -255,6 +313,23 @@ class MigrationFailed(ModmigError):
                 )
             text += " Nothing after it ran."
         super().__init__(text)
+
+
+class SquashNotVerified(ModmigError):
+    """The squash does not do what the originals do (or does not run): nothing was written."""
+
+    exit_code = 1
+
+    def __init__(self, app: str, name: str, reason: str, differences: list[str] | None = None) -> None:
+        self.app, self.name, self.reason, self.differences = app, name, reason, list(differences or [])
+        listing = "".join(f"\n  - {line}" for line in self.differences[:40])
+        if len(self.differences) > 40:
+            listing += f"\n  ... and {len(self.differences) - 40} more"
+        super().__init__(
+            f"The squash {app}:{name} failed verification, so no file was written: {reason}{listing}\n"
+            f"Squash a smaller range (--to N), or report the statement the folder got wrong; "
+            f"--no-verify writes the file anyway (not recommended)."
+        )
 
 
 class LockTimeout(ModmigError):

@@ -227,7 +227,7 @@ class Executor:
             version, name, checksum = migration.version, migration.name, migration.checksum
         else:
             version = migration.first_version - 1
-            below = self.graph.histories[migration.app].get(version)
+            below = self.graph.histories[migration.app].ending_at(version)
             name, checksum = (below.name, below.checksum) if below else (None, None)
         self.recorder.set_version(self.connection, migration.app, version, name, checksum)
         self._history(step, started, _ms(clock), success=True)

@@ -3,6 +3,13 @@
 Nodes are ``(app, version)`` keys; an edge ``a -> b`` means *a must run before b*. Within an app,
 version N follows N-1; across apps, a migration follows each ``app:NNNN`` it depends on.
 
+Squash files are nodes too (keyed ``(app, last, first)``), beside the originals they replace: the
+graph holds every alternative, and the planner picks, per app, the route a database takes
+(``routes.py``). So that any such choice is ordered correctly, a node follows *every* node of its
+app that ends just below it, and a dependency on ``app:v`` is an edge from every node whose range
+contains v (the original and each squash over it). The one topological order of this superset
+restricted to the chosen nodes is then a valid plan, for every database state at once.
+
 The graph answers questions about the files only: what depends on what, and the order. It does not
 know which migrations a database has applied (that is the planner's input) and it never opens a
 file or a database. Building it checks that every dependency exists and that there is no cycle,
@@ -76,9 +83,18 @@ class MigrationGraph:
         for migration in history.migrations:
             self.nodes[migration.key] = migration
             self._graph.add_node(migration.key)
-            if previous is not None:
+            if previous is not None and previous[1] == migration.version - 1:
                 self._graph.add_edge(previous, migration.key)
             previous = migration.key
+        if not history.squashes:
+            return
+        for squash in history.squashes:
+            self.nodes[squash.key] = squash
+            self._graph.add_node(squash.key)
+        for migration in (*history.migrations, *history.squashes):
+            for before in (*history.squashes, history.get(migration.first_version - 1)):
+                if before is not None and before.version == migration.first_version - 1:
+                    self._graph.add_edge(before.key, migration.key)
 
     def _add_dependencies(self, migration: Migration) -> None:
         for dependency in migration.dependencies:
@@ -100,11 +116,12 @@ class MigrationGraph:
                 )
             if dependency.version <= history.base:
                 continue  # pruned history: every valid database is past it already
-            target = history.get(dependency.version)
-            if target is not None and target.key != migration.key:
+            if dependency.app == migration.app:
+                if dependency.version >= migration.first_version:
+                    raise DependencyCycle([_label(migration.key)])
+                continue  # an earlier version of its own app: implied by the app's order
+            for target in history.covering(dependency.version):
                 self._graph.add_edge(target.key, migration.key)
-            elif target is not None:
-                raise DependencyCycle([_label(migration.key)])
 
     def _topological_order(self) -> list[Key]:
         try:
@@ -131,6 +148,8 @@ def _tie_break(key: Key) -> tuple[str, int]:
 
 
 def _label(key: Key) -> str:
+    if len(key) == 3:
+        return f"{key[0]}:{key[2]:04d}_squashed_{key[1]:04d}"
     return f"{key[0]}:{key[1]:04d}"
 
 

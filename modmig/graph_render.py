@@ -28,16 +28,28 @@ def _text(graph: MigrationGraph, state: DatabaseState | None) -> str:
     lines = []
     for app in sorted(graph.histories):
         lines.append(f"{app}")
-        for migration in graph.histories[app].migrations:
+        for migration in _files(graph, app):
             applied = _applied(migration.key, state)
             mark = "" if applied is None else ("[x] " if applied else "[ ] ")
-            needs = [f"{k[0]}:{k[1]:04d}" for k in graph.dependencies(migration.key) if k[0] != app]
+            needs = [_label(k) for k in graph.dependencies(migration.key) if k[0] != app]
             suffix = f"  <- {', '.join(needs)}" if needs else ""
             lines.append(f"  {mark}{migration.name}{suffix}")
     return "\n".join(lines) + "\n"
 
 
+def _files(graph: MigrationGraph, app: str) -> list:
+    """The app's originals, then its squash files (drawn beside the ranges they replace)."""
+    history = graph.histories[app]
+    return [*history.migrations, *history.squashes]
+
+
+def _label(key: Key) -> str:
+    return f"{key[0]}:{key[2]:04d}_squashed_{key[1]:04d}" if len(key) == 3 else f"{key[0]}:{key[1]:04d}"
+
+
 def _node_id(key: Key) -> str:
+    if len(key) == 3:  # a squash: (app, last, first)
+        return f"{key[0]}_{key[2]:04d}_squashed_{key[1]:04d}"
     return f"{key[0]}_{key[1]:04d}"
 
 
@@ -47,7 +59,7 @@ def _dot(graph: MigrationGraph, state: DatabaseState | None) -> str:
         migrations = graph.histories[app].migrations
         lines.append(f'  subgraph "cluster_{app}" {{')
         lines.append(f'    label="{app}";')
-        for migration in migrations:
+        for migration in _files(graph, app):
             applied = _applied(migration.key, state)
             style = "" if applied is None else (", style=filled, fillcolor=palegreen" if applied else ", style=dashed")
             lines.append(f'    {_node_id(migration.key)} [label="{migration.name}"{style}];')
@@ -65,7 +77,7 @@ def _mermaid(graph: MigrationGraph, state: DatabaseState | None) -> str:
     for app in sorted(graph.histories):
         migrations = graph.histories[app].migrations
         lines.append(f"  subgraph {app}")
-        for migration in migrations:
+        for migration in _files(graph, app):
             lines.append(f'    {_node_id(migration.key)}["{migration.name}"]')
         for before, after in zip(migrations, migrations[1:]):
             lines.append(f"    {_node_id(before.key)} --> {_node_id(after.key)}")

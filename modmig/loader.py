@@ -48,6 +48,19 @@ class AppHistory:
         lasts = [m.version for m in (*self.migrations, *self.squashes)]
         return max(lasts) if lasts else 0
 
+    def covering(self, version: int) -> list[Migration]:
+        """Every file whose range contains ``version``: its original and the squashes over it."""
+        found = [squash for squash in self.squashes if squash.first_version <= version <= squash.version]
+        original = self.get(version)
+        return ([original] if original is not None else []) + found
+
+    def ending_at(self, version: int) -> Migration | None:
+        """The file that leaves the app at ``version``: the original, else a squash ending there."""
+        original = self.get(version)
+        if original is not None:
+            return original
+        return next((squash for squash in reversed(self.squashes) if squash.version == version), None)
+
     def get(self, version: int) -> Migration | None:
         """The ordinary migration for ``version`` (None if pruned or out of range)."""
         index = version - (self.migrations[0].version if self.migrations else 0)

@@ -16,8 +16,10 @@ from .errors import MigrationFileError
 APP_LABEL = re.compile(r"[a-z_][a-z0-9_]{0,63}\Z")
 _DEPENDENCY = re.compile(r"\s*([a-z_][a-z0-9_]{0,63})\s*:\s*(\d+)\s*\Z")
 
-#: A node of the graph: (app label, version the app is at once this migration has run).
-Key = tuple[str, int]
+#: A node of the graph: (app label, version the app is at once this migration has run). A squash
+#: file is ``(app, last, first)``, so it never collides with the original of its last version;
+#: ``key[0]`` and ``key[1]`` mean the same for both.
+Key = tuple
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,13 @@ class Migration:
 
     @property
     def key(self) -> Key:
-        return (self.app, self.version)
+        if self.replaces_from is None:
+            return (self.app, self.version)
+        return (self.app, self.version, self.replaces_from)
+
+    @property
+    def is_squash(self) -> bool:
+        return self.replaces_from is not None
 
     @property
     def first_version(self) -> int:
@@ -195,6 +203,9 @@ class DatabaseState:
     versions: dict[str, int] = field(default_factory=dict)
     #: Recorded checksum of each applied migration (the last successful up / stamp / repair).
     checksums: dict[Key, str] = field(default_factory=dict)
+    #: Name of the file each of those rows recorded, e.g. ``0010_add_tags`` or
+    #: ``0001_squashed_0010``: a version may have been reached by an original or by a squash.
+    names: dict[Key, str] = field(default_factory=dict)
     dirty: dict[str, DirtyMark] = field(default_factory=dict)
     #: False when the bookkeeping tables do not exist yet (a fresh database).
     initialised: bool = True

@@ -55,6 +55,8 @@ def status_rows(report: StatusReport) -> tuple[list[list[object]], list[str]]:
             state.append("AHEAD OF FILES")
         elif app.problem == "behind":
             state.append("BEFORE FIRST FILE")
+        elif app.problem == "inside squash":
+            state.append("INSIDE SQUASHED RANGE")
         elif app.pending:
             state.append(f"{len(app.pending)} pending")
         else:
@@ -199,3 +201,29 @@ def adoption_rows(proposal) -> list[list[object]]:
         [s.app, s.evidence, s.current, f"{s.version} ({s.name})", action[s.action]]
         for s in proposal.stamps
     ]
+
+
+def squash_text(result) -> str:
+    """What ``modmig squash`` prints after writing a file."""
+    from .errors import show_path
+
+    lines = [f"Wrote {show_path(result.path)}: {result.app} {result.first:04d}-{result.last:04d} "
+             f"({len(result.replaced)} file(s)) as {result.statements} statement(s)"
+             + (f" and {len(result.carried)} carried Python step(s)" if result.carried else "") + "."]
+    if result.requested_last is not None:
+        lines.append(f"Stopped at {result.last:04d} instead of {result.requested_last:04d}: a longer range would close a dependency cycle.")
+    if result.dependencies:
+        lines.append(f"Depends on: {', '.join(result.dependencies)}.")
+    if result.elided:
+        lines.append(f"Dropped (elidable): {', '.join(result.elided)}.")
+    lines.append("Down section: " + ("yes." if result.reversible else "no (a file in the range is irreversible)."))
+    report = result.verification
+    if report is None:
+        lines.append("NOT verified (--no-verify).")
+    else:
+        undo = ", and its downgrade restores the database" if report.downgrade_checked else ""
+        lines.append(f"Verified on {report.database}: same schema and rows as the originals{undo} "
+                     f"({sum(report.seconds.values()):.2f} s).")
+    lines.append(f"Keep the originals until every database is at {result.last:04d} or later, then run "
+                 f"'modmig squash {result.app} --prune' (see docs/squash.md).")
+    return "\n".join(lines)

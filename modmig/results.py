@@ -26,8 +26,11 @@ class AppStatus:
     dirty: DirtyMark | None = None
     #: Applied migrations whose file no longer matches its recorded checksum: (version, path).
     changed: list[tuple[int, str]] = field(default_factory=list)
-    #: Set when the database is past the files (``"ahead"``) or before them (``"behind"``).
+    #: Set when the database is past the files (``"ahead"``), before them (``"behind"``) or inside
+    #: a squashed range whose originals were deleted (``"inside squash"``).
     problem: str | None = None
+    #: The squash in the way when ``problem`` is ``"inside squash"``.
+    squash: object = None
 
     @property
     def up_to_date(self) -> bool:
@@ -66,6 +69,10 @@ class StatusReport:
                 return DatabaseAhead(app.app, app.version, app.latest)
             if app.problem == "behind":
                 return DatabaseBehindFiles(app.app, app.version, app.base)
+            if app.problem == "inside squash":
+                from .errors import DatabaseInsideSquash
+
+                return DatabaseInsideSquash(app.app, app.version, app.squash)
         if self.changed:
             return ChecksumMismatch(self.changed)  # type: ignore[arg-type]
         return None

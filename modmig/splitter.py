@@ -76,10 +76,17 @@ def split_statements(script: str, first_line: int = 1, dialect: str = "sqlite") 
     """The statements of ``script``; ``first_line`` is the file line the script starts on.
 
     Comment-only fragments (a trailing comment, say) are dropped: they are not statements.
-    Raises ScriptError for a MySQL ``DELIMITER`` line.
+    Raises ScriptError for a MySQL ``DELIMITER`` line. Results are cached (statements are
+    immutable): a run splits a script to plan, to resume and to execute it, and squash
+    verification splits each original several times.
     """
+    return list(_split(script, first_line, dialect))
+
+
+@lru_cache(maxsize=4096)
+def _split(script: str, first_line: int, dialect: str) -> tuple[Statement, ...]:
     if not script.strip():
-        return []
+        return ()
     if dialect == "mysql":
         _refuse_delimiter(script, first_line)
     stream: Iterable = _lexer(dialect).get_tokens(script)
@@ -100,7 +107,7 @@ def split_statements(script: str, first_line: int = 1, dialect: str = "sqlite") 
         if text.endswith(";"):
             text = text[:-1].rstrip()
         statements.append(Statement(text=text, line=start_line))
-    return statements
+    return tuple(statements)
 
 
 @lru_cache(maxsize=None)

@@ -54,6 +54,8 @@ _CREATE = {
 
 def drop_database(backend: str, name: str) -> None:
     """Drop a test database, first ending sessions a killed test process left running in it."""
+    from sqlalchemy.exc import DBAPIError
+
     with admin_engine(backend).connect() as connection:
         if backend == "postgresql":
             connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -62,7 +64,11 @@ def drop_database(backend: str, name: str) -> None:
             "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = %s AND ID <> CONNECTION_ID()", (name,)
         ).scalars().all()
         for session in leftovers:
-            connection.exec_driver_sql(f"KILL {int(session)}")
+            try:
+                connection.exec_driver_sql(f"KILL {int(session)}")
+            except DBAPIError as error:  # 1094: the session ended between the query and the KILL
+                if getattr(error.orig, "args", [None])[0] != 1094:
+                    raise
         connection.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
 
 
