@@ -36,7 +36,10 @@ if TYPE_CHECKING:
     from .graph import MigrationGraph
     from .recorder import HistoryEntry, Recorder
     from .results import CheckReport, RepairResult, StatusReport
+    from .merge import MergeResult
+    from .model import Migration
     from .roundtrip import RoundtripReport
+    from .squash import PruneResult, SquashResult
 
 DEFAULT_LOCK_TIMEOUT = 60.0
 
@@ -323,7 +326,7 @@ class Project:
             return repair_renumbered(self, app, lock_timeout=lock_timeout, on_event=on_event)
         return repair(self, app, applied=applied, lock_timeout=lock_timeout, on_event=on_event)
 
-    def merge(self, app: str):
+    def merge(self, app: str) -> "MergeResult":
         """Renumber ``app``'s migrations that share a version (parallel branches); see merge.py."""
         from .merge import merge
 
@@ -385,7 +388,7 @@ class Project:
         auto: bool = False,
         verify: bool = True,
         verify_url: str | None = None,
-    ):
+    ) -> "SquashResult":
         """Write versions first..last of ``app`` (default: all) as one verified squash file.
 
         Returns a ``SquashResult``; raises ``SquashCycle`` (exit 2) if the squash would close a
@@ -397,7 +400,7 @@ class Project:
         self.require_app(app)
         return squash(self, app, first=first, last=last, auto=auto, verify=verify, verify_url=verify_url)
 
-    def prune(self, app: str):
+    def prune(self, app: str) -> "PruneResult":
         """Delete the files ``app``'s squash replaces, unless the database is inside its range."""
         from .squash import prune
 

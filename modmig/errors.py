@@ -36,7 +36,10 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
+
+if TYPE_CHECKING:
+    from .model import Migration
 
 
 class ModmigError(Exception):
@@ -224,7 +227,7 @@ class DatabaseBehindFiles(StateError):
 class DatabaseInsideSquash(StateError):
     """The database stopped inside a squash's range, and the originals it needs were deleted."""
 
-    def __init__(self, app: str, version: int, squash) -> None:
+    def __init__(self, app: str, version: int, squash: "Migration | None") -> None:
         self.app, self.version, self.squash = app, version, squash
         if squash is None:
             where = "at a version no remaining migration file starts from"
@@ -244,7 +247,7 @@ class DatabaseInsideSquash(StateError):
 class RenumberedMigration(StateError):
     """A migration this database applied was given a new number by ``modmig merge``."""
 
-    def __init__(self, app: str, version: int, recorded: str, now) -> None:
+    def __init__(self, app: str, version: int, recorded: str, now: "Migration") -> None:
         self.app, self.version, self.recorded, self.now = app, version, recorded, now
         super().__init__(
             f"App {app!r}: this database applied {recorded} as version {version}, but 'modmig merge' "

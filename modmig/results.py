@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .errors import ChecksumMismatch, DatabaseAhead, DatabaseBehindFiles, ModmigError, show_path
-from .model import DirtyMark, Plan
+from .model import DirtyMark, Migration, Plan
 
 
 @dataclass
@@ -30,7 +30,7 @@ class AppStatus:
     #: a squashed range whose originals were deleted (``"inside squash"``).
     problem: str | None = None
     #: The squash in the way when ``problem`` is ``"inside squash"``.
-    squash: object = None
+    squash: Migration | None = None
 
     @property
     def up_to_date(self) -> bool:
