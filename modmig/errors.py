@@ -133,13 +133,21 @@ class GraphError(ModmigError):
 
 
 class DuplicateVersion(GraphError):
-    def __init__(self, app: str, version: int, paths: Sequence[Path]) -> None:
-        self.app, self.version, self.paths = app, version, list(paths)
-        names = " and ".join(show_path(p) for p in paths)
+    """Several files claim one version: parallel branches each added one (``modmig merge`` fixes it)."""
+
+    def __init__(self, app: str, version: int, paths: Sequence[Path], others: Sequence[int] = ()) -> None:
+        self.app, self.version, self.paths, self.others = app, version, list(paths), list(others)
+        shown = [show_path(p) for p in paths]
+        names = ", ".join(shown[:-1]) + f" and {shown[-1]}"
+        count = "two" if len(shown) == 2 else str(len(shown))
+        also = ""
+        if others:
+            listed = ", ".join(f"{v:04d}" for v in others)
+            also = f" Version{'s' if len(others) > 1 else ''} {listed} {'have' if len(others) > 1 else 'has'} more than one file too."
         super().__init__(
-            f"App {app!r} has two migrations with version {version}: {names}. Parallel branches "
-            f"each added one: run 'modmig merge {app}' to renumber them (it keeps the one already "
-            f"applied and rewrites dependencies on it)."
+            f"App {app!r} has {count} migrations with version {version}: {names}. Parallel branches "
+            f"each added one.{also} Run 'modmig merge {app}' to renumber them (it keeps the one "
+            f"already applied and rewrites the dependencies of other apps to match)."
         )
 
 

@@ -188,7 +188,7 @@ def history_entry_dict(entry) -> dict:
 
 
 #: Attributes an error may carry that name its culprit; copied into the JSON error object.
-_CULPRIT_FIELDS = ("app", "version", "path", "line", "statement", "url", "cycle")
+_CULPRIT_FIELDS = ("app", "version", "path", "paths", "line", "statement", "url", "cycle", "differences")
 
 
 def error_dict(error: ModmigError) -> dict:
@@ -196,8 +196,13 @@ def error_dict(error: ModmigError) -> dict:
     found = {"type": type(error).__name__, "exit_code": error.exit_code, "message": error.message}
     for name in _CULPRIT_FIELDS:
         value = getattr(error, name, None)
-        if value is not None:
-            found[name] = show_path(value) if name == "path" else value
+        if value is None or value == []:
+            continue
+        if name == "path":
+            value = show_path(value)
+        elif name == "paths":
+            value = [show_path(p) for p in value]
+        found[name] = value
     return found
 
 

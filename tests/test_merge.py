@@ -1,5 +1,6 @@
 """``modmig merge``: two branches each added blog/0004; one keeps the number, the rest move up."""
 
+import json
 import os
 import subprocess
 
@@ -39,6 +40,24 @@ def test_two_files_with_one_version_are_a_conflict_naming_both_and_the_fix(tmp_p
     assert result.exit_code == 2
     assert "0002_add_tags.sql and" in result.stderr and "0002_add_title.sql" in result.stderr
     assert "'modmig merge blog'" in result.stderr
+
+
+def test_three_files_with_one_version_are_all_named_and_merge_renumbers_two(tmp_path, run_cli):
+    third = {"0002_add_body.sql": "ALTER TABLE posts ADD COLUMN body TEXT;\n-- modmig: down\nALTER TABLE posts DROP COLUMN body;\n"}
+    write_tree(tmp_path, {"users": USERS, "blog": {**blog(), **third}, "comments": COMMENTS}, "sqlite:///app.db")
+    cli = run_cli(tmp_path)
+    refused = cli("status")
+    assert refused.exit_code == 2
+    assert ("App 'blog' has 3 migrations with version 2: apps/blog/migrations/0002_add_body.sql, "
+            "apps/blog/migrations/0002_add_tags.sql and apps/blog/migrations/0002_add_title.sql.") in refused.stderr
+    assert "'modmig merge blog'" in refused.stderr
+    document = json.loads(cli("check", "--json").stdout)
+    assert document["error"]["paths"] == [f"apps/blog/migrations/0002_add_{slug}.sql" for slug in ("body", "tags", "title")]
+    merged = cli("merge", "blog")
+    assert merged.exit_code == 0, merged.output
+    assert names(tmp_path) == ["0001_posts.sql", "0002_add_body.sql", "0003_add_tags.sql", "0004_add_title.sql", "0005_add_slug.sql"]
+    assert "-- modmig: depends blog:0004, users:0001" in (tmp_path / "apps/comments/migrations/0001_comments.sql").read_text()
+    assert cli("upgrade", "--all").exit_code == 0 and cli("check").exit_code == 0
 
 
 def test_merge_without_history_keeps_the_first_by_name_and_rewrites_dependencies(tmp_path, run_cli):
