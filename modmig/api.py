@@ -443,7 +443,7 @@ class Project:
 
         if not plan:
             return RunResult(direction, plan, 0, 0)
-        executor = Executor(self.backend, self.recorder, connection, self.graph, executed_by(), on_event)
+        executor = Executor(self.backend, self.recorder, connection, self.graph, executed_by(), on_event, state.names)
         resume = executor.resume_points(plan, state)
         with connection.begin():
             self.backend.ensure_bookkeeping(connection, self.recorder)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 import traceback
-from typing import Any
+from typing import Any, Mapping
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
@@ -28,9 +28,10 @@ from .checksum import checksum_of_statements
 from .errors import DirtyState, MigrationFailed, MigrationFileError
 from .events import EventCallback, StepFailed, StepFinished, StepStarted
 from .graph import MigrationGraph
-from .model import DatabaseState, DirtyMark, Migration, Plan, Step
+from .model import DatabaseState, DirtyMark, Key, Migration, Plan, Step
 from .pyfile import load_module
 from .recorder import Recorder, utcnow
+from .routes import applied_route
 from .splitter import ScriptError, Statement
 
 _RAW = {"no_parameters": True}
@@ -84,9 +85,14 @@ class Executor:
         graph: MigrationGraph,
         executed_by: str,
         on_event: EventCallback,
+        recorded_names: Mapping[Key, str] | None = None,
     ) -> None:
         self.backend, self.recorder, self.connection = backend, recorder, connection
         self.graph, self.executed_by, self.on_event = graph, executed_by, on_event
+        #: What the history table says ran for each version (``DatabaseState.names``): after a
+        #: down step, the version row names the file that really left the app there (a squash or
+        #: its original).
+        self.recorded_names: Mapping[Key, str] = recorded_names or {}
         #: Steps completed so far by ``run`` (still meaningful after it raised).
         self.steps_done = 0
         self._split: dict[tuple[str, str], list[Statement]] = {}
@@ -227,7 +233,8 @@ class Executor:
             version, name, checksum = migration.version, migration.name, migration.checksum
         else:
             version = migration.first_version - 1
-            below = self.graph.histories[migration.app].ending_at(version)
+            ran = applied_route(self.graph.histories[migration.app], version, self.recorded_names)
+            below = ran[-1] if ran else None
             name, checksum = (below.name, below.checksum) if below else (None, None)
         self.recorder.set_version(self.connection, migration.app, version, name, checksum)
         self._history(step, started, _ms(clock), success=True)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from .errors import show_path
 from .planner import pending_route, verify
 from .results import AppStatus, CheckReport, StatusReport
+from .routes import applied_route
 
 if TYPE_CHECKING:
     from .api import Project
@@ -35,7 +36,7 @@ def status(project: "Project", app: str | None = None) -> StatusReport:
     for name in apps:
         history = graph.histories[name]
         version = state.version(name)
-        current = history.ending_at(version)
+        ran = applied_route(history, version, state.names)
         pending = [] if name in problems else [m.version for m in pending_route(graph, state, name)]
         report.apps.append(
             AppStatus(
@@ -45,7 +46,7 @@ def status(project: "Project", app: str | None = None) -> StatusReport:
                 base=history.base,
                 pending=pending,
                 squash=squashes.get(name),
-                current_name=current.name if current else None,
+                current_name=ran[-1].name if ran else None,
                 dirty=state.dirty.get(name),
                 changed=changed.get(name, []),
                 problem=problems.get(name),

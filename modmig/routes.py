@@ -18,6 +18,8 @@ the planner turns that into a user-facing error.
 
 from __future__ import annotations
 
+from typing import Mapping
+
 from .loader import AppHistory
 from .model import Migration
 
@@ -42,6 +44,28 @@ def route_down(history: AppHistory, start: int, stop: int) -> list[Migration]:
     """The files to undo, newest first, to go down from ``start`` to ``stop``."""
     steps = _route(history, stop, start, lambda m: 1 if m.reversible else _IRREVERSIBLE)
     return steps[::-1]
+
+
+def applied_route(history: AppHistory, version: int, names: Mapping[tuple[str, int], str]) -> list[Migration]:
+    """The files that took the app to ``version``, oldest first, as the database recorded them.
+
+    ``names`` is what the history table says ran last for each version (``DatabaseState.names``).
+    Walking down from ``version``, each step is the file ending there under the recorded name (the
+    squash when the database ran the squash), else the original (a stamp, a downgrade into a
+    range), else a squash ending there. The walk stops where no remaining file ends (pruned).
+    """
+    route = []
+    position = version
+    while position > history.base:
+        original = history.get(position)
+        ending = [m for m in ([original] if original is not None else []) + history.squashes if m.version == position]
+        if not ending:
+            break
+        recorded = names.get((history.app, position))
+        chosen = next((m for m in ending if m.name == recorded), ending[0])
+        route.append(chosen)
+        position = chosen.first_version - 1
+    return route[::-1]
 
 
 def is_position(history: AppHistory, version: int) -> bool:

@@ -1,5 +1,7 @@
 """A squash file beside its originals, on every backend: each database state keeps working."""
 
+import json
+
 import pytest
 
 from modmig.errors import DatabaseInsideSquash
@@ -73,3 +75,34 @@ def test_after_pruning_a_database_past_the_range_just_continues(make_project):
     after = make_project({"users": {**SQUASH, **LATER}}, folder="after")
     assert applied(after.upgrade()) == ["users:0004_tags"]
     assert after.check().ok
+
+
+def test_status_and_history_name_the_squash_when_the_database_ran_it(make_project, run_cli):
+    project = make_project({"users": {**ORIGINALS, **SQUASH, **LATER}})
+    project.upgrade("users", to=3)
+    assert project.status().apps[0].current_name == "0001_squashed_0003"
+    project.upgrade()
+    project.downgrade("users", to=3)
+    assert project.status().apps[0].current_name == "0001_squashed_0003"
+    with project.connect() as connection:  # the version row says so too
+        recorded = connection.exec_driver_sql("SELECT name FROM _schema_versions WHERE app = 'users'").scalar()
+    assert recorded == "0001_squashed_0003"
+    cli = run_cli(project.config.root)
+    document = json.loads(cli("status", "--json").stdout)
+    assert document["apps"][0]["current"] == "0001_squashed_0003"
+    history = json.loads(cli("history", "--json").stdout)["entries"]
+    assert [(e["name"], e["direction"]) for e in history] == [
+        ("0001_squashed_0003", "up"), ("0004_tags", "up"), ("0004_tags", "down"),
+    ]
+
+
+def test_status_names_the_original_when_the_database_ran_the_originals(make_project):
+    before = make_project({"users": ORIGINALS}, folder="before")
+    before.upgrade("users", to=2)
+    after = make_project({"users": {**ORIGINALS, **SQUASH, **LATER}}, folder="after")
+    assert after.status().apps[0].current_name == "0002_add_email"
+    after.upgrade("users", to=3)
+    assert after.status().apps[0].current_name == "0003_profiles"
+    after.downgrade("users", to=0)  # through the squash's down section: equivalent, and shorter
+    after.upgrade("users", to=1)
+    assert after.status().apps[0].current_name == "0001_create_users"
