@@ -187,7 +187,11 @@ def roundtrip_text(report) -> str:
     if report.ok:
         return f"OK: the down of each of {len(report.checked)} migration(s) undoes its up{skipped}."
     failure = report.failure
-    what = "its down does not undo its up" if failure.stage == "down" else "it cannot be applied again after its down"
+    what = {
+        "down": "its down does not undo its up",
+        "up again": "it cannot be applied again after its down",
+        "up": "applied in place of the originals it replaces, it does not do what they do",
+    }[failure.stage]
     lines = [f"Round-trip failed at {failure.migration}: {what}:"]
     lines.extend(f"  - {line}" for line in failure.differences)
     lines.append(f"({len(report.checked)} migration(s) before it round-trip correctly{skipped}.)")

@@ -19,13 +19,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterator
 
-from .errors import MigrationFailed, UsageError
+from .errors import Irreversible, MigrationFailed, UsageError
 from .recorder import HISTORY_TABLE, VERSIONS_TABLE
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
     from .api import Project
+    from .model import Migration
 
 Snapshot = dict[str, Any]
 _BOOKKEEPING = {VERSIONS_TABLE, HISTORY_TABLE}
@@ -36,7 +37,9 @@ class RoundtripFailure:
     """The first migration whose down did not undo its up."""
 
     migration: str
-    #: "down" (the down failed or left the schema different) or "up again" (re-applying failed or differed).
+    #: "down" (the down failed or left the schema different), "up again" (re-applying failed or
+    #: differed), or, for a squash checked after its originals, "up" (it failed, or its schema is
+    #: not the originals').
     stage: str
     #: What differs, one line per object ("table blog_post: column 'slug' is left behind"), or the error.
     differences: list[str]
@@ -82,26 +85,81 @@ def check_roundtrip(project: "Project", scratch: str | None = None, only: str | 
             report = RoundtripReport(database=trial.backend.display_url)
             for key in graph.order:
                 migration = graph.nodes[key]
-                app, version = key
+                app, version = migration.app, migration.version
                 if wanted is not None and key != wanted:
                     trial.upgrade(app, to=version)
                     continue
-                before = _snapshot(trial)
-                trial.upgrade(app, to=version)
-                after = _snapshot(trial)
-                if not migration.reversible:
-                    report.irreversible.append(migration.label)
-                    continue
-                failure = _down_and_up(trial, migration.label, app, migration.first_version - 1, version, before, after)
+                if _version(trial, app) >= version:
+                    # A squash whose originals just ran: its check starts by undoing them.
+                    failure = _check_squash(trial, migration, report)
+                else:
+                    failure = _check_file(trial, migration, report)
                 if failure is not None:
                     report.failure = failure
                     return report
-                report.checked.append(migration.label)
                 if wanted is not None:
                     break
             return report
         finally:
             trial.close()
+
+
+def _check_file(trial: "Project", migration: "Migration", report: RoundtripReport) -> RoundtripFailure | None:
+    """Up, down, up again: the files before it in the graph's order are applied, it is not."""
+    app, version = migration.app, migration.version
+    before = _snapshot(trial)
+    trial.upgrade(app, to=version)
+    after = _snapshot(trial)
+    if not migration.reversible:
+        report.irreversible.append(migration.label)
+        return None
+    failure = _down_and_up(trial, migration.label, app, migration.first_version - 1, version, before, after)
+    if failure is None:
+        report.checked.append(migration.label)
+    return failure
+
+
+def _check_squash(trial: "Project", squash: "Migration", report: RoundtripReport) -> RoundtripFailure | None:
+    """A squash beside its originals, which the graph's order has just applied.
+
+    The originals are undone one version at a time (so their own downs run, not the squash's),
+    then the squash is applied: it must give the schema the originals gave. Then down and up
+    again through the squash, like any file. An irreversible squash is listed, not checked.
+    """
+    app, below, version = squash.app, squash.first_version - 1, squash.version
+    if not squash.reversible:
+        report.irreversible.append(squash.label)
+        return None
+    by_originals = _snapshot(trial)
+    try:
+        _undo_one_by_one(trial, app, version, below)
+    except MigrationFailed as error:
+        return RoundtripFailure(squash.label, "down", [f"undoing the originals it replaces failed: {error.error}"])
+    before = _snapshot(trial)
+    try:
+        trial.upgrade(app, to=version)
+    except MigrationFailed as error:
+        return RoundtripFailure(squash.label, "up", [f"it failed: {error.error}"])
+    after = _snapshot(trial)
+    differences = compare(by_originals, after)
+    if differences:
+        return RoundtripFailure(squash.label, "up", [f"not what the originals it replaces give: {line}" for line in differences])
+    failure = _down_and_up(trial, squash.label, app, below, version, before, after)
+    if failure is None:
+        report.checked.append(squash.label)
+    return failure
+
+
+def _undo_one_by_one(trial: "Project", app: str, start: int, below: int) -> None:
+    """Down from ``start`` to ``below`` through the originals (one version per step forces them).
+
+    If an original has no down, the only way below is the squash's own down section.
+    """
+    try:
+        for target in range(start - 1, below - 1, -1):
+            trial.downgrade(app, to=target, confirm=lambda plan: True)
+    except Irreversible:
+        trial.downgrade(app, to=below, confirm=lambda plan: True)
 
 
 def _down_and_up(trial: "Project", label: str, app: str, below: int, version: int, before: Snapshot, after: Snapshot) -> RoundtripFailure | None:
@@ -122,9 +180,19 @@ def _down_and_up(trial: "Project", label: str, app: str, below: int, version: in
     return None
 
 
-def _resolve(project: "Project", label: str) -> tuple[str, int]:
+def _version(trial: "Project", app: str) -> int:
+    with trial.connect() as connection:
+        return trial.read_state(connection).version(app)
+
+
+def _resolve(project: "Project", label: str) -> tuple:
+    """The graph key of ``blog:0003``, ``blog:0003_add_tags`` or ``blog:0001_squashed_0004``."""
     app, _, number = label.partition(":")
     project.require_app(app)
+    history = project.histories[app]
+    named = [m for m in (*history.migrations, *history.squashes) if m.name == number]
+    if named:
+        return named[0].key
     try:
         version = int(number.split("_", 1)[0])
     except ValueError:

@@ -67,6 +67,65 @@ def test_a_migration_that_does_not_round_trip_fails_the_test_with_the_reason(use
     result.stdout.fnmatch_lines(["*Round-trip failed at blog:0003_post_listing_view: its down does not undo its up:*", "*view blog_post_listing is left behind*"])
 
 
+SQUASHED_TESTS = '''
+import pytest
+from modmig.testing import assert_roundtrip
+
+
+def test_a_fresh_database_runs_the_squash(modmig_db):
+    assert modmig_db.versions() == {"blog": 4, "comments": 3, "users": 3}
+    assert modmig_db.project.status().apps[2].current_name == "0001_squashed_0003"
+
+
+def test_a_version_inside_the_range_is_reached_through_the_originals(modmig_migrator):
+    modmig_migrator.migrate_to("users", 2)
+    assert modmig_migrator.project.status().apps[2].current_name == "0002_add_display_name"
+    modmig_migrator.migrate_to("users", 3)
+    modmig_migrator.migrate_to("users", 0)
+    assert modmig_migrator.versions()["users"] == 0
+
+
+def test_every_file_round_trips(modmig_config):
+    report = assert_roundtrip(modmig_config)
+    assert "users:0001_squashed_0003" in report.checked
+'''
+
+PRUNED_TESTS = '''
+import pytest
+from modmig.errors import UsageError
+from modmig.testing import assert_roundtrip
+
+
+def test_a_fresh_database_runs_the_squash(modmig_db):
+    assert modmig_db.versions() == {"blog": 4, "comments": 3, "users": 3}
+
+
+def test_a_version_inside_the_pruned_range_cannot_be_reached(modmig_migrator):
+    with pytest.raises(UsageError, match="inside the squashed range of 0001_squashed_0003"):
+        modmig_migrator.migrate_to("users", 2)
+    modmig_migrator.migrate_to("users", 3)
+    assert modmig_migrator.versions()["users"] == 3
+
+
+def test_every_file_round_trips(modmig_config):
+    assert assert_roundtrip(modmig_config).checked[0] == "users:0001_squashed_0003"
+'''
+
+
+def test_the_fixtures_work_with_a_squash_beside_its_originals_and_after_pruning(user_project):
+    from modmig.api import Project
+
+    with Project.load(user_project.path) as project:
+        project.squash("users")
+    user_project.makepyfile(test_squashed=SQUASHED_TESTS)
+    user_project.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=3)
+    with Project.load(user_project.path) as project:
+        assert len(project.prune("users").deleted) == 3
+    (user_project.path / "test_squashed.py").unlink()
+    user_project.makepyfile(test_pruned=PRUNED_TESTS)
+    user_project.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=3)
+
+
 def test_the_project_can_be_named_by_option_or_ini(user_project):
     project = user_project.path / "elsewhere"
     project.mkdir()

@@ -1,5 +1,7 @@
 """``modmig check --roundtrip`` and the round-trip helper: does every down undo its up?"""
 
+import json
+
 import pytest
 
 from modmig.errors import UsageError
@@ -70,3 +72,63 @@ def test_the_helper_checks_one_migration_and_fails_a_test_with_the_reason(tmp_pa
         assert_roundtrip(config, "shop:0003")
     with pytest.raises(UsageError, match="shop has no migration 0009"):
         assert_roundtrip(config, "shop:0009")
+
+
+SQUASH = {
+    "0001_squashed_0002.sql": "-- modmig: replaces 0001-0002\nCREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT);\n"
+    "CREATE INDEX items_name ON items (name);\n-- modmig: down\nDROP INDEX items_name;\nDROP TABLE items;\n",
+}
+LATER = {"0003_add_price.sql": "ALTER TABLE items ADD COLUMN price INTEGER;\n-- modmig: down\nALTER TABLE items DROP COLUMN price;\n"}
+
+
+def test_a_squash_beside_its_originals_is_checked_after_them_and_must_match_them(tmp_path, run_cli):
+    write_tree(tmp_path, {"shop": {**GOOD, **SQUASH, **LATER}}, None)
+    result = run_cli(tmp_path)("check", "--roundtrip", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["checked"] == [
+        "shop:0001_create_items", "shop:0002_index_names", "shop:0001_squashed_0002", "shop:0003_add_price",
+    ]
+
+
+def test_with_the_originals_pruned_the_squash_round_trips_like_any_file(tmp_path, run_cli):
+    write_tree(tmp_path, {"shop": {**SQUASH, **LATER}}, None)
+    result = run_cli(tmp_path)("check", "--roundtrip")
+    assert result.exit_code == 0
+    assert result.stdout.strip() == "OK: the down of each of 2 migration(s) undoes its up."
+
+
+def test_a_squash_whose_down_leaves_a_table_behind_is_named(tmp_path, run_cli):
+    forgets = {name: text.replace("DROP TABLE items;\n", "") for name, text in SQUASH.items()}
+    write_tree(tmp_path, {"shop": {**GOOD, **forgets}}, None)
+    result = run_cli(tmp_path)("check", "--roundtrip")
+    assert result.exit_code == 1
+    assert result.stdout.splitlines()[:2] == [
+        "Round-trip failed at shop:0001_squashed_0002: its down does not undo its up:",
+        "  - table items is left behind",
+    ]
+
+
+def test_a_squash_that_does_not_do_what_its_originals_do_is_named(tmp_path, run_cli):
+    different = {name: text.replace("CREATE INDEX items_name ON items (name);\n", "") for name, text in SQUASH.items()}
+    different = {name: text.replace("DROP INDEX items_name;\n", "") for name, text in different.items()}
+    write_tree(tmp_path, {"shop": {**GOOD, **different}}, None)
+    result = run_cli(tmp_path)("check", "--roundtrip", "--json")
+    failure = json.loads(result.stdout)["failure"]
+    assert result.exit_code == 1 and failure["migration"] == "shop:0001_squashed_0002" and failure["stage"] == "up"
+    assert failure["differences"][0].startswith("not what the originals it replaces give: table items: indexes differ")
+    text = run_cli(tmp_path)("check", "--roundtrip").stdout
+    assert text.startswith("Round-trip failed at shop:0001_squashed_0002: applied in place of the originals it replaces, it does not do what they do:")
+
+
+def test_the_helper_checks_a_squash_named_by_its_file(tmp_path):
+    config = write_tree(tmp_path, {"shop": {**GOOD, **SQUASH, **LATER}}, None)
+    assert assert_roundtrip(config, "shop:0001_squashed_0002").checked == ["shop:0001_squashed_0002"]
+    assert assert_roundtrip(config, "shop:0001").checked == ["shop:0001_create_items"]
+
+
+def test_a_squash_over_an_irreversible_original_is_checked_through_its_own_down(tmp_path, run_cli):
+    irreversible = {**GOOD, "0002_index_names.sql": "CREATE INDEX items_name ON items (name);\n"}
+    write_tree(tmp_path, {"shop": {**irreversible, **SQUASH}}, None)
+    document = json.loads(run_cli(tmp_path)("check", "--roundtrip", "--json").stdout)
+    assert document["ok"] is True and document["irreversible"] == ["shop:0002_index_names"]
+    assert document["checked"] == ["shop:0001_create_items", "shop:0001_squashed_0002"]
