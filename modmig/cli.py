@@ -33,6 +33,13 @@ class ModmigGroup(click.Group):
                 click.echo(error_json(error))
             Console().error(str(error))
             ctx.exit(error.exit_code)
+        except click.UsageError as error:  # options that do not go together: still a document for --json
+            if ctx.meta.get("modmig.json_error"):
+                from .errors import UsageError
+                from .output import error_json
+
+                click.echo(error_json(UsageError(error.format_message())))
+            raise
 
 
 def _remember(ctx: click.Context, param: click.Parameter, value):
@@ -414,57 +421,66 @@ def adopt(ctx, tool, yes, as_json, lock_timeout):
 
 
 @cli.command()
-@click.argument("app")
+@click.argument("app", shell_complete=complete_app)
 @click.option("--from", "first", type=click.IntRange(min=1), metavar="M", help="First version to squash (default: the first file).")
 @click.option("--to", "last", type=click.IntRange(min=1), metavar="N", help="Last version to squash (default: the latest).")
 @click.option("--auto", is_flag=True, help="If the range would close a dependency cycle, squash up to the largest safe N.")
 @click.option("--prune", is_flag=True, help="Instead of squashing: delete the files APP's squash replaces.")
 @click.option("--verify-url", metavar="URL", help="PostgreSQL/MySQL server for the scratch databases (default: SQLite in memory).")
 @click.option("--no-verify", is_flag=True, help="Write the squash without checking it against the originals.")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON document.")
+@json_option
 @project_options
 @click.pass_context
 def squash(ctx, app, first, last, auto, prune, verify_url, no_verify, as_json):
-    """Collapse APP's history (or --from M --to N) into one verified file."""
-    from .errors import show_path
-    from .output import json_document, squash_text
+    """Collapse APP's history (or --from M --to N) into one verified file.
 
+    Nothing is written unless the squash, applied to a scratch database, gives the same schema and
+    rows as the originals (and its down section undoes it). With --prune, delete the files an
+    existing squash replaces instead, once the configured database is not inside its range.
+    """
+    from .console import Console
+    from .output import json_document, prune_lines, squash_lines
+
+    if prune and (first or last or auto or verify_url or no_verify):
+        raise click.UsageError("--prune takes no other option: it deletes what an existing squash replaces.")
     project = get_project(ctx)
+    console = Console(quiet=as_json)  # no spinner in the way of the JSON document
     if prune:
-        if first or last or auto or verify_url or no_verify:
-            raise click.UsageError("--prune takes no other option: it deletes what an existing squash replaces.")
         result = project.prune(app)
-        for path in result.deleted:
-            click.echo(f"Deleted {show_path(path)}")
-        click.echo(f"Pruned {len(result.deleted)} file(s) replaced by {app}:{result.squash}.")
+        if as_json:
+            click.echo(json_document("prune", result.as_dict()))
+        else:
+            console.lines(prune_lines(result))
         return
-    result = project.squash(app, first=first, last=last, auto=auto, verify=not no_verify, verify_url=verify_url)
-    click.echo(json_document("squash", result.as_dict()) if as_json else squash_text(result))
+    with console.working(f"Squashing {app}" + ("" if no_verify else " and verifying it on scratch databases") + "..."):
+        outcome = project.squash(app, first=first, last=last, auto=auto, verify=not no_verify, verify_url=verify_url)
+    if as_json:
+        click.echo(json_document("squash", outcome.as_dict()))
+    else:
+        console.lines(squash_lines(outcome))
 
 
 @cli.command()
-@click.argument("app")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON document.")
+@click.argument("app", shell_complete=complete_app)
+@json_option
 @project_options
 @click.pass_context
 def merge(ctx, app, as_json):
-    """Renumber APP's migrations that parallel branches gave one version."""
-    from .errors import show_path
-    from .output import json_document
+    """Renumber APP's migrations that parallel branches gave one version.
+
+    One file keeps the number (the one the configured database applied, else the first in git
+    history, else the first by name); the others move after it, and dependencies of other apps on
+    the conflicted version are rewritten. Only files change; no database is written.
+    """
+    from .output import json_document, merge_lines
 
     result = get_project(ctx).merge(app)
     if as_json:
         click.echo(json_document("merge", result.as_dict()))
         return
-    for version, path, reason in result.kept:
-        click.echo(f"Kept {show_path(path)} as {version:04d} ({reason}).")
-    for old, new in result.renamed:
-        click.echo(f"Renamed {show_path(old)} -> {new.name}")
-    for path, old, new in result.rewritten:
-        click.echo(f"Rewrote {show_path(path)}: depends {old} -> {new}")
-    for label in result.applied_rewritten:
-        click.echo(f"Note: {label} is applied to the configured database and its file changed: "
-                   f"run 'modmig repair {label.split(':')[0]}' wherever it is applied.")
+    from .console import Console
+
+    Console().lines(merge_lines(result))
 
 
 @cli.command()

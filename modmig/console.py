@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 import click
 
@@ -72,6 +73,20 @@ class Console:
             self.rich.print(text, style=style, markup=False)
         else:
             click.echo(text)
+
+    def lines(self, styled: Sequence[tuple[str, str | None]]) -> None:
+        """Lines from ``output`` (text, style): styled on a terminal, plain otherwise."""
+        for text, style in styled:
+            self.line(text, style=style)
+
+    @contextmanager
+    def working(self, text: str) -> Iterator[None]:
+        """A spinner saying ``text`` while something slow runs, on a terminal only; erased after."""
+        if not self.is_terminal or self.quiet:
+            yield
+            return
+        with self.rich.status(text, spinner="dots"):
+            yield
 
     def error(self, text: str) -> None:
         """A message on stderr; 'Error:' in red when stderr is a terminal that shows colour."""

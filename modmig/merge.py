@@ -118,7 +118,7 @@ def _keeper_first(files: list[Migration], applied_name: str | None, folder: Path
         return [keeper, *(m for m in ordered if m is not keeper)], "applied to the configured database"
     if times:
         return ordered, "added first in git history"
-    return ordered, "first by name (the files have no git history)"
+    return ordered, "first by name: the files have no git history"
 
 
 def _git_times(files: list[Migration], folder: Path) -> dict[Path, float]:

@@ -207,27 +207,84 @@ def adoption_rows(proposal) -> list[list[object]]:
     ]
 
 
-def squash_text(result) -> str:
-    """What ``modmig squash`` prints after writing a file."""
-    from .errors import show_path
+#: A line of output and the rich style it gets on a terminal (None: the terminal's default).
+Styled = tuple[str, "str | None"]
 
-    lines = [f"Wrote {show_path(result.path)}: {result.app} {result.first:04d}-{result.last:04d} "
-             f"({len(result.replaced)} file(s)) as {result.statements} statement(s)"
-             + (f" and {len(result.carried)} carried Python step(s)" if result.carried else "") + "."]
+
+def squash_lines(result) -> list[Styled]:
+    """What ``modmig squash`` says after writing a file: what, verified how, how long, what next."""
+    content = f"{result.statements} statement(s)"
+    if result.carried:
+        content += f" and {len(result.carried)} carried Python step(s)"
+    lines: list[Styled] = [(
+        f"Wrote {show_path(result.path)}: {result.app} {result.first:04d}-{result.last:04d} "
+        f"({len(result.replaced)} file(s)) as {content}.", "bold green",
+    )]
     if result.requested_last is not None:
-        lines.append(f"Stopped at {result.last:04d} instead of {result.requested_last:04d}: a longer range would close a dependency cycle.")
+        lines.append((f"Stopped at {result.last:04d} instead of {result.requested_last:04d}: a longer range "
+                      f"would close a dependency cycle.", "yellow"))
     if result.dependencies:
-        lines.append(f"Depends on: {', '.join(result.dependencies)}.")
+        lines.append((f"  Depends on: {', '.join(result.dependencies)}.", None))
+    if result.carried:
+        lines.append((f"  Carried Python step(s): {', '.join(result.carried)}.", None))
     if result.elided:
-        lines.append(f"Dropped (elidable): {', '.join(result.elided)}.")
-    lines.append("Down section: " + ("yes." if result.reversible else "no (a file in the range is irreversible)."))
+        lines.append((f"  Dropped (elidable): {', '.join(result.elided)}.", None))
+    lines.append(("  Down section: " + ("yes." if result.reversible else "no (a file in the range is irreversible)."), None))
     report = result.verification
     if report is None:
-        lines.append("NOT verified (--no-verify).")
+        lines.append(("NOT verified (--no-verify): nothing checked that it does what the originals do.", "bold yellow"))
     else:
+        before = f"after {report.prerequisites} prerequisite migration(s), " if report.prerequisites else ""
         undo = ", and its downgrade restores the database" if report.downgrade_checked else ""
-        lines.append(f"Verified on {report.database}: same schema and rows as the originals{undo} "
-                     f"({sum(report.seconds.values()):.2f} s).")
-    lines.append(f"Keep the originals until every database is at {result.last:04d} or later, then run "
-                 f"'modmig squash {result.app} --prune' (see docs/squash.md).")
-    return "\n".join(lines)
+        lines.append((f"Verified on {report.database}: {before}the squash gives the same schema and rows as the "
+                      f"{report.originals} original(s){undo}.", "green"))
+    lines.append((f"Took {_seconds_text(result.seconds)}.", "dim"))
+    lines.append((
+        f"Next: commit it beside the originals and deploy it everywhere. Once every database is at "
+        f"{result.last:04d} or later, 'modmig squash {result.app} --prune' deletes the originals (docs/squash.md).", None,
+    ))
+    return lines
+
+
+def prune_lines(result) -> list[Styled]:
+    """What ``modmig squash APP --prune`` deleted."""
+    lines: list[Styled] = [(f"Deleted {show_path(path)}", "dim") for path in result.deleted]
+    squashes = " and ".join(f"{result.app}:{name}" for name in result.squashes)
+    lines.append((f"Pruned {len(result.deleted)} file(s) replaced by {squashes}.", "bold green"))
+    lines.append(("Next: commit the deletion. A database still inside a squashed range can only finish it with "
+                  "the previous release, which has the originals.", None))
+    return lines
+
+
+def merge_lines(result) -> list[Styled]:
+    """What ``modmig merge`` kept, renamed and rewrote, and what to do next."""
+    lines: list[Styled] = []
+    for version, path, reason in result.kept:
+        lines.append((f"Kept {show_path(path)} as {version:04d} ({reason}).", None))
+    for old, new in result.renamed:
+        lines.append((f"Renamed {show_path(old)} -> {new.name}", "cyan"))
+    for path, old, new in result.rewritten:
+        lines.append((f"Rewrote {show_path(path)}: depends {old} -> {new}", "cyan"))
+    for label in result.applied_rewritten:
+        lines.append((f"Note: {label} is applied to the configured database and its file changed: run "
+                      f"'modmig repair {label.split(':')[0]}' wherever it is applied.", "yellow"))
+    lines.append((
+        f"Merged {result.app}: {len(result.kept)} conflicting version(s) resolved, {len(result.renamed)} file(s) "
+        f"renamed, {len(result.rewritten)} dependency(ies) rewritten.", "bold green",
+    ))
+    lines.append((
+        f"Next: review and commit the changes. A database that applied a migration merge renamed is told so; "
+        f"'modmig repair {result.app} --renumbered' fixes its record.", None,
+    ))
+    return lines
+
+
+def styled_text(lines: Sequence[Styled]) -> str:
+    """The plain text of styled lines (what a pipe or a log gets)."""
+    return "\n".join(text for text, _ in lines)
+
+
+def _seconds_text(seconds: dict[str, float]) -> str:
+    """``0.21 s (plan 0.00 s, fold 0.01 s, verify 0.20 s)``."""
+    parts = ", ".join(f"{name} {value:.2f} s" for name, value in seconds.items())
+    return f"{sum(seconds.values()):.2f} s" + (f" ({parts})" if parts else "")

@@ -60,7 +60,7 @@ class SquashResult:
             "first": self.first,
             "last": self.last,
             "path": show_path(self.path),
-            "kind": self.kind,
+            "format": self.kind,
             "replaced": self.replaced,
             "dependencies": self.dependencies,
             "statements": self.statements,
@@ -75,9 +75,15 @@ class SquashResult:
 
 @dataclass
 class PruneResult:
+    """What ``modmig squash APP --prune`` deleted, and the squash files that replace it."""
+
     app: str
-    squash: str
+    #: The squash files whose replaced files were deleted, e.g. ["0001_squashed_0033"].
+    squashes: list[str] = field(default_factory=list)
     deleted: list[Path] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"app": self.app, "squashes": self.squashes, "deleted": [show_path(p) for p in self.deleted]}
 
 
 def squash(
@@ -186,7 +192,7 @@ def prune(project: "Project", app: str) -> PruneResult:
         path.unlink()
         deleted.append(path)
     project.forget_files()
-    return PruneResult(app, ", ".join(s.name for s in used), deleted)
+    return PruneResult(app, [s.name for s in used], deleted)
 
 
 # -- the range -----------------------------------------------------------------------------------

@@ -6,6 +6,8 @@ from importlib import resources
 import jsonschema
 import pytest
 
+from .conftest import write_tree
+
 
 def schema(name: str) -> dict:
     return json.loads(resources.files("modmig").joinpath(f"schemas/{name}.schema.json").read_text())
@@ -17,7 +19,9 @@ def document(result, name: str) -> dict:
     return found
 
 
-@pytest.mark.parametrize("name", ["status", "check", "plan", "history", "run", "roundtrip", "adopt", "error"])
+@pytest.mark.parametrize(
+    "name", ["status", "check", "plan", "history", "run", "roundtrip", "adopt", "squash", "prune", "merge", "error"]
+)
 def test_every_shipped_schema_is_a_valid_json_schema(name):
     jsonschema.Draft202012Validator.check_schema(schema(name))
 
@@ -106,3 +110,50 @@ def test_waiting_for_the_lock_is_told_on_stderr_and_a_timeout_is_a_run_document(
     jsonschema.validate(run, schema("run"))
     assert waiting.returncode == 1 and run["error"]["type"] == "LockTimeout" and run["steps"] == []
     assert "Waiting for the migration lock held by" in waiting.stderr
+
+
+def test_squash_and_prune_documents_match_their_schemas(sample_project, run_cli):
+    cli = run_cli(sample_project)
+    result = cli("squash", "users", "--json")
+    squash = document(result, "squash")
+    assert result.exit_code == 0 and result.stderr == ""
+    assert squash["path"] == "apps/users/migrations/0001_squashed_0003.py" and squash["format"] == "python"
+    assert squash["replaced"] == ["0001_create_users", "0002_add_display_name", "0003_seed_admin"]
+    assert squash["verification"]["database"] == "SQLite in memory" and squash["verification"]["downgrade_checked"]
+    cli("upgrade", "--all")
+    prune = document(cli("squash", "users", "--prune", "--json"), "prune")
+    assert prune["squashes"] == ["0001_squashed_0003"] and len(prune["deleted"]) == 3
+    assert sorted(p.name for p in (sample_project / "apps/users/migrations").iterdir()) == ["0001_squashed_0003.py"]
+
+
+def test_a_squash_that_fails_verification_prints_an_error_document_and_writes_nothing(tmp_path, run_cli):
+    write_tree(tmp_path, {"app": {
+        "0001_t.sql": "CREATE TABLE t (v INTEGER);\n",
+        "0002_random.sql": "INSERT INTO t (v) VALUES (random());\n",
+    }}, None)
+    result = run_cli(tmp_path)("squash", "app", "--json")
+    error = document(result, "error")["error"]
+    assert result.exit_code == 1 and error["type"] == "SquashNotVerified" and error["exit_code"] == 1
+    assert error["app"] == "app" and any(line.startswith("rows / t: 1 row(s)") for line in error["differences"])
+    assert "failed verification, so no file was written" in result.stderr
+    assert sorted(p.name for p in (tmp_path / "apps/app/migrations").iterdir()) == ["0001_t.sql", "0002_random.sql"]
+
+
+def test_options_that_do_not_go_together_still_give_an_error_document(sample_project, run_cli):
+    result = run_cli(sample_project)("squash", "users", "--prune", "--to", "2", "--json")
+    error = document(result, "error")["error"]
+    assert result.exit_code == 2 and error["type"] == "UsageError" and "--prune takes no other option" in error["message"]
+
+
+def test_merge_documents_match_their_schema(sample_project, run_cli):
+    parallel = sample_project / "apps/blog/migrations/0004_add_tags.sql"
+    parallel.write_text("CREATE TABLE blog_tag (id INTEGER PRIMARY KEY);\n-- modmig: down\nDROP TABLE blog_tag;\n")
+    cli = run_cli(sample_project)
+    conflict = document(cli("status", "--json"), "error")["error"]
+    assert conflict["type"] == "DuplicateVersion" and conflict["version"] == 4 and len(conflict["paths"]) == 2
+    merge = document(cli("merge", "blog", "--json"), "merge")
+    assert merge["kept"] == [{"version": 4, "path": "apps/blog/migrations/0004_add_slug.sql", "reason": merge["kept"][0]["reason"]}]
+    assert merge["renamed"] == [{"from": "apps/blog/migrations/0004_add_tags.sql", "to": "apps/blog/migrations/0005_add_tags.sql"}]
+    assert merge["rewritten"] == [{"path": "apps/comments/migrations/0003_add_edited_at.sql", "from": "blog:0004", "to": "blog:0005"}]
+    nothing = document(cli("merge", "blog", "--json"), "error")
+    assert nothing["error"]["type"] == "UsageError" and "nothing to merge" in nothing["error"]["message"]

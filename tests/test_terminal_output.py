@@ -91,3 +91,60 @@ def test_a_failure_on_a_terminal_marks_the_step_failed_and_stops_the_bar(tmp_pat
     assert "Migration app:0006 failed at apps/app/migrations/0006_broken.sql:1" in text
     assert "Done:" not in text
     assert output.rstrip().endswith("Nothing after it ran.") or "\x1b[?25h" in output  # cursor shown again
+
+
+def test_squash_on_a_terminal_is_coloured_with_a_spinner_and_says_what_it_did(sample_project):
+    code, output = run_in_terminal(["squash", "users"], sample_project)
+    assert code == 0
+    assert "Squashing users and verifying it on scratch databases..." in output  # the spinner, erased after
+    assert "\x1b[1;32mWrote apps/users/migrations/0001_squashed_0003.py" in output and "\x1b[32mVerified on" in output
+    text = " ".join(plain(output).split())
+    assert "Verified on SQLite in memory: the squash gives the same schema and rows as the 3 original(s)" in text
+    assert re.search(r"Took \d+\.\d\d s \(plan \d+\.\d\d s, fold \d+\.\d\d s, verify \d+\.\d\d s\)\.", text)
+    assert "Next: commit it beside the originals" in text and "'modmig squash users --prune'" in text
+
+
+def test_squash_and_prune_without_a_terminal_are_plain_lines(sample_project, run_cli):
+    cli = run_cli(sample_project)
+    lines = cli("squash", "users").stdout.splitlines()
+    assert "\x1b[" not in "".join(lines) and "Squashing" not in lines[0]
+    assert lines[0] == "Wrote apps/users/migrations/0001_squashed_0003.py: users 0001-0003 (3 file(s)) as 1 statement(s) and 1 carried Python step(s)."
+    assert lines[1:3] == ["  Carried Python step(s): 0003_seed_admin.", "  Down section: yes."]
+    assert lines[3] == "Verified on SQLite in memory: the squash gives the same schema and rows as the 3 original(s), and its downgrade restores the database."
+    assert lines[4].startswith("Took ") and lines[5].startswith("Next: commit it beside the originals")
+    cli("upgrade", "--all")
+    pruned = cli("squash", "users", "--prune").stdout.splitlines()
+    assert pruned[:4] == [
+        "Deleted apps/users/migrations/0001_create_users.sql",
+        "Deleted apps/users/migrations/0002_add_display_name.sql",
+        "Deleted apps/users/migrations/0003_seed_admin.py",
+        "Pruned 3 file(s) replaced by users:0001_squashed_0003.",
+    ]
+    assert pruned[4].startswith("Next: commit the deletion.")
+
+
+def test_merge_on_a_terminal_is_coloured_and_plain_elsewhere(sample_project, run_cli):
+    (sample_project / "apps/blog/migrations/0004_add_tags.sql").write_text("CREATE TABLE blog_tag (id INTEGER PRIMARY KEY);\n")
+    expected = [
+        "Kept apps/blog/migrations/0004_add_slug.sql as 0004 (first by name: the files have no git history).",
+        "Renamed apps/blog/migrations/0004_add_tags.sql -> 0005_add_tags.sql",
+        "Rewrote apps/comments/migrations/0003_add_edited_at.sql: depends blog:0004 -> blog:0005",
+        "Merged blog: 1 conflicting version(s) resolved, 1 file(s) renamed, 1 dependency(ies) rewritten.",
+    ]
+    code, output = run_in_terminal(["merge", "blog"], sample_project)
+    assert code == 0 and "\x1b[1;32mMerged blog:" in output and "\x1b[36mRenamed" in output
+    assert plain(output).splitlines()[:4] == expected
+    (sample_project / "apps/blog/migrations/0005_add_tags.sql").rename(sample_project / "apps/blog/migrations/0004_add_tags.sql")
+    rewritten = sample_project / "apps/comments/migrations/0003_add_edited_at.sql"
+    rewritten.write_text(rewritten.read_text().replace("blog:0005", "blog:0004"))
+    lines = run_cli(sample_project)("merge", "blog").stdout.splitlines()
+    assert lines[:4] == expected and "\x1b[" not in "".join(lines)
+    assert lines[4] == "Next: review and commit the changes. A database that applied a migration merge renamed is told so; 'modmig repair blog --renumbered' fixes its record."
+
+
+def test_squash_json_on_a_terminal_is_the_document_alone(sample_project):
+    import json
+
+    code, output = run_in_terminal(["squash", "users", "--json"], sample_project)
+    assert code == 0 and "Squashing" not in output
+    assert json.loads(output)["kind"] == "squash"
