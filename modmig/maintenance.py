@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 def stamp(project: "Project", app: str, version: int, *, lock_timeout: float | None, on_event: EventCallback) -> StampResult:
     """Record ``app`` at ``version`` without running anything (adopting an existing database)."""
     history = project.graph.histories[app]
-    from .routes import is_position
+    from .routes import applied_route, is_position
 
     if not (version == 0 or history.base < version <= history.latest) or not is_position(history, version):
         raise UsageError(
@@ -31,12 +31,15 @@ def stamp(project: "Project", app: str, version: int, *, lock_timeout: float | N
         )
     recorder = project.recorder
     with project.locked(lock_timeout, on_event) as connection:
-        previous = project.read_state(connection).version(app)
+        state = project.read_state(connection)
+        previous = state.version(app)
         with connection.begin():
             project.backend.ensure_bookkeeping(connection, recorder)
-            target = history.ending_at(version)
-            recorder.set_version(connection, app, version, target.name if target else None, target.checksum if target else None)
             stamped = _stamped_route(history, previous, version)
+            # The version row names the file the history rows below say the app stands on.
+            below = applied_route(history, version, state.names)
+            target = stamped[-1] if stamped else (below[-1] if below else None)
+            recorder.set_version(connection, app, version, target.name if target else None, target.checksum if target else None)
             for migration in stamped:
                 _history_row(project, connection, app, migration.version, migration.name, migration.checksum, "stamp")
             if not stamped:

@@ -106,3 +106,14 @@ def test_status_names_the_original_when_the_database_ran_the_originals(make_proj
     after.downgrade("users", to=0)  # through the squash's down section: equivalent, and shorter
     after.upgrade("users", to=1)
     assert after.status().apps[0].current_name == "0001_create_users"
+
+
+def test_a_stamp_through_a_squash_records_the_squash_in_the_version_row_and_the_history(make_project):
+    project = make_project({"users": {**ORIGINALS, **SQUASH, **LATER}})
+    project.stamp("users", 3)
+    assert project.status().apps[0].current_name == "0001_squashed_0003"
+    with project.connect() as connection:
+        recorded = connection.exec_driver_sql("SELECT name FROM _schema_versions WHERE app = 'users'").scalar()
+    assert recorded == "0001_squashed_0003"
+    assert [(e.name, e.direction) for e in project.history()] == [("0001_squashed_0003", "stamp")]
+    assert project.check().reasons == ["users: 1 pending migration(s): 0004"]
