@@ -37,7 +37,6 @@ if TYPE_CHECKING:
     from .recorder import HistoryEntry, Recorder
     from .results import CheckReport, RepairResult, StatusReport
     from .merge import MergeResult
-    from .model import Migration
     from .roundtrip import RoundtripReport
     from .squash import PruneResult, SquashResult
 

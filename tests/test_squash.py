@@ -8,7 +8,6 @@ import json
 import shutil
 
 import pytest
-from sqlalchemy import create_engine
 
 from modmig.api import Project
 from modmig.folding import Folder

@@ -17,7 +17,6 @@ writes its ``user@host (pid)`` into that file for waiting processes to print.
 
 from __future__ import annotations
 
-import os
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
