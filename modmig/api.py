@@ -2,7 +2,7 @@
 
     from modmig import Project
     project = Project.load("path/to/project")          # finds modmig.yaml upwards
-    project.upgrade(all=True)                          # -> RunResult
+    project.upgrade()                                  # every app -> RunResult
     for app in project.status().apps: print(app.app, app.version, app.pending)
 
 A Project reads the files once (lazily) and opens its database only for operations that need it.
@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import os
 import time
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Callable, Mapping
 
 from . import config as config_module
-from .errors import UnknownApp, UsageError
-from .events import EventCallback, LockWaiting, RunFinished, RunStarted, fan_out, ignore
+from .database import ProjectDatabase
+from .errors import ConfirmationRequired, UnknownApp, UsageError
+from .events import EventCallback, RunFinished, RunStarted, fan_out, ignore
 from .loader import AppHistory, load_apps
 from .model import DatabaseState, Plan, Step
 from .results import RunResult, StampResult
@@ -32,37 +32,14 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
     from .adoption import AdoptionProposal
-    from .backends import Backend
     from .graph import MigrationGraph
-    from .recorder import HistoryEntry, Recorder
+    from .recorder import HistoryEntry
     from .results import CheckReport, RepairResult, StatusReport
     from .merge import MergeResult
     from .roundtrip import RoundtripReport
     from .squash import PruneResult, SquashResult
 
-DEFAULT_LOCK_TIMEOUT = 60.0
-
-
-class ConfirmationRequired(UsageError):
-    def __init__(self, plan: Plan) -> None:
-        self.plan = plan
-        steps = "\n".join(f"  {step.direction} {step.label}" for step in plan.steps)
-        super().__init__(
-            f"This downgrade also undoes migrations of {', '.join(plan.other_apps)}:\n{steps}\n"
-            f"Re-run with --yes to confirm (no terminal to ask on)."
-        )
-
-
-class ConnectionInTransaction(UsageError):
-    def __init__(self) -> None:
-        super().__init__(
-            "The Connection given to modmig is inside a transaction. modmig commits each migration "
-            "itself and will not commit (or roll back) a transaction it did not open: call "
-            "connection.commit() or connection.rollback() first."
-        )
-
-
-class Project:
+class Project(ProjectDatabase):
     """A configured project: its apps, their migration files, and one target database.
 
     The database is, in order of precedence: ``connection`` (an open SQLAlchemy Connection, used
@@ -82,17 +59,11 @@ class Project:
         environ: Mapping[str, str] | None = None,
         on_event: EventCallback | None = None,
     ) -> None:
-        self.config = config
-        self._database = database
-        self._connection = connection
-        self._engine = connection.engine if connection is not None else engine
-        self._environ = os.environ if environ is None else environ
+        super().__init__(config, database=database, engine=engine, connection=connection, environ=environ)
         #: Callbacks told about every run of this project (see ``modmig.events``).
         self.listeners: list[EventCallback] = [on_event] if on_event is not None else []
         self._histories: dict[str, AppHistory] | None = None
         self._graph: MigrationGraph | None = None
-        self._backend: Backend | None = None
-        self._recorder: Recorder | None = None
 
     @classmethod
     def load(
@@ -151,86 +122,6 @@ class Project:
         if app not in self.config.apps:
             raise UnknownApp(app, self.apps)
         return app
-
-    # -- database ------------------------------------------------------------------------------
-
-    @property
-    def backend(self) -> "Backend":
-        if self._backend is None:
-            from .backends import open_backend
-
-            url, base_dir = (None, self.config.root)
-            if self._engine is None:
-                url, base_dir = config_module.choose_database_url(self.config, self._database, self._environ)
-            self._backend = open_backend(
-                url, base_dir, engine=self._engine, schema=self.config.schema, timeouts=self.config.timeouts
-            )
-        return self._backend
-
-    @property
-    def recorder(self) -> "Recorder":
-        if self._recorder is None:
-            from .recorder import Recorder
-
-            self._recorder = Recorder(schema=self.config.schema)
-        return self._recorder
-
-    @contextmanager
-    def connect(self) -> Iterator["Connection"]:
-        """A connection to the target database; a clear error if it cannot be reached.
-
-        With a caller's ``connection``, that one (it must not be inside a transaction; modmig
-        leaves it outside one). With a caller's ``engine``, a connection from its pool, adjusted
-        for modmig only while modmig holds it (see ``_borrowed``).
-        """
-        from .backends.base import open_connection
-
-        backend = self.backend
-        if self._connection is not None:
-            if self._connection.in_transaction():
-                raise ConnectionInTransaction()
-            try:
-                with _borrowed(backend, self._connection):
-                    yield self._connection
-            finally:
-                if self._connection.in_transaction():
-                    self._connection.rollback()  # modmig's own reads; its writes always commit
-            return
-        connection = open_connection(backend.engine, backend.display_url)
-        try:
-            if self._engine is not None:
-                with _borrowed(backend, connection):
-                    yield connection
-            else:
-                yield connection
-        finally:
-            connection.close()
-
-    def read_state(self, connection: "Connection") -> DatabaseState:
-        state = self.recorder.read_state(connection)
-        if connection.in_transaction():
-            connection.commit()
-        return state
-
-    @contextmanager
-    def locked(self, lock_timeout: float | None, on_event: EventCallback) -> Iterator["Connection"]:
-        """Hold the migration lock and a connection; the state must be (re)read inside."""
-        timeout = self._lock_timeout(lock_timeout)
-        with self.backend.lock(timeout, lambda holder, waited: on_event(LockWaiting(holder, waited))):
-            with self.connect() as connection:
-                yield connection
-
-    def state_if_configured(self) -> DatabaseState | None:
-        """The database's state, or None when the project has no database configured at all."""
-        if self._engine is None and not (self._database or self.config.database or self._environ.get(config_module.ENV_DATABASE)):
-            return None
-        with self.connect() as connection:
-            return self.read_state(connection)
-
-    def close(self) -> None:
-        if self._backend is not None and self._engine is None:
-            self._backend.dispose()
-        self._backend = None
 
     def __enter__(self) -> "Project":
         return self
@@ -414,13 +305,6 @@ class Project:
 
     # -- internals -----------------------------------------------------------------------------
 
-    def _lock_timeout(self, given: float | None) -> float:
-        if given is not None:
-            return given
-        if self.config.lock_timeout is not None:
-            return float(self.config.lock_timeout)
-        return DEFAULT_LOCK_TIMEOUT
-
     def _current_state(self) -> DatabaseState:
         """The database's state, checked against the files, read without the lock (previews)."""
         with self.connect() as connection:
@@ -461,19 +345,3 @@ class Project:
             elapsed = int(round((time.perf_counter() - clock) * 1000))
             on_event(RunFinished(plan, executor.steps_done, elapsed, success))
         return RunResult(direction, plan, executor.steps_done, elapsed)
-
-
-@contextmanager
-def _borrowed(backend: "Backend", connection: "Connection") -> Iterator[None]:
-    """Let the backend adjust a caller's connection for modmig, and undo it before handing it back.
-
-    (SQLite: pysqlite's own transaction handling is switched off on that one connection so that
-    DDL is transactional; the caller's engine itself is never changed.)
-    """
-    borrow = getattr(backend, "borrow", None)
-    if borrow is None:
-        yield
-        return
-    with borrow(connection):
-        yield
-

@@ -5,6 +5,8 @@ The hierarchy, with the exit code the CLI turns each branch into::
     ModmigError
     ├── UsageError (2)            a command line that cannot be carried out
     │   ├── UnknownApp            an app label that is not configured
+    │   ├── ConfirmationRequired  a downgrade reaching into other apps was not confirmed
+    │   ├── ConnectionInTransaction  an embedding caller's Connection is inside a transaction
     │   └── Irreversible          a downgrade through a migration without a down section
     ├── ConfigError (2)           modmig.yaml, app folders, database URLs
     │   └── DatabaseUnavailable   the database cannot be reached (no password shown)
@@ -39,7 +41,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Sequence
 
 if TYPE_CHECKING:
-    from .model import Migration
+    from .model import Migration, Plan
 
 
 class ModmigError(Exception):
@@ -90,6 +92,25 @@ class Irreversible(UsageError):
         super().__init__(
             f"Cannot downgrade: {', '.join(labels)} {'has' if len(labels) == 1 else 'have'} no down "
             f"section (irreversible). Nothing was changed."
+        )
+
+
+class ConfirmationRequired(UsageError):
+    def __init__(self, plan: "Plan") -> None:
+        self.plan = plan
+        steps = "\n".join(f"  {step.direction} {step.label}" for step in plan.steps)
+        super().__init__(
+            f"This downgrade also undoes migrations of {', '.join(plan.other_apps)}:\n{steps}\n"
+            f"Re-run with --yes to confirm (no terminal to ask on)."
+        )
+
+
+class ConnectionInTransaction(UsageError):
+    def __init__(self) -> None:
+        super().__init__(
+            "The Connection given to modmig is inside a transaction. modmig commits each migration "
+            "itself and will not commit (or roll back) a transaction it did not open: call "
+            "connection.commit() or connection.rollback() first."
         )
 
 

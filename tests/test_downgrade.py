@@ -2,7 +2,7 @@
 
 import pytest
 
-from modmig.api import ConfirmationRequired
+from modmig.errors import ConfirmationRequired
 from modmig.errors import Irreversible
 
 from .conftest import table_names, versions

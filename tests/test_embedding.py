@@ -5,7 +5,7 @@ from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.pool import StaticPool
 
 from modmig import Project
-from modmig.api import ConnectionInTransaction
+from modmig.errors import ConnectionInTransaction
 from modmig.backends.sqlite import _driver_autocommit, _emit_begin
 from modmig.errors import MigrationFailed
 from modmig.events import Listener, RunFinished, RunStarted, StepFailed, StepFinished, StepStarted
