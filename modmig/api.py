@@ -2,51 +2,52 @@
 
     from modmig import Project
     project = Project.load("path/to/project")          # finds modmig.yaml upwards
-    project.upgrade(all=True)                          # -> RunResult
+    project.upgrade()                                  # every app -> RunResult
     for app in project.status().apps: print(app.app, app.version, app.pending)
 
 A Project reads the files once (lazily) and opens its database only for operations that need it.
 Every operation that writes takes the migration lock first and re-reads the database under it, so
 concurrent deploys apply each migration once.
+
+Embedding (docs/embedding.md): pass your own SQLAlchemy ``engine=`` or ``connection=`` instead of a
+URL, and ``on_event=`` callbacks that hear about every run and step (``modmig.events``).
 """
 
 from __future__ import annotations
 
 import os
 import time
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Callable, Mapping
 
 from . import config as config_module
-from .errors import DatabaseUnavailable, UnknownApp, UsageError
-from .events import EventCallback, LockWaiting, RunFinished, RunStarted, ignore
+from .database import ProjectDatabase
+from .errors import ConfirmationRequired, UnknownApp, UsageError
+from .events import EventCallback, RunFinished, RunStarted, fan_out, ignore
 from .loader import AppHistory, load_apps
-from .model import DatabaseState, Plan
+from .model import DatabaseState, Plan, Step
 from .results import RunResult, StampResult
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
-    from .backends import Backend
+    from .adoption import AdoptionProposal
     from .graph import MigrationGraph
-    from .recorder import Recorder
+    from .recorder import HistoryEntry
+    from .results import CheckReport, RepairResult, StatusReport
+    from .merge import MergeResult
+    from .roundtrip import RoundtripReport
+    from .squash import PruneResult, SquashResult
 
-DEFAULT_LOCK_TIMEOUT = 60.0
+class Project(ProjectDatabase):
+    """A configured project: its apps, their migration files, and one target database.
 
-
-class ConfirmationRequired(UsageError):
-    def __init__(self, plan: Plan) -> None:
-        self.plan = plan
-        steps = "\n".join(f"  {step.direction} {step.label}" for step in plan.steps)
-        super().__init__(
-            f"This downgrade also undoes migrations of {', '.join(plan.other_apps)}:\n{steps}\n"
-            f"Re-run with --yes to confirm (no terminal to ask on)."
-        )
-
-
-class Project:
-    """A configured project: its apps, their migration files, and one target database."""
+    The database is, in order of precedence: ``connection`` (an open SQLAlchemy Connection, used
+    for everything and never closed by modmig), ``engine`` (an Engine whose pool modmig borrows
+    connections from, never disposed by modmig), ``database`` (a URL), ``$MODMIG_DATABASE_URL``,
+    or ``database:`` in modmig.yaml. Callbacks given as ``on_event`` hear every run of this
+    project, in addition to the ``on_event`` of each call.
+    """
 
     def __init__(
         self,
@@ -54,20 +55,25 @@ class Project:
         *,
         database: str | None = None,
         engine: "Engine | None" = None,
+        connection: "Connection | None" = None,
         environ: Mapping[str, str] | None = None,
+        on_event: EventCallback | None = None,
     ) -> None:
-        self.config = config
-        self._database = database
-        self._engine = engine
-        self._environ = os.environ if environ is None else environ
+        super().__init__(config, database=database, engine=engine, connection=connection, environ=environ)
+        #: Callbacks told about every run of this project (see ``modmig.events``).
+        self.listeners: list[EventCallback] = [on_event] if on_event is not None else []
         self._histories: dict[str, AppHistory] | None = None
         self._graph: MigrationGraph | None = None
-        self._backend: Backend | None = None
-        self._recorder: Recorder | None = None
 
     @classmethod
     def load(
-        cls, path: str | os.PathLike | None = None, *, database: str | None = None, engine: "Engine | None" = None
+        cls,
+        path: "str | os.PathLike[str] | None" = None,
+        *,
+        database: str | None = None,
+        engine: "Engine | None" = None,
+        connection: "Connection | None" = None,
+        on_event: EventCallback | None = None,
     ) -> "Project":
         """Load ``path`` (a modmig.yaml, or a folder to search upwards from; default: cwd)."""
         explicit = None
@@ -79,7 +85,13 @@ class Project:
             else:
                 explicit = candidate
         config_path = config_module.find_config(start=start, explicit=explicit)
-        return cls(config_module.load_config(config_path), database=database, engine=engine)
+        return cls(
+            config_module.load_config(config_path),
+            database=database,
+            engine=engine,
+            connection=connection,
+            on_event=on_event,
+        )
 
     # -- files ---------------------------------------------------------------------------------
 
@@ -101,102 +113,37 @@ class Project:
             self._graph = MigrationGraph(self.histories)
         return self._graph
 
+    def forget_files(self) -> None:
+        """Re-read the migration files next time (after squash, prune or merge changed them)."""
+        self._histories = None
+        self._graph = None
+
     def require_app(self, app: str) -> str:
         if app not in self.config.apps:
             raise UnknownApp(app, self.apps)
         return app
 
-    # -- database ------------------------------------------------------------------------------
-
-    @property
-    def backend(self) -> "Backend":
-        if self._backend is None:
-            from .backends import open_backend
-
-            url, base_dir = (None, self.config.root)
-            if self._engine is None:
-                url, base_dir = config_module.choose_database_url(self.config, self._database, self._environ)
-            self._backend = open_backend(url, base_dir, engine=self._engine)
-        return self._backend
-
-    @property
-    def recorder(self) -> "Recorder":
-        if self._recorder is None:
-            from .recorder import Recorder
-
-            self._recorder = Recorder(schema=self.config.schema)
-        return self._recorder
-
-    @contextmanager
-    def connect(self) -> Iterator["Connection"]:
-        """A connection to the target database; a clear error if it cannot be reached."""
-        from sqlalchemy.exc import DBAPIError
-
-        backend = self.backend
-        try:
-            connection = backend.engine.connect()
-        except DBAPIError as error:
-            raise DatabaseUnavailable(backend.display_url, _scrub(str(error.orig), backend)) from None
-        try:
-            yield connection
-        finally:
-            connection.close()
-
-    def read_state(self, connection: "Connection") -> DatabaseState:
-        state = self.recorder.read_state(connection)
-        if connection.in_transaction():
-            connection.commit()
-        return state
-
-    @contextmanager
-    def locked(self, lock_timeout: float | None, on_event: EventCallback) -> Iterator["Connection"]:
-        """Hold the migration lock and a connection; the state must be (re)read inside."""
-        timeout = self._lock_timeout(lock_timeout)
-        with self.backend.lock(timeout, lambda holder, waited: on_event(LockWaiting(holder, waited))):
-            with self.connect() as connection:
-                yield connection
-
-    def state_if_configured(self) -> DatabaseState | None:
-        """The database's state, or None when the project has no database configured at all."""
-        if self._engine is None and not (self._database or self.config.database or self._environ.get(config_module.ENV_DATABASE)):
-            return None
-        with self.connect() as connection:
-            return self.read_state(connection)
-
-    def close(self) -> None:
-        if self._backend is not None and self._engine is None:
-            self._backend.dispose()
-        self._backend = None
-
     def __enter__(self) -> "Project":
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     # -- operations ----------------------------------------------------------------------------
 
     def plan(self, app: str | None = None, *, to: int | None = None) -> Plan:
         """What ``upgrade`` would run now, in order. Reads the database, writes nothing."""
-        from .planner import plan_upgrade, verify
+        from .planner import plan_upgrade
 
         if app is not None:
             self.require_app(app)
-        graph = self.graph
-        with self.connect() as connection:
-            state = self.read_state(connection)
-        verify(graph, state).raise_first()
-        return plan_upgrade(graph, state, app, to)
+        return plan_upgrade(self.graph, self._current_state(), app, to)
 
     def plan_downgrade(self, app: str, *, to: int) -> Plan:
-        from .planner import plan_downgrade, verify
+        from .planner import plan_downgrade
 
         self.require_app(app)
-        graph = self.graph
-        with self.connect() as connection:
-            state = self.read_state(connection)
-        verify(graph, state).raise_first()
-        return plan_downgrade(graph, state, app, to)
+        return plan_downgrade(self.graph, self._current_state(), app, to)
 
     def upgrade(
         self,
@@ -212,6 +159,7 @@ class Project:
         if app is not None:
             self.require_app(app)
         graph = self.graph
+        on_event = fan_out([*self.listeners, on_event])
         with self.locked(lock_timeout, on_event) as connection:
             state = self._verified_state(connection)
             plan = plan_upgrade(graph, state, app, to)
@@ -235,6 +183,7 @@ class Project:
         preview = self.plan_downgrade(app, to=to)
         if preview.other_apps and not (confirm is not None and confirm(preview)):
             raise ConfirmationRequired(preview)
+        on_event = fan_out([*self.listeners, on_event])
         with self.locked(lock_timeout, on_event) as connection:
             state = self._verified_state(connection)
             plan = plan_downgrade(self.graph, state, app, to)
@@ -248,35 +197,105 @@ class Project:
         self.require_app(app)
         return stamp(self, app, version, lock_timeout=lock_timeout, on_event=on_event)
 
-    def repair(self, app: str, *, applied: bool | None = None, lock_timeout: float | None = None, on_event: EventCallback = ignore):
-        from .maintenance import repair
+    def repair(
+        self,
+        app: str,
+        *,
+        applied: bool | None = None,
+        renumbered: bool = False,
+        lock_timeout: float | None = None,
+        on_event: EventCallback = ignore,
+    ) -> "RepairResult":
+        """Re-record edited checksums, resolve a dirty mark, or (``renumbered``) catch up after merge."""
+        from .maintenance import repair, repair_renumbered
 
         self.require_app(app)
+        if renumbered:
+            if applied is not None:
+                raise UsageError("--renumbered cannot be combined with --applied / --not-applied.")
+            return repair_renumbered(self, app, lock_timeout=lock_timeout, on_event=on_event)
         return repair(self, app, applied=applied, lock_timeout=lock_timeout, on_event=on_event)
 
-    def status(self, app: str | None = None):
+    def merge(self, app: str) -> "MergeResult":
+        """Renumber ``app``'s migrations that share a version (parallel branches); see merge.py."""
+        from .merge import merge
+
+        self.require_app(app)
+        return merge(self, app)
+
+    def status(self, app: str | None = None) -> "StatusReport":
         from .inspection import status
 
         if app is not None:
             self.require_app(app)
         return status(self, app)
 
-    def check(self):
+    def check(self) -> "CheckReport":
         from .inspection import check
 
         return check(self)
 
-    def history(self, app: str | None = None, limit: int | None = None):
+    def check_roundtrip(self, scratch: str | None = None) -> "RoundtripReport":
+        """On a scratch database, check that every migration's down undoes its up (``check --roundtrip``).
+
+        ``scratch`` is the URL of an empty database that may be filled and emptied; by default a
+        temporary SQLite file. The project's own database is never touched.
+        """
+        from .roundtrip import check_roundtrip
+
+        return check_roundtrip(self, scratch)
+
+    def user_version(self) -> int:
+        """SQLite's ``PRAGMA user_version`` of the database (for ``stamp --from-user-version``)."""
+        from .adoption import read_user_version
+
+        return read_user_version(self)
+
+    def adopt(self, tool: str, *, record: bool = False, lock_timeout: float | None = None) -> "AdoptionProposal":
+        """Propose (or, with ``record=True``, record) stamps from Django's or Alembic's bookkeeping."""
+        from .adoption import adopt
+
+        return adopt(self, tool, record=record, lock_timeout=lock_timeout)
+
+    def history(self, app: str | None = None, limit: int | None = None) -> "list[HistoryEntry]":
         with self.connect() as connection:
             return self.recorder.read_history(connection, app, limit)
 
-    def step_sql(self, step) -> list[str] | None:
+    def step_sql(self, step: "Step") -> list[str] | None:
         """The statements a step would execute (None for a Python migration)."""
         if step.migration.kind != "sql":
             return None
         from .executor import step_statements
 
         return [s.text for s in step_statements(self.backend, step)]
+
+    def squash(
+        self,
+        app: str,
+        *,
+        first: int | None = None,
+        last: int | None = None,
+        auto: bool = False,
+        verify: bool = True,
+        verify_url: str | None = None,
+    ) -> "SquashResult":
+        """Write versions first..last of ``app`` (default: all) as one verified squash file.
+
+        Returns a ``SquashResult``; raises ``SquashCycle`` (exit 2) if the squash would close a
+        dependency cycle (``auto=True`` shortens the range instead) and ``SquashNotVerified``
+        (exit 1, nothing written) if it does not do exactly what the originals do.
+        """
+        from .squash import squash
+
+        self.require_app(app)
+        return squash(self, app, first=first, last=last, auto=auto, verify=verify, verify_url=verify_url)
+
+    def prune(self, app: str) -> "PruneResult":
+        """Delete the files ``app``'s squash replaces, unless the database is inside its range."""
+        from .squash import prune
+
+        self.require_app(app)
+        return prune(self, app)
 
     def new_migration(self, app: str, slug: str, *, python: bool = False) -> Path:
         from .scaffold import new_migration
@@ -286,12 +305,10 @@ class Project:
 
     # -- internals -----------------------------------------------------------------------------
 
-    def _lock_timeout(self, given: float | None) -> float:
-        if given is not None:
-            return given
-        if self.config.lock_timeout is not None:
-            return float(self.config.lock_timeout)
-        return DEFAULT_LOCK_TIMEOUT
+    def _current_state(self) -> DatabaseState:
+        """The database's state, checked against the files, read without the lock (previews)."""
+        with self.connect() as connection:
+            return self._verified_state(connection)
 
     def _verified_state(self, connection: "Connection") -> DatabaseState:
         from .planner import verify
@@ -301,12 +318,15 @@ class Project:
         return state
 
     def _run(self, direction: str, plan: Plan, state: DatabaseState, connection: "Connection", on_event: EventCallback) -> RunResult:
+        from sqlalchemy.exc import DBAPIError
+
         from .backends.base import executed_by
+        from .errors import ConnectionLost
         from .executor import Executor
 
         if not plan:
             return RunResult(direction, plan, 0, 0)
-        executor = Executor(self.backend, self.recorder, connection, self.graph, executed_by(), on_event)
+        executor = Executor(self.backend, self.recorder, connection, self.graph, executed_by(), on_event, state.names)
         resume = executor.resume_points(plan, state)
         with connection.begin():
             self.backend.ensure_bookkeeping(connection, self.recorder)
@@ -316,14 +336,12 @@ class Project:
         try:
             executor.run(plan, resume)
             success = True
+        except DBAPIError as error:  # the bookkeeping itself failed: the connection is gone
+            from .backends.base import driver_message, scrub
+
+            reason = scrub(driver_message(error.orig or error), self.backend.engine.url.password)
+            raise ConnectionLost(self.backend.display_url, reason, executor.steps_done) from None
         finally:
             elapsed = int(round((time.perf_counter() - clock) * 1000))
             on_event(RunFinished(plan, executor.steps_done, elapsed, success))
         return RunResult(direction, plan, executor.steps_done, elapsed)
-
-
-def _scrub(message: str, backend: "Backend") -> str:
-    """A driver's message with the password removed, should the driver have echoed it."""
-    password = backend.engine.url.password
-    text = " ".join(message.split())
-    return text.replace(str(password), "***") if password else text

@@ -14,6 +14,7 @@ This module only reads the file. It never opens a database or a migration; the U
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -46,7 +47,8 @@ class ProjectConfig:
     database: str | None = None
     schema: str | None = None
     lock_timeout: float | None = None
-    timeouts: dict[str, str] = field(default_factory=dict)
+    #: Database-side limits for each migration, in seconds (``lock_timeout``, ``statement_timeout``).
+    timeouts: dict[str, float] = field(default_factory=dict)
 
     @property
     def root(self) -> Path:
@@ -128,7 +130,29 @@ def parse_config(data: Any, path: Path | None, text: str = "") -> ProjectConfig:
         database=database,
         schema=schema,
         lock_timeout=lock_timeout,
-        timeouts={key: str(value) for key, value in timeouts.items()},
+        timeouts={
+            key: parse_duration(value, f"timeouts.{key}", path, lines.of(("timeouts", key)))
+            for key, value in timeouts.items()
+        },
+    )
+
+
+_DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|min|h)?\s*\Z")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "min": 60.0, "h": 3600.0, None: 1.0}
+
+
+def parse_duration(value: Any, key: str, path: Path | None = None, line: int | None = None) -> float:
+    """Seconds from ``5``, ``2.5``, ``"500ms"``, ``"5s"``, ``"2min"`` or ``"1h"`` (a bare number is seconds)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+        return float(value)
+    match = _DURATION.match(value) if isinstance(value, str) else None
+    if match and float(match.group(1)) > 0:
+        return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    raise ConfigError(
+        f"'{key}' must be a positive duration: seconds (5, 2.5) or a number with a unit "
+        f"(500ms, 5s, 2min, 1h), not {value!r}",
+        path,
+        line,
     )
 
 

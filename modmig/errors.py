@@ -4,7 +4,10 @@ The hierarchy, with the exit code the CLI turns each branch into::
 
     ModmigError
     ├── UsageError (2)            a command line that cannot be carried out
-    │   └── UnknownApp            an app label that is not configured
+    │   ├── UnknownApp            an app label that is not configured
+    │   ├── ConfirmationRequired  a downgrade reaching into other apps was not confirmed
+    │   ├── ConnectionInTransaction  an embedding caller's Connection is inside a transaction
+    │   └── Irreversible          a downgrade through a migration without a down section
     ├── ConfigError (2)           modmig.yaml, app folders, database URLs
     │   └── DatabaseUnavailable   the database cannot be reached (no password shown)
     ├── MigrationFileError (2)    one migration file cannot be understood (file:line)
@@ -12,13 +15,19 @@ The hierarchy, with the exit code the CLI turns each branch into::
     │   ├── DuplicateVersion      two files claim one version of an app
     │   ├── VersionGap            a version is missing inside an app's history
     │   ├── UnknownDependency     a dependency names an app or version that does not exist
-    │   └── DependencyCycle       the dependencies loop (the whole cycle is printed)
+    │   ├── DependencyCycle       the dependencies loop (the whole cycle is printed)
+    │   └── SquashCycle           a squash would wait for something that waits for it
     ├── StateError (1)            the database and the files disagree
     │   ├── ChecksumMismatch      applied files were edited afterwards
     │   ├── DatabaseAhead         the database is at a version the files do not have
+    │   ├── DatabaseBehindFiles   the database is below the first file (history was pruned)
+    │   ├── DatabaseInsideSquash  inside a squashed range whose originals were deleted
+    │   ├── RenumberedMigration   an applied migration was renumbered by 'modmig merge'
     │   └── DirtyState            a non-transactional migration stopped half-way
     ├── MigrationFailed (1)       a migration raised; nothing after it ran
-    └── LockTimeout (1)           another run held the lock for too long
+    ├── SquashNotVerified (1)     a squash does not do what its originals do: not written
+    ├── LockTimeout (1)           another run held the lock for too long
+    └── ConnectionLost (1)        the database connection broke during a run
 
 Domain code raises these with the culprit attached (app, version, path, line); the CLI is the one
 boundary that prints ``str(error)`` and exits with ``error.exit_code``. Anything else escaping the
@@ -29,7 +38,10 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
+
+if TYPE_CHECKING:
+    from .model import Migration, Plan
 
 
 class ModmigError(Exception):
@@ -74,6 +86,34 @@ class UnknownApp(UsageError):
         )
 
 
+class Irreversible(UsageError):
+    def __init__(self, labels: list[str]) -> None:
+        self.labels = labels
+        super().__init__(
+            f"Cannot downgrade: {', '.join(labels)} {'has' if len(labels) == 1 else 'have'} no down "
+            f"section (irreversible). Nothing was changed."
+        )
+
+
+class ConfirmationRequired(UsageError):
+    def __init__(self, plan: "Plan") -> None:
+        self.plan = plan
+        steps = "\n".join(f"  {step.direction} {step.label}" for step in plan.steps)
+        super().__init__(
+            f"This downgrade also undoes migrations of {', '.join(plan.other_apps)}:\n{steps}\n"
+            f"Re-run with --yes to confirm (no terminal to ask on)."
+        )
+
+
+class ConnectionInTransaction(UsageError):
+    def __init__(self) -> None:
+        super().__init__(
+            "The Connection given to modmig is inside a transaction. modmig commits each migration "
+            "itself and will not commit (or roll back) a transaction it did not open: call "
+            "connection.commit() or connection.rollback() first."
+        )
+
+
 class ConfigError(ModmigError):
     """The project configuration is missing or wrong."""
 
@@ -114,12 +154,21 @@ class GraphError(ModmigError):
 
 
 class DuplicateVersion(GraphError):
-    def __init__(self, app: str, version: int, paths: Sequence[Path]) -> None:
-        self.app, self.version, self.paths = app, version, list(paths)
-        names = " and ".join(show_path(p) for p in paths)
+    """Several files claim one version: parallel branches each added one (``modmig merge`` fixes it)."""
+
+    def __init__(self, app: str, version: int, paths: Sequence[Path], others: Sequence[int] = ()) -> None:
+        self.app, self.version, self.paths, self.others = app, version, list(paths), list(others)
+        shown = [show_path(p) for p in paths]
+        names = ", ".join(shown[:-1]) + f" and {shown[-1]}"
+        count = "two" if len(shown) == 2 else str(len(shown))
+        also = ""
+        if others:
+            listed = ", ".join(f"{v:04d}" for v in others)
+            also = f" Version{'s' if len(others) > 1 else ''} {listed} {'have' if len(others) > 1 else 'has'} more than one file too."
         super().__init__(
-            f"App {app!r} has two migrations with version {version}: {names}. "
-            f"Renumber one of them (parallel branches? see 'modmig merge')."
+            f"App {app!r} has {count} migrations with version {version}: {names}. Parallel branches "
+            f"each added one.{also} Run 'modmig merge {app}' to renumber them (it keeps the one "
+            f"already applied and rewrites the dependencies of other apps to match)."
         )
 
 
@@ -144,6 +193,25 @@ class DependencyCycle(GraphError):
         self.cycle = list(cycle)
         chain = " -> ".join([*cycle, cycle[0]])
         super().__init__(f"Dependency cycle: {chain}. Remove one of these dependencies.")
+
+
+class SquashCycle(GraphError):
+    """The squash would need something that needs it."""
+
+    def __init__(self, app: str, first: int, last: int, cycle: list[str], safe: int | None) -> None:
+        self.app, self.first, self.last, self.cycle, self.safe = app, first, last, cycle, safe
+        chain = " -> ".join([*cycle, cycle[0]])
+        if safe is None:
+            advice = (f"No range starting at {first:04d} can be squashed: even {first:04d}-{first + 1:04d} "
+                      f"closes a cycle. Start the range later with --from.")
+        else:
+            advice = (f"The largest safe end is {safe:04d}: run 'modmig squash {app} --from {first} --to {safe}', "
+                      f"or add --auto to take it.")
+        super().__init__(
+            f"Squashing {app} {first:04d}-{last:04d} would create a dependency cycle: {chain}. A squash "
+            f"must wait for every dependency of its range, and everything depending on a version inside "
+            f"it waits for the squash. {advice}"
+        )
 
 
 class StateError(ModmigError):
@@ -175,6 +243,50 @@ class DatabaseAhead(StateError):
         )
 
 
+class DatabaseBehindFiles(StateError):
+    def __init__(self, app: str, version: int, base: int) -> None:
+        self.app, self.version, self.base = app, version, base
+        super().__init__(
+            f"App {app!r} is at version {version} in the database, but its migration files start "
+            f"after {base:04d} (the older ones were removed or squashed away). Upgrade this "
+            f"database with a release that still has them, then deploy this one."
+        )
+
+
+class DatabaseInsideSquash(StateError):
+    """The database stopped inside a squash's range, and the originals it needs were deleted."""
+
+    def __init__(self, app: str, version: int, squash: "Migration | None") -> None:
+        self.app, self.version, self.squash = app, version, squash
+        if squash is None:
+            where = "at a version no remaining migration file starts from"
+            fix = "Upgrade this database with a release that still has the deleted migrations"
+        else:
+            where = (
+                f"inside the range {squash.first_version:04d}-{squash.version:04d} that "
+                f"{show_path(squash.path)} squashes, and the original migrations of that range were deleted"
+            )
+            fix = (
+                f"Upgrade this database to {squash.version} or later with the previous release "
+                f"(the one that still has the originals), then deploy this one"
+            )
+        super().__init__(f"App {app!r} is at version {version} in the database, {where}. {fix}.")
+
+
+class RenumberedMigration(StateError):
+    """A migration this database applied was given a new number by ``modmig merge``."""
+
+    def __init__(self, app: str, version: int, recorded: str, now: "Migration") -> None:
+        self.app, self.version, self.recorded, self.now = app, version, recorded, now
+        super().__init__(
+            f"App {app!r}: this database applied {recorded} as version {version}, but 'modmig merge' "
+            f"renumbered it to {now.name} (version {now.version}); version {version} is now another "
+            f"migration, which this database has not run. Fix the record with "
+            f"'modmig repair {app} --renumbered': it runs the merged migrations this database lacks "
+            f"and records {app} at {now.version}."
+        )
+
+
 class DirtyState(StateError):
     def __init__(self, app: str, detail: str) -> None:
         self.app = app
@@ -200,8 +312,11 @@ class MigrationFailed(ModmigError):
         rolled_back: bool = True,
         direction: str = "up",
         stays_at: int | None = None,
+        not_rolled_back_because: str | None = None,
+        statements_done: int | None = None,
     ) -> None:
         self.app, self.version, self.path = app, version, path
+        self.statements_done = statements_done
         self.error, self.statement, self.line = error, statement, line
         self.rolled_back, self.direction = rolled_back, direction
         where = f"{show_path(path)}:{line}" if line is not None else show_path(path)
@@ -215,12 +330,38 @@ class MigrationFailed(ModmigError):
         if rolled_back:
             text += f"\nIt was rolled back; {app} stays at version {stays_at}. Nothing after it ran."
         else:
-            text += (
-                f"\nIt ran without a transaction: {app} is marked dirty at {version:04d} and the next "
-                f"run resumes after the last statement that succeeded ('modmig status' shows the "
-                f"details). Nothing after it ran."
-            )
+            why = f" ({not_rolled_back_because})" if not_rolled_back_because else ""
+            text += f"\nIt could not be rolled back{why}: {app} is marked dirty at {version:04d}"
+            if statements_done is None:
+                text += (
+                    f". A Python migration cannot resume part-way: inspect the database, then run "
+                    f"'modmig repair {app} --applied' or '--not-applied'."
+                )
+            else:
+                text += (
+                    f" after {statements_done} statement(s) succeeded (they stay applied). The next "
+                    f"upgrade resumes at the failed statement, provided the statements before it are "
+                    f"unchanged; 'modmig status' shows the details."
+                )
+            text += " Nothing after it ran."
         super().__init__(text)
+
+
+class SquashNotVerified(ModmigError):
+    """The squash does not do what the originals do (or does not run): nothing was written."""
+
+    exit_code = 1
+
+    def __init__(self, app: str, name: str, reason: str, differences: list[str] | None = None) -> None:
+        self.app, self.name, self.reason, self.differences = app, name, reason, list(differences or [])
+        listing = "".join(f"\n  - {line}" for line in self.differences[:40])
+        if len(self.differences) > 40:
+            listing += f"\n  ... and {len(self.differences) - 40} more"
+        super().__init__(
+            f"The squash {app}:{name} failed verification, so no file was written: {reason}{listing}\n"
+            f"Squash a smaller range (--to N), or report the statement the folder got wrong; "
+            f"--no-verify writes the file anyway (not recommended)."
+        )
 
 
 class LockTimeout(ModmigError):
@@ -232,6 +373,21 @@ class LockTimeout(ModmigError):
         super().__init__(
             f"Gave up waiting for the migration lock after {seconds:g} s{who}. Nothing was "
             f"changed. Retry, or raise --lock-timeout."
+        )
+
+
+class ConnectionLost(ModmigError):
+    """The connection broke mid-run (server restart, network, a killed session)."""
+
+    exit_code = 1
+
+    def __init__(self, url: str, reason: str, steps_done: int) -> None:
+        self.url, self.reason, self.steps_done = url, reason, steps_done
+        super().__init__(
+            f"The connection to {url} broke during the run, after {steps_done} completed step(s): "
+            f"{reason}. The step that was running was not recorded as applied: its transaction is "
+            f"rolled back by the server (where DDL commits implicitly, e.g. MySQL, the statements "
+            f"before it stay and the app stays dirty). Check with 'modmig status', then run again."
         )
 
 

@@ -17,20 +17,22 @@ from __future__ import annotations
 
 import time
 import traceback
-from typing import Any
+from typing import Any, Mapping
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
+from .backends.base import driver_message
 from .checksum import checksum_of_statements
-from .errors import DirtyState, MigrationFailed
+from .errors import DirtyState, MigrationFailed, MigrationFileError
 from .events import EventCallback, StepFailed, StepFinished, StepStarted
 from .graph import MigrationGraph
-from .model import DatabaseState, DirtyMark, Migration, Plan, Step
+from .model import DatabaseState, DirtyMark, Key, Migration, Plan, Step
 from .pyfile import load_module
 from .recorder import Recorder, utcnow
-from .splitter import Statement
+from .routes import applied_route
+from .splitter import ScriptError, Statement
 
 _RAW = {"no_parameters": True}
 
@@ -54,16 +56,24 @@ class MigrationContext:
 
 
 def step_statements(backend, step: Step) -> list[Statement]:
-    """The statements of a SQL step, split the way ``backend``'s database needs."""
+    """The statements of a SQL step, split the way ``backend``'s database needs.
+
+    Raises MigrationFileError (file:line) when the script cannot be split for this database.
+    """
     migration = step.migration
-    if step.direction == "up":
-        return backend.split(migration.sql_up, migration.up_line)
-    return backend.split(migration.sql_down or "", migration.down_line)
+    try:
+        if step.direction == "up":
+            return backend.split(migration.sql_up, migration.up_line)
+        return backend.split(migration.sql_down or "", migration.down_line)
+    except ScriptError as error:
+        raise MigrationFileError(migration.path, error.message, error.line) from None
 
 
 class _StatementFailed(Exception):
     def __init__(self, statement: Statement | None, error: BaseException) -> None:
         self.statement, self.error = statement, error
+        #: How many statements of the step succeeded before it (per-statement runs only).
+        self.done = 0
 
 
 class Executor:
@@ -75,11 +85,17 @@ class Executor:
         graph: MigrationGraph,
         executed_by: str,
         on_event: EventCallback,
+        recorded_names: Mapping[Key, str] | None = None,
     ) -> None:
         self.backend, self.recorder, self.connection = backend, recorder, connection
         self.graph, self.executed_by, self.on_event = graph, executed_by, on_event
+        #: What the history table says ran for each version (``DatabaseState.names``): after a
+        #: down step, the version row names the file that really left the app there (a squash or
+        #: its original).
+        self.recorded_names: Mapping[Key, str] = recorded_names or {}
         #: Steps completed so far by ``run`` (still meaningful after it raised).
         self.steps_done = 0
+        self._split: dict[tuple[str, str], list[Statement]] = {}
 
     # -- before running ------------------------------------------------------------------------
 
@@ -108,12 +124,18 @@ class Executor:
         return resume
 
     def statements(self, step: Step) -> list[Statement]:
-        return step_statements(self.backend, step)
+        key = (step.label, step.direction)
+        if key not in self._split:
+            self._split[key] = step_statements(self.backend, step)
+        return self._split[key]
 
     # -- running -------------------------------------------------------------------------------
 
     def run(self, plan: Plan, resume: dict[str, int]) -> int:
         """Run every step of ``plan``; returns how many ran. Raises MigrationFailed on the first failure."""
+        for step in plan.steps:  # a script this database cannot take is refused before anything runs
+            if step.migration.kind == "sql":
+                self.statements(step)
         total = len(plan.steps)
         for index, step in enumerate(plan.steps, start=1):
             skip = resume.pop(step.migration.app, 0)
@@ -123,7 +145,7 @@ class Executor:
                 self._run_step(step, started, clock, skip)
             except _StatementFailed as failure:
                 elapsed = _ms(clock)
-                self.on_event(StepFailed(step, index, total, elapsed, _describe(failure.error)))
+                self.on_event(StepFailed(step, index, total, elapsed, self._message(failure.error)))
                 raise self._failed(step, failure, started, elapsed) from None
             self.steps_done += 1
             self.on_event(StepFinished(step, index, total, _ms(clock)))
@@ -139,7 +161,7 @@ class Executor:
                 self._record_success(step, started, clock)
             return
         if migration.kind == "python":
-            self._mark(step, 0, [])
+            self._mark(step, None, [])
             self._run_python_unprotected(step)
         else:
             self._run_statements_tracked(step, skip, per_statement_transaction=migration.transaction)
@@ -166,8 +188,10 @@ class Executor:
                         self._write_mark(step, done + 1, statements)
                     continue
                 with self._autocommit() as connection:
+                    self.backend.prepare_transaction(connection)
                     self._execute(connection, statement)
             except _StatementFailed as failure:
+                failure.done = done
                 self._mark(step, done, statements, failure)
                 raise
             self._mark(step, done + 1, statements)
@@ -176,12 +200,14 @@ class Executor:
         try:
             if step.migration.transaction:
                 with self.connection.begin():
+                    self.backend.prepare_transaction(self.connection)
                     self._call_python(step, self.connection)
             else:
                 with self._autocommit() as connection:
+                    self.backend.prepare_transaction(connection)
                     self._call_python(step, connection)
         except _StatementFailed as failure:
-            self._mark(step, 0, [], failure)
+            self._mark(step, None, [], failure)
             raise
 
     def _call_python(self, step: Step, connection: Connection) -> None:
@@ -207,7 +233,8 @@ class Executor:
             version, name, checksum = migration.version, migration.name, migration.checksum
         else:
             version = migration.first_version - 1
-            below = self.graph.histories[migration.app].get(version)
+            ran = applied_route(self.graph.histories[migration.app], version, self.recorded_names)
+            below = ran[-1] if ran else None
             name, checksum = (below.name, below.checksum) if below else (None, None)
         self.recorder.set_version(self.connection, migration.app, version, name, checksum)
         self._history(step, started, _ms(clock), success=True)
@@ -228,11 +255,11 @@ class Executor:
             error=error,
         )
 
-    def _mark(self, step: Step, done: int, statements: list[Statement], failure: _StatementFailed | None = None) -> None:
+    def _mark(self, step: Step, done: int | None, statements: list[Statement], failure: _StatementFailed | None = None) -> None:
         with self.connection.begin():
             self._write_mark(step, done, statements, failure)
 
-    def _write_mark(self, step: Step, done: int, statements: list[Statement], failure: _StatementFailed | None = None) -> None:
+    def _write_mark(self, step: Step, done: int | None, statements: list[Statement], failure: _StatementFailed | None = None) -> None:
         migration = step.migration
         current = migration.first_version - 1 if step.direction == "up" else migration.version
         mark = DirtyMark(
@@ -241,11 +268,17 @@ class Executor:
             name=migration.name,
             direction=step.direction,
             statements_done=done,
-            prefix_checksum=checksum_of_statements([s.text for s in statements[:done]]),
+            prefix_checksum=None if done is None else checksum_of_statements([s.text for s in statements[:done]]),
             failed_statement=failure.statement.text if failure and failure.statement else None,
-            error=_describe(failure.error) if failure else None,
+            error=self._message(failure.error) if failure else None,
         )
         self.recorder.mark_dirty(self.connection, mark, current)
+
+    def _message(self, error: BaseException) -> str:
+        """The database's message, with the backend's explanation (e.g. which timeout ran out)."""
+        message = _describe(error)
+        hint = self.backend.explain_failure(error)
+        return f"{message} ({hint})" if hint else message
 
     def _autocommit(self):
         return _Autocommit(self.connection)
@@ -253,13 +286,19 @@ class Executor:
     def _failed(self, step: Step, failure: _StatementFailed, started, elapsed: int) -> MigrationFailed:
         if self.connection.in_transaction():
             self.connection.rollback()
-        message = _describe(failure.error)
+        message = self._message(failure.error)
         with self.connection.begin():
             self._history(step, started, elapsed, success=False, error=message)
         migration = step.migration
         statement = failure.statement
         line = statement.line if statement else _python_line(failure.error, migration)
         atomic = migration.transaction and self.backend.transactional_ddl
+        if atomic:
+            why = None
+        elif not migration.transaction:
+            why = "it runs with 'transaction off'"
+        else:
+            why = f"{self.backend.name} commits DDL implicitly"
         return MigrationFailed(
             migration.app,
             migration.version,
@@ -270,6 +309,8 @@ class Executor:
             rolled_back=atomic,
             direction=step.direction,
             stays_at=migration.first_version - 1 if step.direction == "up" else migration.version,
+            not_rolled_back_because=why,
+            statements_done=failure.done if migration.kind == "sql" else None,
         )
 
 
@@ -292,7 +333,7 @@ class _Autocommit:
 
 def _describe(error: BaseException) -> str:
     if isinstance(error, DBAPIError) and error.orig is not None:
-        return " ".join(str(error.orig).split()) or type(error.orig).__name__
+        return driver_message(error.orig)
     return f"{type(error).__name__}: {error}"
 
 

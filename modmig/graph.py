@@ -3,15 +3,22 @@
 Nodes are ``(app, version)`` keys; an edge ``a -> b`` means *a must run before b*. Within an app,
 version N follows N-1; across apps, a migration follows each ``app:NNNN`` it depends on.
 
+Squash files are nodes too (keyed ``(app, last, first)``), beside the originals they replace: the
+graph holds every alternative, and the planner picks, per app, the route a database takes
+(``routes.py``). So that any such choice is ordered correctly, a node follows *every* node of its
+app that ends just below it, and a dependency on ``app:v`` is an edge from every node whose range
+contains v (the original and each squash over it). The one topological order of this superset
+restricted to the chosen nodes is then a valid plan, for every database state at once.
+
 The graph answers questions about the files only: what depends on what, and the order. It does not
 know which migrations a database has applied (that is the planner's input) and it never opens a
 file or a database. Building it checks that every dependency exists and that there is no cycle,
 so any ``MigrationGraph`` you hold is valid.
 
-The edges are two plain dicts of sets (prerequisites and dependents of each node) and the order is
-Kahn's algorithm with a heap, which is exactly networkx's ``lexicographical_topological_sort``
-but without importing networkx (0.1-0.2 s) on every command that plans: ``status``, ``plan`` and
-the no-op ``upgrade`` run on every deploy. networkx is imported only to name a cycle.
+The edges are two plain dicts (prerequisites and dependents of each node) and the order is Kahn's
+algorithm with a heap, which is exactly networkx's ``lexicographical_topological_sort`` without
+importing networkx (0.1-0.2 s) on every command that plans: ``status``, ``plan`` and the no-op
+``upgrade`` run on every deploy. networkx is imported only to name a cycle.
 """
 
 from __future__ import annotations
@@ -64,7 +71,7 @@ class MigrationGraph:
         return sorted(self._succ[key])
 
     def edges(self) -> Iterator[tuple[Key, Key]]:
-        return iter(sorted((before, after) for after, befores in self._pred.items() for before in befores))
+        return iter(sorted((before, after) for before, afters in self._succ.items() for after in afters))
 
     def ancestors_within(self, start: Iterable[Key], allowed: set[Key]) -> set[Key]:
         """``start`` plus every prerequisite reachable from it through ``allowed`` nodes."""
@@ -84,13 +91,23 @@ class MigrationGraph:
     def _add_app(self, history: AppHistory) -> None:
         previous: Key | None = None
         for migration in history.migrations:
-            key = migration.key
-            self.nodes[key] = migration
-            self._pred[key] = {}
-            self._succ[key] = {}
-            if previous is not None:
-                self._add_edge(previous, key)
-            previous = key
+            self._add_node(migration)
+            if previous is not None and previous[1] == migration.version - 1:
+                self._add_edge(previous, migration.key)
+            previous = migration.key
+        if not history.squashes:
+            return
+        for squash in history.squashes:
+            self._add_node(squash)
+        for migration in (*history.migrations, *history.squashes):
+            for before in (*history.squashes, history.get(migration.first_version - 1)):
+                if before is not None and before.version == migration.first_version - 1:
+                    self._add_edge(before.key, migration.key)
+
+    def _add_node(self, migration: Migration) -> None:
+        self.nodes[migration.key] = migration
+        self._pred[migration.key] = {}
+        self._succ[migration.key] = {}
 
     def _add_edge(self, before: Key, after: Key) -> None:
         self._pred[after][before] = None
@@ -117,11 +134,12 @@ class MigrationGraph:
                 )
             if dependency.version <= base:
                 continue  # pruned history: every valid database is past it already
-            target = history.get(dependency.version)
-            if target is not None and target.key != migration.key:
+            if dependency.app == migration.app:
+                if dependency.version >= migration.first_version:
+                    raise DependencyCycle([_label(migration.key)])
+                continue  # an earlier version of its own app: implied by the app's order
+            for target in history.covering(dependency.version):
                 self._add_edge(target.key, migration.key)
-            elif target is not None:
-                raise DependencyCycle([_label(migration.key)])
 
     def _topological_order(self) -> list[Key]:
         """Kahn's algorithm; among the nodes free to run, the smallest ``_tie_break`` goes first."""
@@ -167,6 +185,8 @@ def _tie_break(key: Key) -> tuple[str, int]:
 
 
 def _label(key: Key) -> str:
+    if len(key) == 3:
+        return f"{key[0]}:{key[2]:04d}_squashed_{key[1]:04d}"
     return f"{key[0]}:{key[1]:04d}"
 
 

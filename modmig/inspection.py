@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .errors import show_path
-from .planner import verify
+from .planner import pending_route, verify
 from .results import AppStatus, CheckReport, StatusReport
+from .routes import applied_route
 
 if TYPE_CHECKING:
     from .api import Project
@@ -28,20 +29,24 @@ def status(project: "Project", app: str | None = None) -> StatusReport:
         changed.setdefault(name, []).append((version, show_path(path)))
     problems = {name: "ahead" for name, _, _ in found.ahead}
     problems.update({name: "behind" for name, _, _ in found.behind})
+    problems.update({name: "inside squash" for name, _, _ in found.inside_squash})
+    squashes = {name: squash for name, _, squash in found.inside_squash}
 
     report = StatusReport(database=project.backend.display_url, apps=[])
     for name in apps:
         history = graph.histories[name]
         version = state.version(name)
-        current = history.get(version)
+        ran = applied_route(history, version, state.names)
+        pending = [] if name in problems else [m.version for m in pending_route(graph, state, name)]
         report.apps.append(
             AppStatus(
                 app=name,
                 version=version,
                 latest=history.latest,
                 base=history.base,
-                pending=[m.version for m in history.migrations if m.version > version],
-                current_name=current.name if current else None,
+                pending=pending,
+                squash=squashes.get(name),
+                current_name=ran[-1].name if ran else None,
                 dirty=state.dirty.get(name),
                 changed=changed.get(name, []),
                 problem=problems.get(name),
@@ -62,6 +67,8 @@ def check(project: "Project") -> CheckReport:
             reasons.append(f"{app.app}: the database is at {app.version}, past the files (latest {app.latest})")
         elif app.problem == "behind":
             reasons.append(f"{app.app}: the database is at {app.version}, before the first migration file")
+        elif app.problem == "inside squash":
+            reasons.append(f"{app.app}: the database is at {app.version}, inside a squashed range whose originals were deleted")
         elif app.pending:
             listed = ", ".join(f"{v:04d}" for v in app.pending)
             reasons.append(f"{app.app}: {len(app.pending)} pending migration(s): {listed}")

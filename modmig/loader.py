@@ -49,6 +49,19 @@ class AppHistory:
         lasts = [m.version for m in (*self.migrations, *self.squashes)]
         return max(lasts) if lasts else 0
 
+    def covering(self, version: int) -> list[Migration]:
+        """Every file whose range contains ``version``: its original and the squashes over it."""
+        found = [squash for squash in self.squashes if squash.first_version <= version <= squash.version]
+        original = self.get(version)
+        return ([original] if original is not None else []) + found
+
+    def ending_at(self, version: int) -> Migration | None:
+        """The file that leaves the app at ``version``: the original, else a squash ending there."""
+        original = self.get(version)
+        if original is not None:
+            return original
+        return next((squash for squash in reversed(self.squashes) if squash.version == version), None)
+
     def get(self, version: int) -> Migration | None:
         """The ordinary migration for ``version`` (None if pruned or out of range)."""
         index = version - (self.migrations[0].version if self.migrations else 0)
@@ -88,15 +101,17 @@ def load_apps(apps: Mapping[str, AppSource], config_path: Path | None = None) ->
 def build_history(app: str, folder: Path, found: Iterable[Migration]) -> AppHistory:
     """Sort ``found`` into an AppHistory, rejecting duplicate versions and gaps."""
     history = AppHistory(app, folder)
-    by_version: dict[int, Migration] = {}
+    by_version: dict[int, list[Migration]] = {}
     for migration in sorted(found, key=lambda m: (m.version, m.name)):
         if migration.replaces_from is not None:
             history.squashes.append(migration)
             continue
-        if migration.version in by_version:
-            raise DuplicateVersion(app, migration.version, [by_version[migration.version].path, migration.path])
-        by_version[migration.version] = migration
-    history.migrations = [by_version[v] for v in sorted(by_version)]
+        by_version.setdefault(migration.version, []).append(migration)
+    conflicts = {v: [m.path for m in files] for v, files in sorted(by_version.items()) if len(files) > 1}
+    if conflicts:
+        version, paths = next(iter(conflicts.items()))
+        raise DuplicateVersion(app, version, paths, others=sorted(conflicts)[1:])
+    history.migrations = [by_version[v][0] for v in sorted(by_version)]
     history.squashes.sort(key=lambda m: (m.first_version, m.version))
     _check_contiguous(history)
     return history

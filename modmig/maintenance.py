@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from .backends.base import executed_by
 from .errors import UsageError
 from .events import EventCallback
+from .planner import Verification, _verify_checksums
 from .recorder import utcnow
 from .results import RepairResult, StampResult
 
@@ -21,22 +22,24 @@ if TYPE_CHECKING:
 def stamp(project: "Project", app: str, version: int, *, lock_timeout: float | None, on_event: EventCallback) -> StampResult:
     """Record ``app`` at ``version`` without running anything (adopting an existing database)."""
     history = project.graph.histories[app]
-    if not (version == 0 or history.base < version <= history.latest):
+    from .routes import applied_route, is_position
+
+    if not (version == 0 or history.base < version <= history.latest) or not is_position(history, version):
         raise UsageError(
             f"Cannot stamp {app!r} at {version}: its migrations go from {history.base + 1:04d} to "
             f"{history.latest:04d} (0 means none applied)."
         )
     recorder = project.recorder
     with project.locked(lock_timeout, on_event) as connection:
-        previous = project.read_state(connection).version(app)
+        state = project.read_state(connection)
+        previous = state.version(app)
         with connection.begin():
             project.backend.ensure_bookkeeping(connection, recorder)
-            target = history.get(version)
+            stamped = _stamped_route(history, previous, version)
+            # The version row names the file the history rows below say the app stands on.
+            below = applied_route(history, version, state.names)
+            target = stamped[-1] if stamped else (below[-1] if below else None)
             recorder.set_version(connection, app, version, target.name if target else None, target.checksum if target else None)
-            if version > previous:
-                stamped = [m for m in history.migrations if previous < m.version <= version]
-            else:
-                stamped = []
             for migration in stamped:
                 _history_row(project, connection, app, migration.version, migration.name, migration.checksum, "stamp")
             if not stamped:
@@ -73,19 +76,84 @@ def repair(project: "Project", app: str, *, applied: bool | None, lock_timeout: 
                     version = after if applied else before
                 else:
                     version = before if applied else after
-                current = history.get(version)
+                current = history.ending_at(version)
                 recorder.set_version(connection, app, version, current.name if current else None, current.checksum if current else None)
                 result.resolved = "applied" if applied else "not applied"
                 _history_row(project, connection, app, migration.version, migration.name, migration.checksum if version == after else None, "repair")
-            for migration in history.migrations:
-                if migration.version > version:
-                    break
-                recorded = state.checksums.get(migration.key)
-                if recorded is not None and recorded != migration.checksum:
-                    _history_row(project, connection, app, migration.version, migration.name, migration.checksum, "repair")
-                    result.rechecksummed.append(migration.label)
+            found = Verification()
+            _verify_checksums(history, state, version, found)
+            for _, changed_version, _ in found.changed:
+                migration = history.ending_at(changed_version)
+                recorded_name = state.names.get((app, changed_version))
+                migration = next((m for m in history.covering(changed_version) if m.name == recorded_name and m.version == changed_version), migration)
+                _history_row(project, connection, app, migration.version, migration.name, migration.checksum, "repair")
+                result.rechecksummed.append(migration.label)
     result.version = version
     return result
+
+
+def repair_renumbered(project: "Project", app: str, *, lock_timeout: float | None, on_event: EventCallback) -> RepairResult:
+    """Bring a database whose applied migration 'modmig merge' renumbered back in line with the files.
+
+    The database applied file X as version v; merge moved X (and what followed it on its branch)
+    up, and gave v to a file of the other branch, which this database never ran. Every file up to
+    the highest one it applied that it has not run is run now, in version order (the branches were
+    parallel, so their order does not matter); then the app is recorded at that highest version,
+    with a ``repair`` history row for each renumbered file under its new name.
+    """
+    from .executor import Executor
+    from .model import Plan, Step
+    from .planner import verify
+
+    graph = project.graph
+    history = graph.histories[app]
+    result = RepairResult(app)
+    with project.locked(lock_timeout, on_event) as connection:
+        state = project.read_state(connection)
+        found = verify(graph, state, [app]).renumbered
+        if not found:
+            raise UsageError(f"App {app!r} has no applied migration that 'modmig merge' renumbered: nothing to fix.")
+        applied = _applied_after_merge(history, state)
+        top = history.get(max(applied))
+        missing = [history.get(v) for v in range(history.base + 1, top.version + 1) if v not in applied]
+        executor = Executor(project.backend, project.recorder, connection, graph, executed_by(), on_event)
+        executor.run(Plan([Step(m, "up") for m in missing if m is not None], (app,)), {})
+        with connection.begin():
+            project.recorder.set_version(connection, app, top.version, top.name, top.checksum)
+            for _, version, recorded, moved in found:
+                _history_row(project, connection, app, moved.version, moved.name, moved.checksum, "repair")
+        result.rechecksummed = [
+            *(f"{app}:{recorded} -> {moved.label}" for _, _, recorded, moved in found),
+            *(m.label + " (applied)" for m in missing if m),
+        ]
+        result.version = top.version
+    return result
+
+
+def _applied_after_merge(history, state) -> set[int]:
+    """The versions (new numbering) of the files a database applied, read from its records."""
+    by_name = {m.name: m for m in history.migrations}
+    by_slug = {m.name.split("_", 1)[-1]: m for m in history.migrations}
+    applied = set()
+    for position in range(history.base + 1, state.version(history.app) + 1):
+        name = state.names.get((history.app, position))
+        recorded = state.checksums.get((history.app, position))
+        found = by_name.get(name) if name else None
+        if found is None and name:
+            moved = by_slug.get(name.split("_", 1)[-1])
+            found = moved if moved is not None and moved.checksum == recorded else None
+        applied.add(found.version if found is not None else position)
+    return applied
+
+
+def _stamped_route(history, previous: int, version: int) -> list:
+    """The files a stamp from ``previous`` up to ``version`` stands for (none going down)."""
+    from .routes import NoRoute, route_up
+
+    try:
+        return route_up(history, previous, version)
+    except NoRoute:
+        return []
 
 
 def _history_row(project: "Project", connection, app: str, version: int, name, checksum, direction: str) -> None:

@@ -16,8 +16,10 @@ from .errors import MigrationFileError
 APP_LABEL = re.compile(r"[a-z_][a-z0-9_]{0,63}\Z")
 _DEPENDENCY = re.compile(r"\s*([a-z_][a-z0-9_]{0,63})\s*:\s*(\d+)\s*\Z")
 
-#: A node of the graph: (app label, version the app is at once this migration has run).
-Key = tuple[str, int]
+#: A node of the graph: (app label, version the app is at once this migration has run). A squash
+#: file is ``(app, last, first)``, so it never collides with the original of its last version;
+#: ``key[0]`` and ``key[1]`` mean the same for both.
+Key = tuple
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,13 @@ class Migration:
 
     @property
     def key(self) -> Key:
-        return (self.app, self.version)
+        if self.replaces_from is None:
+            return (self.app, self.version)
+        return (self.app, self.version, self.replaces_from)
+
+    @property
+    def is_squash(self) -> bool:
+        return self.replaces_from is not None
 
     @property
     def first_version(self) -> int:
@@ -160,23 +168,27 @@ class DirtyMark:
     """A migration that ran without a transaction and stopped part-way (or is running now).
 
     ``statements_done`` statements of its script succeeded; their joined checksum is
-    ``prefix_checksum``, so a resume can prove the file did not change under them.
+    ``prefix_checksum``, so a resume can prove the file did not change under them. For a Python
+    migration ``statements_done`` is None: modmig cannot know how much of it took effect.
     """
 
     app: str
     version: int
     name: str
     direction: str
-    statements_done: int
+    statements_done: int | None
     prefix_checksum: str | None
     failed_statement: str | None = None
     error: str | None = None
 
     def describe(self) -> str:
-        text = (
-            f"{self.direction} of {self.app}:{self.name} stopped after {self.statements_done} "
-            f"statement(s) succeeded"
-        )
+        if self.statements_done is None:
+            text = f"{self.direction} of {self.app}:{self.name} (a Python migration) did not finish"
+        else:
+            text = (
+                f"{self.direction} of {self.app}:{self.name} stopped after {self.statements_done} "
+                f"statement(s) succeeded"
+            )
         if self.failed_statement:
             text += f"; it failed on: {' '.join(self.failed_statement.split())[:200]}"
         if self.error:
@@ -191,6 +203,9 @@ class DatabaseState:
     versions: dict[str, int] = field(default_factory=dict)
     #: Recorded checksum of each applied migration (the last successful up / stamp / repair).
     checksums: dict[Key, str] = field(default_factory=dict)
+    #: Name of the file each of those rows recorded, e.g. ``0010_add_tags`` or
+    #: ``0001_squashed_0010``: a version may have been reached by an original or by a squash.
+    names: dict[Key, str] = field(default_factory=dict)
     dirty: dict[str, DirtyMark] = field(default_factory=dict)
     #: False when the bookkeeping tables do not exist yet (a fresh database).
     initialised: bool = True

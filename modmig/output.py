@@ -10,11 +10,12 @@ import json
 from typing import Callable, Sequence
 
 from . import __version__
+from .errors import ModmigError, show_path
 from .events import Event, LockWaiting, RunFinished, StepFailed, StepFinished, StepStarted
 from .model import Plan
-from .results import CheckReport, StatusReport, plan_dict
+from .results import CheckReport, StatusReport, error_dict, history_entry_dict, plan_dict
 
-#: Version of the JSON documents printed by ``--json`` (see docs/cli.md).
+#: Version of the JSON documents printed by ``--json`` (see docs/json.md and modmig/schemas/).
 JSON_SCHEMA_VERSION = 1
 
 Echo = Callable[..., None]
@@ -36,14 +37,26 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     return "\n".join(lines)
 
 
+STATUS_HEADERS = ("app", "version", "latest", "pending", "state")
+HISTORY_HEADERS = ("id", "started (UTC)", "migration", "dir", "result", "took", "by")
+
+
 def status_text(report: StatusReport) -> str:
-    rows = []
+    rows, notes = status_rows(report)
+    return "\n".join([f"Database: {report.database}", "", table(STATUS_HEADERS, rows), *notes])
+
+
+def status_rows(report: StatusReport) -> tuple[list[list[object]], list[str]]:
+    """The status table's rows, and the notes printed under it (dirty marks, edits, orphans)."""
+    rows: list[list[object]] = []
     for app in report.apps:
         state = []
         if app.problem == "ahead":
             state.append("AHEAD OF FILES")
         elif app.problem == "behind":
             state.append("BEFORE FIRST FILE")
+        elif app.problem == "inside squash":
+            state.append("INSIDE SQUASHED RANGE")
         elif app.pending:
             state.append(f"{len(app.pending)} pending")
         else:
@@ -54,7 +67,7 @@ def status_text(report: StatusReport) -> str:
             state.append(f"{len(app.changed)} edited")
         pending = ", ".join(f"{v:04d}" for v in app.pending[:6]) + (" ..." if len(app.pending) > 6 else "")
         rows.append([app.app, app.version, app.latest, pending or "-", ", ".join(state)])
-    out = [f"Database: {report.database}", "", table(["app", "version", "latest", "pending", "state"], rows)]
+    out: list[str] = []
     for app in report.apps:
         if app.dirty is not None:
             out.append(f"\n{app.app} is dirty: {app.dirty.describe()}")
@@ -65,7 +78,7 @@ def status_text(report: StatusReport) -> str:
         out.append(f"\nIn the database but not configured (orphans): {listed}")
     for migration, requirement in report.inconsistent:
         out.append(f"\nInconsistent: {migration} is applied but its dependency {requirement} is not.")
-    return "\n".join(out)
+    return rows, out
 
 
 def check_text(report: CheckReport) -> str:
@@ -99,8 +112,8 @@ def plan_json(plan: Plan, sql: Callable | None = None) -> str:
     return json_document("plan", payload)
 
 
-def history_rows(entries) -> str:
-    rows = [
+def history_rows(entries) -> list[list[object]]:
+    return [
         [
             e.id,
             e.started_at.strftime("%Y-%m-%d %H:%M:%S") if e.started_at else "",
@@ -112,33 +125,166 @@ def history_rows(entries) -> str:
         ]
         for e in entries
     ]
-    if not rows:
-        return "No history yet."
-    return table(["id", "started (UTC)", "migration", "dir", "result", "took", "by"], rows)
+
+
+def history_text(entries) -> str:
+    rows = history_rows(entries)
+    return table(HISTORY_HEADERS, rows) if rows else "No history yet."
+
+
+def history_json(entries) -> str:
+    return json_document("history", {"entries": [history_entry_dict(e) for e in entries]})
+
+
+def error_json(error: ModmigError) -> str:
+    """The document ``--json`` commands print on stdout when they fail (the message also goes to stderr)."""
+    return json_document("error", {"error": error_dict(error)})
+
+
+def lock_waiting_text(event: LockWaiting) -> str:
+    who = f" held by {event.holder}" if event.holder else ""
+    return f"Waiting for the migration lock{who} ({event.waited:.0f} s)..."
+
+
+def summary_line(event: RunFinished) -> str:
+    apps = len(event.plan.apps)
+    return f"Done: {event.steps_done} step(s) across {apps} app(s) in {event.duration_ms / 1000:.2f} s."
+
+
+def step_detail(step) -> str:
+    """What ``-v`` adds under a step: its file and how it runs."""
+    migration = step.migration
+    mode = "one transaction" if migration.transaction else "no transaction"
+    return f"{show_path(migration.path)} ({migration.kind}, {mode})"
 
 
 class EventPrinter:
     """Prints one line per step (``Applying blog:0003_add_tags ... OK (12 ms)``) and a summary."""
 
-    def __init__(self, echo: Echo, quiet: bool = False) -> None:
-        self.echo, self.quiet = echo, quiet
+    def __init__(self, echo: Echo, quiet: bool = False, verbose: bool = False) -> None:
+        self.echo, self.quiet, self.verbose = echo, quiet, verbose
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, LockWaiting):
-            who = f" held by {event.holder}" if event.holder else ""
-            self.echo(f"Waiting for the migration lock{who} ({event.waited:.0f} s)...", err=True)
+            self.echo(lock_waiting_text(event), err=True)
         elif self.quiet:
             return
         elif isinstance(event, StepStarted):
             verb = "Applying" if event.step.direction == "up" else "Unapplying"
             resumed = f" (resuming after statement {event.resumed_from})" if event.resumed_from else ""
             self.echo(f"{verb} {event.step.label}{resumed} ...", nl=False)
-        elif isinstance(event, StepFinished):
-            self.echo(f" OK ({event.duration_ms} ms)")
-        elif isinstance(event, StepFailed):
-            self.echo(" FAILED")
+        elif isinstance(event, (StepFinished, StepFailed)):
+            self.echo(f" OK ({event.duration_ms} ms)" if isinstance(event, StepFinished) else " FAILED")
+            if self.verbose:
+                self.echo(f"    {step_detail(event.step)}")
         elif isinstance(event, RunFinished) and event.success:
-            apps = len(event.plan.apps)
-            self.echo(
-                f"Done: {event.steps_done} step(s) across {apps} app(s) in {event.duration_ms / 1000:.2f} s."
-            )
+            self.echo(summary_line(event))
+
+
+def roundtrip_text(report) -> str:
+    """``check --roundtrip``: the first migration whose down does not undo its up, or OK."""
+    skipped = f" ({len(report.irreversible)} irreversible, not checked: {', '.join(report.irreversible)})" if report.irreversible else ""
+    if report.ok:
+        return f"OK: the down of each of {len(report.checked)} migration(s) undoes its up{skipped}."
+    failure = report.failure
+    what = {
+        "down": "its down does not undo its up",
+        "up again": "it cannot be applied again after its down",
+        "up": "applied in place of the originals it replaces, it does not do what they do",
+    }[failure.stage]
+    lines = [f"Round-trip failed at {failure.migration}: {what}:"]
+    lines.extend(f"  - {line}" for line in failure.differences)
+    lines.append(f"({len(report.checked)} migration(s) before it round-trip correctly{skipped}.)")
+    return "\n".join(lines)
+
+
+def adoption_rows(proposal) -> list[list[object]]:
+    """``modmig adopt``: one row per app, what the other tool says and what modmig will do."""
+    action = {"stamp": "recorded" if proposal.recorded else "to stamp", "already": "already tracked", "conflict": "CONFLICT: left alone"}
+    return [
+        [s.app, s.evidence, s.current, f"{s.version} ({s.name})", action[s.action]]
+        for s in proposal.stamps
+    ]
+
+
+#: A line of output and the rich style it gets on a terminal (None: the terminal's default).
+Styled = tuple[str, "str | None"]
+
+
+def squash_lines(result) -> list[Styled]:
+    """What ``modmig squash`` says after writing a file: what, verified how, how long, what next."""
+    content = f"{result.statements} statement(s)"
+    if result.carried:
+        content += f" and {len(result.carried)} carried Python step(s)"
+    lines: list[Styled] = [(
+        f"Wrote {show_path(result.path)}: {result.app} {result.first:04d}-{result.last:04d} "
+        f"({len(result.replaced)} file(s)) as {content}.", "bold green",
+    )]
+    if result.requested_last is not None:
+        lines.append((f"Stopped at {result.last:04d} instead of {result.requested_last:04d}: a longer range "
+                      f"would close a dependency cycle.", "yellow"))
+    if result.dependencies:
+        lines.append((f"  Depends on: {', '.join(result.dependencies)}.", None))
+    if result.carried:
+        lines.append((f"  Carried Python step(s): {', '.join(result.carried)}.", None))
+    if result.elided:
+        lines.append((f"  Dropped (elidable): {', '.join(result.elided)}.", None))
+    lines.append(("  Down section: " + ("yes." if result.reversible else "no (a file in the range is irreversible)."), None))
+    report = result.verification
+    if report is None:
+        lines.append(("NOT verified (--no-verify): nothing checked that it does what the originals do.", "bold yellow"))
+    else:
+        before = f"after {report.prerequisites} prerequisite migration(s), " if report.prerequisites else ""
+        undo = ", and its downgrade restores the database" if report.downgrade_checked else ""
+        lines.append((f"Verified on {report.database}: {before}the squash gives the same schema and rows as the "
+                      f"{report.originals} original(s){undo}.", "green"))
+    lines.append((f"Took {_seconds_text(result.seconds)}.", "dim"))
+    lines.append((
+        f"Next: commit it beside the originals and deploy it everywhere. Once every database is at "
+        f"{result.last:04d} or later, 'modmig squash {result.app} --prune' deletes the originals (docs/squash.md).", None,
+    ))
+    return lines
+
+
+def prune_lines(result) -> list[Styled]:
+    """What ``modmig squash APP --prune`` deleted."""
+    lines: list[Styled] = [(f"Deleted {show_path(path)}", "dim") for path in result.deleted]
+    squashes = " and ".join(f"{result.app}:{name}" for name in result.squashes)
+    lines.append((f"Pruned {len(result.deleted)} file(s) replaced by {squashes}.", "bold green"))
+    lines.append(("Next: commit the deletion. A database still inside a squashed range can only finish it with "
+                  "the previous release, which has the originals.", None))
+    return lines
+
+
+def merge_lines(result) -> list[Styled]:
+    """What ``modmig merge`` kept, renamed and rewrote, and what to do next."""
+    lines: list[Styled] = []
+    for version, path, reason in result.kept:
+        lines.append((f"Kept {show_path(path)} as {version:04d} ({reason}).", None))
+    for old, new in result.renamed:
+        lines.append((f"Renamed {show_path(old)} -> {new.name}", "cyan"))
+    for path, old, new in result.rewritten:
+        lines.append((f"Rewrote {show_path(path)}: depends {old} -> {new}", "cyan"))
+    for label in result.applied_rewritten:
+        lines.append((f"Note: {label} is applied to the configured database and its file changed: run "
+                      f"'modmig repair {label.split(':')[0]}' wherever it is applied.", "yellow"))
+    lines.append((
+        f"Merged {result.app}: {len(result.kept)} conflicting version(s) resolved, {len(result.renamed)} file(s) "
+        f"renamed, {len(result.rewritten)} dependency(ies) rewritten.", "bold green",
+    ))
+    lines.append((
+        f"Next: review and commit the changes. A database that applied a migration merge renamed is told so; "
+        f"'modmig repair {result.app} --renumbered' fixes its record.", None,
+    ))
+    return lines
+
+
+def styled_text(lines: Sequence[Styled]) -> str:
+    """The plain text of styled lines (what a pipe or a log gets)."""
+    return "\n".join(text for text, _ in lines)
+
+
+def _seconds_text(seconds: dict[str, float]) -> str:
+    """``0.21 s (plan 0.00 s, fold 0.01 s, verify 0.20 s)``."""
+    parts = ", ".join(f"{name} {value:.2f} s" for name, value in seconds.items())
+    return f"{sum(seconds.values()):.2f} s" + (f" ({parts})" if parts else "")

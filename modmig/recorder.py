@@ -121,20 +121,21 @@ class Recorder:
                     version=row["dirty_version"],
                     name=row["dirty_name"],
                     direction=row["dirty_direction"],
-                    statements_done=row["dirty_statements_done"] or 0,
+                    statements_done=row["dirty_statements_done"],
                     prefix_checksum=row["dirty_prefix_checksum"],
                     failed_statement=row["dirty_statement"],
                     error=row["dirty_error"],
                 )
         history = self.history
         query = (
-            select(history.c.app, history.c.version, history.c.checksum)
+            select(history.c.app, history.c.version, history.c.checksum, history.c.name)
             .where(history.c.success.is_(True), history.c.direction.in_(_RECORDING_DIRECTIONS))
             .where(history.c.checksum.is_not(None))
             .order_by(history.c.id)
         )
-        for app, version, recorded in connection.execute(query):
+        for app, version, recorded, name in connection.execute(query):
             state.checksums[(app, version)] = recorded
+            state.names[(app, version)] = name
         return state
 
     def read_history(self, connection: Connection, app: str | None = None, limit: int | None = None) -> list[HistoryEntry]:

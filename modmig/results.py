@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .errors import ChecksumMismatch, DatabaseAhead, ModmigError, show_path
-from .model import DirtyMark, Plan
+from .errors import ChecksumMismatch, DatabaseAhead, DatabaseBehindFiles, ModmigError, show_path
+from .model import DirtyMark, Migration, Plan
 
 
 @dataclass
@@ -26,8 +26,11 @@ class AppStatus:
     dirty: DirtyMark | None = None
     #: Applied migrations whose file no longer matches its recorded checksum: (version, path).
     changed: list[tuple[int, str]] = field(default_factory=list)
-    #: Set when the database is past the files (``"ahead"``) or before them (``"behind"``).
+    #: Set when the database is past the files (``"ahead"``), before them (``"behind"``) or inside
+    #: a squashed range whose originals were deleted (``"inside squash"``).
     problem: str | None = None
+    #: The squash in the way when ``problem`` is ``"inside squash"``.
+    squash: Migration | None = None
 
     @property
     def up_to_date(self) -> bool:
@@ -65,9 +68,11 @@ class StatusReport:
             if app.problem == "ahead":
                 return DatabaseAhead(app.app, app.version, app.latest)
             if app.problem == "behind":
-                from .planner import DatabaseBehindFiles
-
                 return DatabaseBehindFiles(app.app, app.version, app.base)
+            if app.problem == "inside squash":
+                from .errors import DatabaseInsideSquash
+
+                return DatabaseInsideSquash(app.app, app.version, app.squash)
         if self.changed:
             return ChecksumMismatch(self.changed)  # type: ignore[arg-type]
         return None
@@ -162,3 +167,78 @@ def _dirty_dict(mark: DirtyMark | None) -> dict | None:
         "failed_statement": mark.failed_statement,
         "error": mark.error,
     }
+
+
+def history_entry_dict(entry) -> dict:
+    """One ``_schema_history`` row (a ``recorder.HistoryEntry``) as JSON-ready data."""
+    return {
+        "id": entry.id,
+        "app": entry.app,
+        "version": entry.version,
+        "name": entry.name,
+        "direction": entry.direction,
+        "success": entry.success,
+        "started_at": entry.started_at.isoformat() + "Z" if entry.started_at else None,
+        "duration_ms": entry.duration_ms,
+        "executed_by": entry.executed_by,
+        "modmig_version": entry.modmig_version,
+        "checksum": entry.checksum,
+        "error": entry.error,
+    }
+
+
+#: Attributes an error may carry that name its culprit; copied into the JSON error object.
+_CULPRIT_FIELDS = ("app", "version", "path", "paths", "line", "statement", "url", "cycle", "differences")
+
+
+def error_dict(error: ModmigError) -> dict:
+    """A ``ModmigError`` as data: its class, exit code, message and culprit (app, version, file, line)."""
+    found = {"type": type(error).__name__, "exit_code": error.exit_code, "message": error.message}
+    for name in _CULPRIT_FIELDS:
+        value = getattr(error, name, None)
+        if value is None or value == []:
+            continue
+        if name == "path":
+            value = show_path(value)
+        elif name == "paths":
+            value = [show_path(p) for p in value]
+        found[name] = value
+    return found
+
+
+class RunRecording:
+    """An event listener that keeps what happened to each step, for ``upgrade --json``.
+
+    Unlike ``RunResult`` it also describes a run that failed half-way: which steps were done, which
+    one failed (with the database's message), and which never ran.
+    """
+
+    def __init__(self, direction: str) -> None:
+        self.direction = direction
+        self.steps: list[dict] = []
+        self.duration_ms = 0
+
+    def __call__(self, event) -> None:
+        from .events import RunFinished, RunStarted, StepFailed, StepFinished
+
+        if isinstance(event, RunStarted):
+            self.steps = [{**plan_step_dict(step), "status": "not run", "duration_ms": None} for step in event.plan.steps]
+        elif isinstance(event, (StepFinished, StepFailed)):
+            entry = self.steps[event.index - 1]
+            entry["status"] = "done" if isinstance(event, StepFinished) else "failed"
+            entry["duration_ms"] = event.duration_ms
+            if isinstance(event, StepFailed):
+                entry["error"] = event.error
+        elif isinstance(event, RunFinished):
+            self.duration_ms = event.duration_ms
+
+    def as_dict(self, error: ModmigError | None = None) -> dict:
+        return {
+            "direction": self.direction,
+            "success": error is None,
+            "apps": sorted({step["app"] for step in self.steps}),
+            "steps_done": sum(1 for step in self.steps if step["status"] == "done"),
+            "duration_ms": self.duration_ms,
+            "steps": self.steps,
+            "error": error_dict(error) if error is not None else None,
+        }

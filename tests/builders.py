@@ -37,3 +37,22 @@ def histories(spec: dict[str, list[Migration] | int]) -> dict[str, AppHistory]:
 
 def state(**versions: int) -> DatabaseState:
     return DatabaseState(versions=dict(versions))
+
+
+def squash(app: str, first: int, last: int, *depends: str, reversible: bool = True) -> Migration:
+    """A squash file ``FFFF_squashed_LLLL`` standing for versions first..last of ``app``."""
+    name = f"{first:04d}_squashed_{last:04d}"
+    return Migration(
+        app=app,
+        version=last,
+        name=name,
+        path=Path(f"{app}/migrations/{name}.sql"),
+        kind="sql",
+        source=f"-- {app} {first}-{last}",
+        checksum=f"sum-{app}-{first}-{last}",
+        dependencies=tuple(Dependency.parse(d, 1) for d in depends),
+        reversible=reversible,
+        sql_up=f"SELECT {first}",
+        sql_down=f"SELECT -{first}" if reversible else None,
+        replaces_from=first,
+    )

@@ -37,6 +37,20 @@ def sqlite_url(tmp_path):
     return f"sqlite:///{tmp_path / 'app.db'}"
 
 
+@pytest.fixture
+def postgres_url(tmp_path):
+    """A fresh PostgreSQL database, for tests of what only PostgreSQL does."""
+    with provision("postgresql", tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def mysql_url(tmp_path):
+    """A fresh MariaDB / MySQL database, for tests of what only MySQL does."""
+    with provision("mysql", tmp_path) as url:
+        yield url
+
+
 def write_tree(root: Path, apps: dict[str, dict[str, str]], database: str | None, extra: str = "") -> Path:
     """Write a project: ``apps`` maps label -> {file name: text}; returns the modmig.yaml path."""
     root.mkdir(parents=True, exist_ok=True)
@@ -55,20 +69,30 @@ def write_tree(root: Path, apps: dict[str, dict[str, str]], database: str | None
     return config
 
 
+class ProjectBuilder:
+    """``build(apps, extra="", folder="project")``: write an inline project on ``url`` and load it."""
+
+    def __init__(self, root: Path, url: str) -> None:
+        self.root, self.url = root, url
+        self.opened: list[Project] = []
+
+    def __call__(self, apps: dict[str, dict[str, str]], extra: str = "", folder: str = "project") -> Project:
+        config = write_tree(self.root / folder, apps, self.url, extra)
+        project = Project.load(config)
+        self.opened.append(project)
+        return project
+
+    def close(self) -> None:
+        for project in self.opened:
+            project.close()
+
+
 @pytest.fixture
 def make_project(tmp_path, database_url):
     """Build an inline project on the test's database; returns a loaded ``Project``."""
-    opened: list[Project] = []
-
-    def build(apps: dict[str, dict[str, str]], extra: str = "", folder: str = "project") -> Project:
-        config = write_tree(tmp_path / folder, apps, database_url, extra)
-        project = Project.load(config)
-        opened.append(project)
-        return project
-
+    build = ProjectBuilder(tmp_path, database_url)
     yield build
-    for project in opened:
-        project.close()
+    build.close()
 
 
 @pytest.fixture

@@ -88,3 +88,62 @@ def test_upgrade_without_an_app_or_all_is_a_usage_error(scenario, run_cli):
     result = run_cli(scenario("failing_migration"))("upgrade")
     assert result.exit_code == 2
     assert "Name one app or pass --all" in result.output
+
+
+@pytest.mark.parametrize("command", [["status"], ["upgrade", "--all"]])
+@pytest.mark.parametrize(
+    "url, shown",
+    [
+        ("postgresql+psycopg://admin:s3cret@127.0.0.1:1/app", "postgresql+psycopg://admin:***@127.0.0.1:1/app"),
+        ("mysql+pymysql://admin:s3cret@127.0.0.1:1/app", "mysql+pymysql://admin:***@127.0.0.1:1/app"),
+        ("postgresql://admin:s3cret@127.0.0.1:1/app", "postgresql+psycopg://admin:***@127.0.0.1:1/app"),
+    ],
+)
+def test_a_server_that_does_not_answer_is_reported_without_the_password(scenario, run_cli, url, shown, command):
+    result = run_cli(scenario("failing_migration"))(*command, "--database", url)
+    assert result.exit_code == 2, result.output
+    assert f"Cannot use database {shown}: " in result.stderr
+    assert "s3cret" not in result.output and "Traceback" not in result.output
+
+
+def test_a_wrong_mysql_password_is_reported_without_it(scenario, run_cli, mysql_url):
+    from sqlalchemy.engine import make_url
+
+    url = make_url(mysql_url).set(password="s3cret-wrong").render_as_string(hide_password=False)
+    result = run_cli(scenario("failing_migration"))("upgrade", "--all", "--database", url)
+    assert result.exit_code == 2, result.output
+    assert ":***@" in result.stderr and "Access denied" in result.stderr
+    assert "s3cret" not in result.output
+
+
+def test_a_missing_postgresql_database_is_named_without_the_password(scenario, run_cli, postgres_url):
+    from sqlalchemy.engine import make_url
+
+    url = make_url(postgres_url).set(password="s3cret", database="no_such_db_here").render_as_string(hide_password=False)
+    result = run_cli(scenario("failing_migration"))("status", "--database", url)
+    assert result.exit_code == 2, result.output
+    assert ":***@" in result.stderr and 'database "no_such_db_here" does not exist' in result.stderr
+    assert "s3cret" not in result.output
+
+
+def test_an_unsupported_database_lists_the_supported_urls(scenario, run_cli):
+    result = run_cli(scenario("failing_migration"))("status", "--database", "oracle://scott:tiger@db/orcl")
+    assert result.exit_code == 2
+    assert "no backend for 'oracle'" in result.stderr and "postgresql+psycopg://" in result.stderr
+    assert "tiger" not in result.output
+
+
+def test_a_schema_option_on_sqlite_is_refused(scenario, run_cli):
+    folder = scenario("failing_migration")
+    with open(folder / "modmig.yaml", "a") as config:
+        config.write("schema: tenant\n")
+    result = run_cli(folder)("upgrade", "--all")
+    assert result.exit_code == 2 and "'schema: tenant' is a PostgreSQL option" in result.stderr
+
+
+def test_a_driver_that_is_not_installed_is_named_with_what_to_install(scenario, run_cli):
+    result = run_cli(scenario("failing_migration"))("status", "--database", "postgresql+pg8000://app:s3cret@db/prod")
+    assert result.exit_code == 2
+    assert "its driver is not installed (No module named 'pg8000')" in result.stderr
+    assert "postgresql+psycopg:// (pip install 'modmig[postgres]')" in result.stderr
+    assert "s3cret" not in result.output

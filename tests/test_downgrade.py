@@ -2,8 +2,8 @@
 
 import pytest
 
-from modmig.api import ConfirmationRequired
-from modmig.planner import Irreversible
+from modmig.errors import ConfirmationRequired
+from modmig.errors import Irreversible
 
 from .conftest import table_names, versions
 from .test_upgrade import BLOG, USERS

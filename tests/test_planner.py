@@ -2,9 +2,9 @@
 
 import pytest
 
-from modmig.errors import ChecksumMismatch, DatabaseAhead, UnknownApp, UsageError
+from modmig.errors import ChecksumMismatch, DatabaseAhead, Irreversible, UnknownApp, UsageError
 from modmig.graph import MigrationGraph
-from modmig.planner import Irreversible, plan_downgrade, plan_upgrade, verify
+from modmig.planner import plan_downgrade, plan_upgrade, verify
 
 from .builders import histories, migration, state
 

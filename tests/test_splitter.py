@@ -1,6 +1,8 @@
 """Statement splitting: semicolons that do not end statements, and line numbers."""
 
-from modmig.splitter import split_statements
+import pytest
+
+from modmig.splitter import ScriptError, split_statements
 
 
 def texts(script):
@@ -58,6 +60,63 @@ def test_last_statement_without_semicolon_is_kept():
     assert texts("SELECT 1;\nSELECT 2") == ["SELECT 1", "SELECT 2"]
 
 
+# -- dialects: where the databases read the same text differently --------------------------------
+
+
+def dialect_texts(script, dialect):
+    return [s.text for s in split_statements(script, dialect=dialect)]
+
+
+def test_a_backslash_is_an_ordinary_character_in_postgresql_and_sqlite_strings():
+    script = "INSERT INTO t VALUES ('C:\\'); INSERT INTO t VALUES (';');"
+    for dialect in ("postgresql", "sqlite"):
+        assert dialect_texts(script, dialect) == ["INSERT INTO t VALUES ('C:\\')", "INSERT INTO t VALUES (';')"]
+
+
+def test_a_backslash_escapes_a_quote_in_mysql_strings_and_postgresql_e_strings():
+    assert dialect_texts("SELECT 'it\\'s; one'; SELECT 2;", "mysql") == ["SELECT 'it\\'s; one'", "SELECT 2"]
+    assert dialect_texts("SELECT E'it\\'s; one'; SELECT 2;", "postgresql") == ["SELECT E'it\\'s; one'", "SELECT 2"]
+
+
+def test_postgresql_nested_dollar_quotes_and_sql_standard_bodies():
+    script = (
+        "CREATE FUNCTION f() RETURNS text AS $outer$ SELECT $$a;b$$; $outer$ LANGUAGE sql;\n"
+        "CREATE FUNCTION g() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT 2; END;\n"
+        "DO $$ BEGIN RAISE NOTICE 'x;'; END $$;\n"
+    )
+    result = dialect_texts(script, "postgresql")
+    assert len(result) == 3 and result[1].endswith("END") and result[2].startswith("DO $$")
+
+
+def test_mysql_hash_comments_and_backtick_names_hide_semicolons():
+    script = "# setup; part one\nCREATE TABLE `a;b` (x INT); SELECT 1;"
+    assert dialect_texts(script, "mysql") == ["# setup; part one\nCREATE TABLE `a;b` (x INT)", "SELECT 1"]
+
+
+def test_mysql_repeat_loop_and_case_blocks_stay_inside_their_procedure():
+    script = (
+        "CREATE PROCEDURE p() BEGIN\n"
+        "  l1: LOOP LEAVE l1; END LOOP l1;\n"
+        "  REPEAT SELECT 1; UNTIL 1 END REPEAT;\n"
+        "  WHILE 0 DO SELECT 2; END WHILE;\n"
+        "  CASE WHEN 1 THEN SELECT 3; ELSE SELECT 4; END CASE;\n"
+        "END;\n"
+        "CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW BEGIN IF NEW.x < 0 THEN SET NEW.x = 0; END IF; END;\n"
+        "SELECT 5;"
+    )
+    result = dialect_texts(script, "mysql")
+    assert len(result) == 3 and result[0].endswith("END") and result[1].startswith("CREATE TRIGGER")
+
+
+def test_a_mysql_delimiter_line_is_refused_with_its_line():
+    script = "SELECT 1;\n\ndelimiter $$\nCREATE PROCEDURE p() BEGIN SELECT 1; END$$\n"
+    with pytest.raises(ScriptError, match="'delimiter \\$\\$' is a command of the mysql command-line client") as caught:
+        split_statements(script, first_line=5, dialect="mysql")
+    assert caught.value.line == 7
+
+
+# -- the shortcut for plain scripts ----------------------------------------------------------------
+
 PLAIN_SCRIPTS = [
     "CREATE INDEX blog_i3 ON blog_post (author_id);\n",
     "ALTER TABLE t ADD COLUMN c INTEGER",
@@ -68,20 +127,22 @@ PLAIN_SCRIPTS = [
 ]
 
 
-def test_plain_scripts_split_exactly_as_sqlparse_splits_them():
+def test_plain_scripts_split_exactly_as_the_tokenizer_splits_them_in_every_dialect():
     """Scripts without quotes, comments or blocks take a shortcut; it must agree with sqlparse."""
-    from modmig.splitter import _split_tokenized
+    from modmig.splitter import DIALECTS, _split_tokenized
 
     for script in PLAIN_SCRIPTS:
-        for first_line in (1, 7):
-            assert split_statements(script, first_line) == _split_tokenized(script, first_line), script
+        for dialect in DIALECTS:
+            for first_line in (1, 7):
+                expected = list(_split_tokenized(script, first_line, dialect))
+                assert split_statements(script, first_line, dialect) == expected, (script, dialect)
 
 
-def test_unbalanced_parentheses_are_left_to_sqlparse():
+def test_unbalanced_parentheses_are_left_to_the_tokenizer():
     from modmig.splitter import _split_tokenized
 
     script = "CREATE TABLE t (a int;\nb int);\nSELECT 1;"
-    assert split_statements(script) == _split_tokenized(script, 1)
+    assert split_statements(script) == list(_split_tokenized(script, 1, "sqlite"))
     assert len(texts(script)) == 2
 
 

@@ -1,7 +1,6 @@
 """status, check, checksums and history: read-only views that catch drift between files and database."""
 
 import json
-import shutil
 
 import pytest
 

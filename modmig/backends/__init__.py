@@ -5,17 +5,33 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import DatabaseUnavailable
+from ..errors import ConfigError, DatabaseUnavailable
 from .base import Backend, mask_url_text
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
-SUPPORTED = {"sqlite": "sqlite:///path/to/app.db"}
+#: URL schemes modmig has a backend for, with an example of each.
+SUPPORTED = {
+    "sqlite": "sqlite:///path/to/app.db",
+    "postgresql": "postgresql+psycopg://user:password@host:5432/dbname",
+    "mysql": "mysql+pymysql://user:password@host:3306/dbname",
+    "mariadb": "mariadb+pymysql://user:password@host:3306/dbname",
+}
 
 
-def open_backend(url: str | None, base_dir: Path, engine: "Engine | None" = None, **options) -> Backend:
-    """A backend for ``url`` (or for ``engine``); relative SQLite paths resolve against base_dir."""
+def open_backend(
+    url: str | None,
+    base_dir: Path,
+    engine: "Engine | None" = None,
+    *,
+    schema: str | None = None,
+    timeouts: dict[str, float] | None = None,
+) -> Backend:
+    """A backend for ``url`` (or for ``engine``); relative SQLite paths resolve against base_dir.
+
+    ``schema`` and ``timeouts`` come from modmig.yaml; a backend refuses options it cannot honour.
+    """
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
@@ -31,13 +47,26 @@ def open_backend(url: str | None, base_dir: Path, engine: "Engine | None" = None
                 "postgresql+psycopg://user@host/db)",
             ) from None
     kind = parsed.get_backend_name()
+    if kind == "postgresql":
+        from .postgresql import PostgresBackend
+
+        return PostgresBackend(parsed, engine=engine, schema=schema, timeouts=timeouts)
+    if kind in ("mysql", "mariadb"):
+        from .mysql import MysqlBackend
+
+        return MysqlBackend(parsed, engine=engine, schema=schema, timeouts=timeouts)
     if kind == "sqlite":
         from .sqlite import SqliteBackend
 
+        if schema:
+            raise ConfigError(
+                f"'schema: {schema}' is a PostgreSQL option; SQLite has one schema per database file."
+            )
         return SqliteBackend(parsed, base_dir, engine=engine)
     raise DatabaseUnavailable(
         parsed.render_as_string(hide_password=True),
-        f"modmig has no backend for {kind!r}; supported: {', '.join(sorted(SUPPORTED))}",
+        f"modmig has no backend for {kind!r}; supported: "
+        + ", ".join(f"{name} ({example})" for name, example in SUPPORTED.items()),
     )
 
 

@@ -15,6 +15,8 @@ import socket
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Callable, Protocol
 
+from ..errors import DatabaseUnavailable
+
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
@@ -44,10 +46,39 @@ class Backend(Protocol):
         """Create the bookkeeping tables (and schema) if missing, in the caller's transaction."""
 
     def prepare_transaction(self, connection: "Connection") -> None:
-        """Per-migration session settings (timeouts...), run first in each migration's transaction."""
+        """Per-migration session settings (timeouts...): run first in each migration's transaction,
+        or before each statement of a ``transaction off`` migration."""
+
+    def explain_failure(self, error: BaseException) -> "str | None":
+        """A hint to add to a failed statement's message (e.g. which configured timeout ran out)."""
 
     def dispose(self) -> None:
         """Close every connection this backend opened."""
+
+
+def open_connection(engine: "Engine", display_url: str) -> "Connection":
+    """A connection from ``engine``; DatabaseUnavailable (password masked) if the server refuses."""
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        return engine.connect()
+    except DBAPIError as error:
+        raise DatabaseUnavailable(display_url, scrub(driver_message(error.orig), engine.url.password)) from None
+
+
+def driver_message(error: BaseException) -> str:
+    """A driver exception as one readable line: PyMySQL's ``(1146, "Table ...")`` becomes
+    ``Table ... (error 1146)``; others as they print."""
+    args = getattr(error, "args", ())
+    if len(args) == 2 and isinstance(args[0], int) and isinstance(args[1], str):
+        return f"{' '.join(args[1].split())} (error {args[0]})"
+    return " ".join(str(error).split()) or type(error).__name__
+
+
+def scrub(message: str, password: "str | None") -> str:
+    """A driver's message on one line with the password removed, should the driver echo it."""
+    text = " ".join(message.split())
+    return text.replace(str(password), "***") if password else text
 
 
 def who_am_i() -> str:

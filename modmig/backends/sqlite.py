@@ -5,6 +5,11 @@ behind. Following SQLAlchemy's notes on pysqlite transactional DDL, the driver i
 autocommit and SQLAlchemy's ``begin`` emits a real ``BEGIN``, which makes a migration, its
 version bump and its history row one atomic unit.
 
+modmig does this on the engine it creates itself. An engine or connection handed in by an
+embedding program is not changed: ``borrow`` switches pysqlite's transaction handling off on the
+one connection modmig is using, for as long as it uses it, and restores it before the connection
+goes back to its owner.
+
 The lock is ``flock`` on a file beside the database (``app.db.modmig-lock``): the kernel drops it
 when the process dies, even by SIGKILL, so a crashed deploy never leaves a stale lock. The holder
 writes its ``user@host (pid)`` into that file for waiting processes to print.
@@ -12,7 +17,6 @@ writes its ``user@host (pid)`` into that file for waiting processes to print.
 
 from __future__ import annotations
 
-import os
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -44,9 +48,30 @@ class SqliteBackend:
         self.display_url = url.render_as_string(hide_password=True)
         if self.database_path is not None and not self.database_path.parent.is_dir():
             raise DatabaseUnavailable(self.display_url, f"folder {self.database_path.parent} does not exist")
+        #: False for an engine handed in by the caller: modmig must not change it.
+        self.owns_engine = engine is None
         self.engine = engine if engine is not None else create_engine(url)
-        event.listen(self.engine, "connect", _driver_autocommit)
-        event.listen(self.engine, "begin", _emit_begin)
+        if self.owns_engine:
+            event.listen(self.engine, "connect", _driver_autocommit)
+            event.listen(self.engine, "begin", _emit_begin)
+
+    @contextmanager
+    def borrow(self, connection: Connection) -> Iterator[None]:
+        """Transactional DDL on a caller's connection while modmig uses it, then as it was."""
+        if self.owns_engine:
+            yield
+            return
+        driver = connection.connection.driver_connection
+        saved = driver.isolation_level
+        driver.isolation_level = None
+        event.listen(connection, "begin", _emit_begin)
+        try:
+            yield
+        finally:
+            event.remove(connection, "begin", _emit_begin)
+            if connection.in_transaction():
+                connection.rollback()
+            connection.connection.driver_connection.isolation_level = saved
 
     @contextmanager
     def lock(self, timeout: float, on_wait: WaitCallback) -> Iterator[None]:
@@ -72,13 +97,16 @@ class SqliteBackend:
             handle.close()
 
     def split(self, script: str, first_line: int = 1) -> list[Statement]:
-        return split_statements(script, first_line)
+        return split_statements(script, first_line, dialect="sqlite")
 
     def ensure_bookkeeping(self, connection: Connection, recorder) -> None:
         recorder.metadata.create_all(connection, checkfirst=True)
 
     def prepare_transaction(self, connection: Connection) -> None:
-        pass
+        pass  # ``timeouts:`` are server settings; a SQLite file has no other sessions to wait on
+
+    def explain_failure(self, error: BaseException) -> None:
+        return None
 
     def dispose(self) -> None:
         self.engine.dispose()

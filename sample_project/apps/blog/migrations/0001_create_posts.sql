@@ -2,9 +2,9 @@
 CREATE TABLE blog_post (
     id INTEGER PRIMARY KEY,
     author_id INTEGER NOT NULL REFERENCES users_user(id),
-    title TEXT NOT NULL,
-    body TEXT NOT NULL DEFAULT '',
-    published_at TEXT
+    title VARCHAR(200) NOT NULL,
+    body TEXT,
+    published_at TIMESTAMP NULL
 );
 -- modmig: down
 DROP TABLE blog_post;

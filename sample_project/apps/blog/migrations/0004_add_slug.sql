@@ -1,5 +1,4 @@
-ALTER TABLE blog_post ADD COLUMN slug TEXT;
-CREATE UNIQUE INDEX blog_post_slug ON blog_post (slug);
+-- Posts get a URL slug (comments:0003 links to posts by slug).
+ALTER TABLE blog_post ADD COLUMN slug VARCHAR(200);
 -- modmig: down
-DROP INDEX blog_post_slug;
 ALTER TABLE blog_post DROP COLUMN slug;

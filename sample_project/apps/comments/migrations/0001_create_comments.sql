@@ -4,7 +4,7 @@ CREATE TABLE comments_comment (
     post_id INTEGER NOT NULL REFERENCES blog_post(id),
     author_id INTEGER NOT NULL REFERENCES users_user(id),
     body TEXT NOT NULL,
-    created_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP
+    created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP
 );
 -- modmig: down
 DROP TABLE comments_comment;

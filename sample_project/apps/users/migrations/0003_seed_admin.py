@@ -7,7 +7,8 @@ ADMIN_EMAIL = "admin@example.com"
 
 def upgrade(ctx):
     ctx.execute(
-        "INSERT INTO users_user (email, display_name) VALUES (:email, :name)",
+        "INSERT INTO users_user (id, email, display_name) "
+        "SELECT COALESCE(MAX(id), 0) + 1, :email, :name FROM users_user",
         {"email": ADMIN_EMAIL, "name": "Administrator"},
     )
 

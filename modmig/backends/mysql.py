@@ -1,0 +1,138 @@
+"""MySQL and MariaDB (PyMySQL): DDL that commits implicitly, ``GET_LOCK``, per-statement progress.
+
+* MySQL commits before and after every DDL statement, so a migration cannot be rolled back as a
+  whole (``transactional_ddl = False``). The executor therefore runs each statement in its own
+  transaction together with the app's progress counter in ``_schema_versions``: after a failure or
+  a crash the app is *dirty* with exactly how many statements succeeded, and the next upgrade
+  resumes at the first one that did not (see docs/backends.md for the one window this cannot
+  close: a DDL statement that committed just before the process died).
+* The lock is ``GET_LOCK(name, 0)`` polled on a dedicated autocommit connection; the server
+  releases it when that connection ends, also when the process was killed. The name is derived
+  from the database and the bookkeeping table. The holder is shown as its connection id, user and
+  client host:port (MySQL cannot tell the client's pid unless ``performance_schema`` is on; then
+  it is shown too).
+* ``timeouts.lock_timeout`` sets ``lock_wait_timeout`` (metadata locks: DDL waiting on a busy
+  table) and ``innodb_lock_wait_timeout`` (row locks), in whole seconds;
+  ``timeouts.statement_timeout`` sets ``max_statement_time`` on MariaDB and
+  ``max_execution_time`` on MySQL (which limits only SELECT).
+* A ``schema:`` is a PostgreSQL option: in MySQL a schema *is* a database, named in the URL.
+"""
+
+from __future__ import annotations
+
+import math
+from contextlib import contextmanager
+from typing import Iterator
+
+from sqlalchemy import text
+from sqlalchemy.engine import URL, Connection, Engine
+from sqlalchemy.exc import DBAPIError
+
+from ..errors import ConfigError
+from ..recorder import VERSIONS_TABLE
+from ..splitter import Statement, split_statements
+from .base import WaitCallback
+from .server import CONNECT_TIMEOUT, lock_name, scalar, server_engine, session_lock, timeout_hint, with_default_driver
+
+#: Server error codes of a statement stopped by a timeout.
+_LOCK_WAIT_TIMEOUT = 1205
+_STATEMENT_TIMEOUTS = (1969, 3024)  # MariaDB max_statement_time, MySQL max_execution_time
+
+
+class MysqlBackend:
+    name = "mysql"
+    transactional_ddl = False
+
+    def __init__(
+        self,
+        url: URL,
+        engine: Engine | None = None,
+        schema: str | None = None,
+        timeouts: dict[str, float] | None = None,
+    ) -> None:
+        url = with_default_driver(url, "pymysql")
+        self.display_url = url.render_as_string(hide_password=True)
+        if schema:
+            raise ConfigError(
+                f"'schema: {schema}' is a PostgreSQL option. In MySQL and MariaDB a schema is a "
+                f"database: name it in the URL ({url.set(database=schema).render_as_string(hide_password=True)})."
+            )
+        self.timeouts = dict(timeouts or {})
+        if engine is None:
+            connect_args = {} if "connect_timeout" in url.query else {"connect_timeout": CONNECT_TIMEOUT}
+            engine = server_engine(url, self.display_url, "mysql", connect_args)
+        self.engine = engine
+        self.lock_name = "modmig." + lock_name(url.database, VERSIONS_TABLE)[:40]
+
+    # -- the protocol --------------------------------------------------------------------------
+
+    @contextmanager
+    def lock(self, timeout: float, on_wait: WaitCallback) -> Iterator[None]:
+        name = self.lock_name
+        with session_lock(
+            self.engine,
+            self.display_url,
+            lambda c: scalar(c, "SELECT GET_LOCK(:name, 0)", name=name) == 1,
+            lambda c: scalar(c, "SELECT RELEASE_LOCK(:name)", name=name),
+            self._holder,
+            timeout,
+            on_wait,
+        ):
+            yield
+
+    def split(self, script: str, first_line: int = 1) -> list[Statement]:
+        return split_statements(script, first_line, dialect="mysql")
+
+    def ensure_bookkeeping(self, connection: Connection, recorder) -> None:
+        recorder.metadata.create_all(connection, checkfirst=True)
+
+    def prepare_transaction(self, connection: Connection) -> None:
+        lock_timeout = self.timeouts.get("lock_timeout")
+        if lock_timeout is not None:
+            seconds = max(1, math.ceil(lock_timeout))
+            connection.exec_driver_sql(f"SET SESSION lock_wait_timeout = {seconds}")
+            connection.exec_driver_sql(f"SET SESSION innodb_lock_wait_timeout = {seconds}")
+        statement_timeout = self.timeouts.get("statement_timeout")
+        if statement_timeout is not None:
+            if self.engine.dialect.is_mariadb:
+                connection.exec_driver_sql(f"SET SESSION max_statement_time = {statement_timeout:.3f}")
+            else:
+                connection.exec_driver_sql(f"SET SESSION max_execution_time = {round(statement_timeout * 1000)}")
+
+    def explain_failure(self, error: BaseException) -> str | None:
+        args = getattr(getattr(error, "orig", None), "args", ())
+        code = args[0] if args else None
+        if code == _LOCK_WAIT_TIMEOUT:
+            return timeout_hint("lock_timeout", self.timeouts.get("lock_timeout"), "waiting for a lock another session holds")
+        if code in _STATEMENT_TIMEOUTS:
+            return timeout_hint("statement_timeout", self.timeouts.get("statement_timeout"), "running")
+        return None
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _holder(self, connection: Connection) -> str | None:
+        owner = scalar(connection, "SELECT IS_USED_LOCK(:name)", name=self.lock_name)
+        if owner is None:
+            return None
+        row = connection.execute(
+            text("SELECT USER, HOST FROM information_schema.PROCESSLIST WHERE ID = :id"), {"id": owner}
+        ).first()
+        who = f"connection {owner}" + (f" of {row[0]} from {row[1]}" if row else "")
+        pid = self._client_pid(connection, owner)
+        return f"{who}, client pid {pid}" if pid else who
+
+    @staticmethod
+    def _client_pid(connection: Connection, owner: int) -> str | None:
+        """The client's pid from performance_schema, where it is enabled (PyMySQL sends ``_pid``)."""
+        try:
+            return scalar(
+                connection,
+                "SELECT ATTR_VALUE FROM performance_schema.session_connect_attrs "
+                "WHERE PROCESSLIST_ID = :id AND ATTR_NAME = '_pid' LIMIT 1",
+                id=owner,
+            )
+        except DBAPIError:  # performance_schema absent or not readable: the pid is unknown
+            return None

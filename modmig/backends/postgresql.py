@@ -1,0 +1,196 @@
+"""PostgreSQL (psycopg 3): transactional DDL, a polled advisory lock, a schema, and timeouts.
+
+* Every migration, its version bump and its history row are one transaction: DDL included.
+* The lock is ``pg_try_advisory_lock(key)``, polled on a dedicated autocommit connection, never a
+  blocking ``pg_advisory_lock``: a blocked lock wait is a transaction that ``CREATE INDEX
+  CONCURRENTLY`` in another session's ``transaction off`` migration would wait for (the deadlock
+  known from Flyway and golang-migrate). The key is derived from the database, the schema and the
+  bookkeeping table, so two projects in one database with different ``schema:`` do not block each
+  other. Waiting processes read the holder from ``pg_locks`` / ``pg_stat_activity``; modmig's
+  connections carry ``application_name = "modmig (pid N) user@host"`` so the holder is named.
+* ``schema:`` puts the bookkeeping tables in that schema (created if missing) and puts the schema
+  first on every connection's ``search_path``, so unqualified names in migrations land there too.
+* ``timeouts:`` become ``SET LOCAL lock_timeout`` / ``statement_timeout`` at the start of every
+  migration's transaction: a migration waiting on a busy table fails fast instead of queueing every
+  other query on that table behind it.
+* ``client_connection_check_interval`` (PostgreSQL 14+) makes the server cancel the statement of a
+  modmig process that died (SIGKILL, lost VM), so its transaction rolls back and releases its
+  locks within seconds instead of running on to the end.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from typing import Iterator
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import URL, Connection, Engine
+
+from ..recorder import VERSIONS_TABLE
+from ..splitter import Statement, split_statements
+from .base import WaitCallback, executed_by
+from .server import (
+    CONNECT_TIMEOUT,
+    lock_name,
+    scalar,
+    server_engine,
+    session_lock,
+    timeout_hint,
+    with_default_driver,
+)
+
+#: How often the server checks that a modmig client running a statement is still there.
+CLIENT_CHECK_INTERVAL = "2s"
+_MAX_APPLICATION_NAME = 63
+
+_HOLDER_QUERY = """
+SELECT a.pid, a.application_name, a.usename, host(a.client_addr) AS client, a.client_hostname
+FROM pg_locks AS l JOIN pg_stat_activity AS a ON a.pid = l.pid
+WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+  AND l.classid::bigint = :high AND l.objid::bigint = :low
+"""
+
+
+class PostgresBackend:
+    name = "postgresql"
+    transactional_ddl = True
+
+    def __init__(
+        self,
+        url: URL,
+        engine: Engine | None = None,
+        schema: str | None = None,
+        timeouts: dict[str, float] | None = None,
+    ) -> None:
+        url = with_default_driver(url, "psycopg")
+        self.display_url = url.render_as_string(hide_password=True)
+        self.schema = schema
+        self.timeouts = dict(timeouts or {})
+        #: False for an engine handed in by an embedding program: modmig must not change it
+        #: (its session settings are applied by ``borrow`` instead, and undone afterwards).
+        self.owns_engine = engine is None
+        if engine is None:
+            connect_args: dict = {}
+            if "application_name" not in url.query:
+                # pid first: PostgreSQL cuts application_name at 63 characters
+                connect_args["application_name"] = f"modmig (pid {os.getpid()}) {executed_by()}"[:_MAX_APPLICATION_NAME]
+            if "connect_timeout" not in url.query:
+                connect_args["connect_timeout"] = CONNECT_TIMEOUT
+            engine = server_engine(url, self.display_url, "postgres", connect_args)
+        self.engine = engine
+        self._quote = engine.dialect.identifier_preparer.quote
+        if self.owns_engine:
+            event.listen(engine, "connect", self._configure_session, insert=True)
+        key = int(lock_name(url.database or url.username, schema or "public", VERSIONS_TABLE)[:16], 16)
+        self.lock_key = key - (1 << 64) if key >= 1 << 63 else key  # a signed bigint
+
+    # -- the protocol --------------------------------------------------------------------------
+
+    @contextmanager
+    def lock(self, timeout: float, on_wait: WaitCallback) -> Iterator[None]:
+        key = self.lock_key
+        with session_lock(
+            self.engine,
+            self.display_url,
+            lambda c: bool(scalar(c, "SELECT pg_try_advisory_lock(:key)", key=key)),
+            lambda c: scalar(c, "SELECT pg_advisory_unlock(:key)", key=key),
+            self._holder,
+            timeout,
+            on_wait,
+        ):
+            yield
+
+    def split(self, script: str, first_line: int = 1) -> list[Statement]:
+        return split_statements(script, first_line, dialect="postgresql")
+
+    def ensure_bookkeeping(self, connection: Connection, recorder) -> None:
+        if self.schema:
+            connection.exec_driver_sql(f"CREATE SCHEMA IF NOT EXISTS {self._quote(self.schema)}")
+        recorder.metadata.create_all(connection, checkfirst=True)
+
+    def prepare_transaction(self, connection: Connection) -> None:
+        scope = "LOCAL " if connection.in_transaction() else ""
+        for setting in ("lock_timeout", "statement_timeout"):
+            seconds = self.timeouts.get(setting)
+            if seconds is not None:
+                connection.exec_driver_sql(f"SET {scope}{setting} = '{round(seconds * 1000)}ms'")
+
+    def explain_failure(self, error: BaseException) -> str | None:
+        sqlstate = getattr(getattr(error, "orig", None), "sqlstate", None)
+        message = str(getattr(error, "orig", error))
+        if sqlstate == "55P03" and "lock timeout" in message:
+            return timeout_hint("lock_timeout", self.timeouts.get("lock_timeout"), "waiting for a lock another session holds on a table it needs")
+        if sqlstate == "57014" and "statement timeout" in message:
+            return timeout_hint("statement_timeout", self.timeouts.get("statement_timeout"), "running")
+        return None
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def borrow(self, connection: Connection) -> Iterator[None]:
+        """modmig's session settings on a caller's connection while modmig uses it, then the caller's again."""
+        if self.owns_engine:
+            yield
+            return
+        dbapi_connection = connection.connection.dbapi_connection
+        saved = self._session_values(dbapi_connection)
+        self._configure_session(dbapi_connection, None)
+        try:
+            yield
+        finally:
+            if connection.in_transaction():
+                connection.rollback()
+            self._run_in_autocommit(
+                dbapi_connection, [f"SELECT set_config('{name}', %s, false)" for name in saved], list(saved.values())
+            )
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _configure_session(self, dbapi_connection, _record) -> None:
+        """Session settings for every new connection (before SQLAlchemy's own first queries)."""
+        settings = []
+        if self.schema:
+            settings.append(f"SET search_path TO {self._quote(self.schema)}, public")
+        info = getattr(dbapi_connection, "info", dbapi_connection)  # psycopg 3, or psycopg2
+        if getattr(info, "server_version", 0) >= 140000:
+            settings.append(f"SET client_connection_check_interval = '{CLIENT_CHECK_INTERVAL}'")
+        self._run_in_autocommit(dbapi_connection, settings)
+
+    @staticmethod
+    def _session_values(dbapi_connection) -> dict[str, str]:
+        """The settings ``_configure_session`` may change, as the session has them now."""
+        values = {}
+        with dbapi_connection.cursor() as cursor:
+            for name in ("search_path", "client_connection_check_interval"):
+                cursor.execute("SELECT current_setting(%s, true)", (name,))
+                value = cursor.fetchone()[0]
+                if value is not None:
+                    values[name] = value
+        dbapi_connection.rollback()
+        return values
+
+    @staticmethod
+    def _run_in_autocommit(dbapi_connection, statements: list[str], parameters: list | None = None) -> None:
+        if not statements:
+            return
+        autocommit = dbapi_connection.autocommit
+        dbapi_connection.autocommit = True
+        with dbapi_connection.cursor() as cursor:
+            for index, statement in enumerate(statements):
+                if parameters is None:
+                    cursor.execute(statement)
+                else:
+                    cursor.execute(statement, (parameters[index],))
+        dbapi_connection.autocommit = autocommit
+
+    def _holder(self, connection: Connection) -> str | None:
+        key = self.lock_key & 0xFFFFFFFFFFFFFFFF
+        row = connection.execute(text(_HOLDER_QUERY), {"high": key >> 32, "low": key & 0xFFFFFFFF}).mappings().first()
+        if row is None:
+            return None
+        where = row["client_hostname"] or row["client"] or "a local socket"
+        session = f"server pid {row['pid']}, user {row['usename']}, from {where}"
+        return f"{row['application_name']} [{session}]" if row["application_name"] else session

@@ -1,0 +1,111 @@
+"""What every ``modmig`` command shares: the group, its error boundary, common options.
+
+``ModmigGroup.invoke`` is the one place where a ``ModmigError`` becomes a message on stderr (and,
+with ``--json``, an error document on stdout) and an exit code (0 ok, 1 a migration or check
+failed, 2 usage / config / graph error). Any other exception is a bug in modmig and keeps its
+traceback.
+"""
+
+from __future__ import annotations
+
+import click
+
+from .. import __version__
+from ..errors import ModmigError
+
+EXIT_FAILED = 1
+
+
+class ModmigGroup(click.Group):
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except ModmigError as error:
+            from ..console import Console
+
+            if ctx.meta.get("modmig.json_error"):
+                from ..output import error_json
+
+                click.echo(error_json(error))
+            Console().error(str(error))
+            ctx.exit(error.exit_code)
+        except click.UsageError as error:  # options that do not go together: still a document for --json
+            if ctx.meta.get("modmig.json_error"):
+                from ..errors import UsageError
+                from ..output import error_json
+
+                click.echo(error_json(UsageError(error.format_message())))
+            raise
+
+
+def _remember(ctx: click.Context, param: click.Parameter, value):
+    if value is not None:
+        ctx.meta[f"modmig.{param.name}"] = value
+    return value
+
+
+def project_options(function):
+    """``--config`` and ``--database``, accepted before or after the command name."""
+    function = click.option(
+        "--database", metavar="URL", expose_value=False, callback=_remember,
+        help="Database URL (overrides MODMIG_DATABASE_URL and modmig.yaml).",
+    )(function)
+    return click.option(
+        "--config", "config", metavar="PATH", expose_value=False, callback=_remember,
+        help="Path to modmig.yaml (default: search upwards; or MODMIG_CONFIG).",
+    )(function)
+
+
+def lock_option(function):
+    return click.option(
+        "--lock-timeout", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
+        help="Give up waiting for another run's lock after this long (default 60).",
+    )(function)
+
+
+def json_option(function):
+    """``--json``: one JSON document on stdout (docs/json.md); a failure prints an error document."""
+
+    def remember(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+        if value:
+            ctx.meta["modmig.json_error"] = True
+        return value
+
+    return click.option(
+        "--json", "as_json", is_flag=True, callback=remember, help="Print one JSON document (schema: docs/json.md)."
+    )(function)
+
+
+def verbosity_options(function):
+    function = click.option("-v", "--verbose", is_flag=True, help="Also print each step's file and mode.")(function)
+    return click.option("-q", "--quiet", is_flag=True, help="Print only errors.")(function)
+
+
+def complete_app(ctx: click.Context, param: click.Parameter, incomplete: str):
+    """Shell completion of app labels, read from modmig.yaml (no database is opened)."""
+    from ..config import find_config, load_config
+    from ..errors import ModmigError as Failure
+
+    try:
+        config = load_config(find_config(explicit=ctx.meta.get("modmig.config")))
+    except Failure:
+        return []
+    return [label for label in sorted(config.apps) if label.startswith(incomplete)]
+
+
+def get_project(ctx: click.Context):
+    from ..api import Project
+
+    project = ctx.meta.get("modmig.project")
+    if project is None:
+        project = Project.load(ctx.meta.get("modmig.config"), database=ctx.meta.get("modmig.database"))
+        ctx.meta["modmig.project"] = project
+        ctx.call_on_close(project.close)
+    return project
+
+
+@click.group(cls=ModmigGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="modmig")
+@project_options
+def cli() -> None:
+    """Per-application database migrations with a cross-app dependency graph."""

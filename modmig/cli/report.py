@@ -1,0 +1,123 @@
+"""The read-only commands: ``status``, ``check``, ``plan``, ``history`` and ``graph``."""
+
+from __future__ import annotations
+
+import click
+
+from .common import EXIT_FAILED, cli, complete_app, get_project, json_option, project_options
+
+
+@cli.command()
+@click.argument("app", required=False, shell_complete=complete_app)
+@json_option
+@project_options
+@click.pass_context
+def status(ctx, app, as_json):
+    """Per app: version, latest, pending, dirty and edited migrations; plus orphans."""
+    from ..output import STATUS_HEADERS, json_document, status_rows
+
+    report = get_project(ctx).status(app)
+    if as_json:
+        click.echo(json_document("status", report.as_dict()))
+    else:
+        from ..console import Console
+
+        console = Console()
+        rows, notes = status_rows(report)
+        console.line(f"Database: {report.database}\n")
+        console.table(STATUS_HEADERS, rows)
+        for note in notes:
+            console.line(note, style="red" if "dirty" in note or "changed" in note or "Inconsistent" in note else "yellow")
+    error = report.error()
+    if error is not None:
+        raise error
+
+
+@cli.command()
+@click.option("--roundtrip", is_flag=True, help="Instead: on a scratch database, check every migration's down undoes its up.")
+@click.option("--scratch", metavar="URL", help="With --roundtrip: an empty database to use (default: a temporary SQLite file).")
+@json_option
+@project_options
+@click.pass_context
+def check(ctx, roundtrip, scratch, as_json):
+    """Exit 0 when every app is at its latest and nothing was edited; 1 with the reasons otherwise."""
+    from ..output import check_text, json_document
+
+    if scratch and not roundtrip:
+        raise click.UsageError("--scratch goes with --roundtrip.")
+    if roundtrip:
+        from ..console import Console
+        from ..output import roundtrip_text
+
+        outcome = get_project(ctx).check_roundtrip(scratch)
+        if as_json:
+            click.echo(json_document("roundtrip", outcome.as_dict()))
+        else:
+            Console().line(roundtrip_text(outcome), style="green" if outcome.ok else "red")
+        ctx.exit(0 if outcome.ok else EXIT_FAILED)
+    report = get_project(ctx).check()
+    if as_json:
+        click.echo(json_document("check", report.as_dict()))
+    else:
+        from ..console import Console
+
+        Console().line(check_text(report), style="green" if report.ok else "red")
+    ctx.exit(0 if report.ok else EXIT_FAILED)
+
+
+@cli.command()
+@click.argument("app", required=False, shell_complete=complete_app)
+@click.option("--all", "all_apps", is_flag=True, help="Plan every app (the default without APP).")
+@click.option("--to", type=int, metavar="N", help="Stop at version N of APP.")
+@json_option
+@click.option("--sql", "with_sql", is_flag=True, help="Print the SQL each step would run.")
+@project_options
+@click.pass_context
+def plan(ctx, app, all_apps, to, as_json, with_sql):
+    """Show what 'upgrade' would do, in order, without changing anything."""
+    from ..output import plan_json, plan_text
+
+    if app and all_apps:
+        raise click.UsageError("Name one app or pass --all, not both.")
+    project = get_project(ctx)
+    result = project.plan(app, to=to)
+    sql = project.step_sql if with_sql else None
+    click.echo(plan_json(result, sql) if as_json else plan_text(result, sql))
+
+
+@cli.command()
+@click.argument("app", required=False, shell_complete=complete_app)
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the most recent N rows.")
+@json_option
+@project_options
+@click.pass_context
+def history(ctx, app, limit, as_json):
+    """Every step ever run against the database (up, down, stamp, repair), oldest first."""
+    from ..output import HISTORY_HEADERS, history_json, history_rows
+
+    project = get_project(ctx)
+    if app:
+        project.require_app(app)
+    entries = project.history(app, limit)
+    if as_json:
+        click.echo(history_json(entries))
+        return
+    from ..console import Console
+
+    console = Console()
+    if entries:
+        console.table(HISTORY_HEADERS, history_rows(entries))
+    else:
+        console.line("No history yet.")
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["text", "dot", "mermaid"]), default="text", show_default=True)
+@project_options
+@click.pass_context
+def graph(ctx, fmt):
+    """Draw the migration graph; applied migrations are marked when a database is configured."""
+    from ..graph_render import render
+
+    project = get_project(ctx)
+    click.echo(render(project.graph, fmt, project.state_if_configured()), nl=False)

@@ -1,0 +1,86 @@
+"""``upgrade`` and ``downgrade``: the commands that run migrations, and how a run is shown."""
+
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+from typing import Iterator
+
+import click
+
+from ..errors import ModmigError
+from .common import cli, complete_app, get_project, json_option, lock_option, project_options, verbosity_options
+
+
+@cli.command()
+@click.argument("app", required=False, shell_complete=complete_app)
+@click.option("--all", "all_apps", is_flag=True, help="Apply every pending migration of every app.")
+@click.option("--to", type=int, metavar="N", help="Stop at version N of APP.")
+@verbosity_options
+@json_option
+@lock_option
+@project_options
+@click.pass_context
+def upgrade(ctx, app, all_apps, to, quiet, verbose, as_json, lock_timeout):
+    """Apply APP's pending migrations (and those they need), or --all."""
+    if bool(app) == all_apps:
+        raise click.UsageError("Name one app or pass --all.")
+    project = get_project(ctx)
+    with run_output(ctx, project, "upgrade", quiet, verbose, as_json) as listener:
+        result = project.upgrade(app, to=to, lock_timeout=lock_timeout, on_event=listener)
+    if not result.steps_done and not (quiet or as_json):
+        click.echo("Nothing to apply: " + (f"{app} is up to date." if app else "every app is up to date."))
+
+
+@cli.command()
+@click.argument("app", shell_complete=complete_app)
+@click.option("--to", type=int, required=True, metavar="N", help="Version to go down to (0 = nothing applied).")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask before undoing migrations of other apps.")
+@verbosity_options
+@json_option
+@lock_option
+@project_options
+@click.pass_context
+def downgrade(ctx, app, to, yes, quiet, verbose, as_json, lock_timeout):
+    """Unapply APP's migrations above N, after the migrations of other apps that depend on them."""
+    from ..output import plan_text
+
+    def confirm(plan) -> bool:
+        if yes:
+            return True
+        if as_json or not sys.stdin.isatty():
+            return False
+        click.echo(plan_text(plan))
+        return click.confirm(f"This also undoes migrations of {', '.join(plan.other_apps)}. Continue?")
+
+    project = get_project(ctx)
+    with run_output(ctx, project, "downgrade", quiet, verbose, as_json) as listener:
+        result = project.downgrade(app, to=to, confirm=confirm, lock_timeout=lock_timeout, on_event=listener)
+    if not result.steps_done and not (quiet or as_json):
+        click.echo(f"Nothing to undo: {app} is already at {to}.")
+
+
+@contextmanager
+def run_output(ctx: click.Context, project, command: str, quiet: bool, verbose: bool, as_json: bool) -> Iterator:
+    """The listener that shows an upgrade / downgrade: step lines, or one JSON document at the end."""
+    if not as_json:
+        from ..console import Console
+
+        console = Console(quiet=quiet, verbose=verbose)
+        if verbose and not quiet:
+            console.line(f"Database: {project.backend.display_url}")
+        yield console.run_listener()
+        return
+    from ..console import lock_notice
+    from ..events import fan_out
+    from ..output import json_document
+    from ..results import RunRecording
+
+    recording = RunRecording("up" if command == "upgrade" else "down")
+    ctx.meta["modmig.json_error"] = False  # from here on, the run document reports the failure
+    try:
+        yield fan_out([recording, lock_notice])
+    except ModmigError as error:
+        click.echo(json_document(command, recording.as_dict(error)))
+        raise
+    click.echo(json_document(command, recording.as_dict()))

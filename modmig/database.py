@@ -1,0 +1,149 @@
+"""The database side of a Project: which database, how to reach it, and the migration lock.
+
+``ProjectDatabase`` owns the choice of database (a caller's Connection or Engine, a URL, the
+environment, or ``modmig.yaml``), the backend made for it, the bookkeeping ``Recorder``, and the
+connections modmig opens or borrows. ``modmig.api.Project`` adds the migration files and the
+operations on top. Nothing here reads a migration file.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Iterator, Mapping
+
+from . import config as config_module
+from .errors import ConnectionInTransaction
+from .events import EventCallback, LockWaiting
+from .model import DatabaseState
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection, Engine
+
+    from .backends import Backend
+    from .recorder import Recorder
+
+DEFAULT_LOCK_TIMEOUT = 60.0
+
+
+class ProjectDatabase:
+    """The target database of a project (see ``Project`` for the precedence of its sources)."""
+
+    def __init__(
+        self,
+        config: config_module.ProjectConfig,
+        *,
+        database: str | None = None,
+        engine: "Engine | None" = None,
+        connection: "Connection | None" = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self.config = config
+        self._database = database
+        self._connection = connection
+        self._engine = connection.engine if connection is not None else engine
+        self._environ = os.environ if environ is None else environ
+        self._backend: Backend | None = None
+        self._recorder: Recorder | None = None
+
+    @property
+    def backend(self) -> "Backend":
+        if self._backend is None:
+            from .backends import open_backend
+
+            url, base_dir = (None, self.config.root)
+            if self._engine is None:
+                url, base_dir = config_module.choose_database_url(self.config, self._database, self._environ)
+            self._backend = open_backend(
+                url, base_dir, engine=self._engine, schema=self.config.schema, timeouts=self.config.timeouts
+            )
+        return self._backend
+
+    @property
+    def recorder(self) -> "Recorder":
+        if self._recorder is None:
+            from .recorder import Recorder
+
+            self._recorder = Recorder(schema=self.config.schema)
+        return self._recorder
+
+    @contextmanager
+    def connect(self) -> Iterator["Connection"]:
+        """A connection to the target database; a clear error if it cannot be reached.
+
+        With a caller's ``connection``, that one (it must not be inside a transaction; modmig
+        leaves it outside one). With a caller's ``engine``, a connection from its pool, adjusted
+        for modmig only while modmig holds it (see ``_borrowed``).
+        """
+        from .backends.base import open_connection
+
+        backend = self.backend
+        if self._connection is not None:
+            if self._connection.in_transaction():
+                raise ConnectionInTransaction()
+            try:
+                with _borrowed(backend, self._connection):
+                    yield self._connection
+            finally:
+                if self._connection.in_transaction():
+                    self._connection.rollback()  # modmig's own reads; its writes always commit
+            return
+        connection = open_connection(backend.engine, backend.display_url)
+        try:
+            if self._engine is not None:
+                with _borrowed(backend, connection):
+                    yield connection
+            else:
+                yield connection
+        finally:
+            connection.close()
+
+    def read_state(self, connection: "Connection") -> DatabaseState:
+        state = self.recorder.read_state(connection)
+        if connection.in_transaction():
+            connection.commit()
+        return state
+
+    @contextmanager
+    def locked(self, lock_timeout: float | None, on_event: EventCallback) -> Iterator["Connection"]:
+        """Hold the migration lock and a connection; the state must be (re)read inside."""
+        timeout = self._lock_timeout(lock_timeout)
+        with self.backend.lock(timeout, lambda holder, waited: on_event(LockWaiting(holder, waited))):
+            with self.connect() as connection:
+                yield connection
+
+    def state_if_configured(self) -> DatabaseState | None:
+        """The database's state, or None when the project has no database configured at all."""
+        if self._engine is None and not (self._database or self.config.database or self._environ.get(config_module.ENV_DATABASE)):
+            return None
+        with self.connect() as connection:
+            return self.read_state(connection)
+
+    def close(self) -> None:
+        if self._backend is not None and self._engine is None:
+            self._backend.dispose()
+        self._backend = None
+
+    def _lock_timeout(self, given: float | None) -> float:
+        if given is not None:
+            return given
+        if self.config.lock_timeout is not None:
+            return float(self.config.lock_timeout)
+        return DEFAULT_LOCK_TIMEOUT
+
+
+
+@contextmanager
+def _borrowed(backend: "Backend", connection: "Connection") -> Iterator[None]:
+    """Let the backend adjust a caller's connection for modmig, and undo it before handing it back.
+
+    (SQLite: pysqlite's own transaction handling is switched off on that one connection so that
+    DDL is transactional; the caller's engine itself is never changed.)
+    """
+    borrow = getattr(backend, "borrow", None)
+    if borrow is None:
+        yield
+        return
+    with borrow(connection):
+        yield
+

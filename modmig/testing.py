@@ -1,0 +1,164 @@
+"""modmig's pytest plugin (loaded automatically through the ``pytest11`` entry point).
+
+Fixtures, each on a fresh database of its own (a SQLite file in the test's tmp folder, or a
+throwaway database created on the server given by ``--modmig-database``):
+
+* ``modmig_db``: a :class:`Migrator` with every migration applied;
+* ``modmig_migrator``: a :class:`Migrator` with nothing applied, to walk to the state a test
+  needs (``migrate_to("blog", 3)``, insert rows, ``migrate_to("blog", 4)``, check the data);
+
+and a helper, :func:`assert_roundtrip`, that fails a test when a migration's down does not undo
+its up (the check behind ``modmig check --roundtrip``).
+
+The project is found from ``--modmig-config PATH`` or the ``modmig_config`` ini option, else by
+searching upwards for ``modmig.yaml`` from the folder of the test file. Importing this module is cheap:
+SQLAlchemy and the rest of modmig load only when a fixture is used.
+"""
+
+from __future__ import annotations
+
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterator, Union
+
+import pytest
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from .api import Project
+    from .roundtrip import RoundtripReport
+
+__all__ = ["Migrator", "assert_roundtrip"]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("modmig", "modmig migrations")
+    group.addoption("--modmig-config", metavar="PATH", help="modmig.yaml of the project under test.")
+    group.addoption(
+        "--modmig-database", metavar="URL",
+        help="A server to create throwaway test databases on (PostgreSQL or MySQL URL); default: SQLite files.",
+    )
+    parser.addini("modmig_config", "modmig.yaml of the project under test (relative to the ini file).")
+    parser.addini("modmig_database", "Server URL for throwaway test databases (default: SQLite files).")
+
+
+class Migrator:
+    """A modmig project bound to one fresh test database, with moves a test needs."""
+
+    def __init__(self, project: "Project", url: str) -> None:
+        #: The ``modmig.Project`` on the test database.
+        self.project = project
+        #: The test database's URL.
+        self.url = url
+
+    @property
+    def engine(self) -> "Engine":
+        """A SQLAlchemy Engine on the test database (``with migrator.engine.begin() as c: ...``)."""
+        return self.project.backend.engine
+
+    def versions(self) -> dict[str, int]:
+        """Every app's current version."""
+        return {status.app: status.version for status in self.project.status().apps}
+
+    def migrate_to(self, app: str, version: int) -> None:
+        """Bring ``app`` to ``version``, up or down (other apps move only as dependencies require)."""
+        current = self.versions()[self.project.require_app(app)]
+        if version >= current:
+            self.project.upgrade(app, to=version)
+        else:
+            self.project.downgrade(app, to=version, confirm=lambda plan: True)
+
+    def migrate_to_latest(self) -> None:
+        """Apply every pending migration of every app."""
+        self.project.upgrade()
+
+
+def assert_roundtrip(project: Union["Project", Migrator, str, Path], migration: str | None = None, *, scratch: str | None = None) -> "RoundtripReport":
+    """Fail unless ``migration`` (``"blog:0003"``; default: every migration) round-trips.
+
+    Runs on a scratch database (a temporary SQLite file, or the empty database ``scratch``):
+    up, down, up again, comparing the schema each time. Returns the report when it passes.
+    """
+    from .api import Project
+    from .output import roundtrip_text
+    from .roundtrip import check_roundtrip
+
+    if isinstance(project, Migrator):
+        project = project.project
+    if not isinstance(project, Project):
+        project = Project.load(project)
+    report = check_roundtrip(project, scratch, only=migration)
+    if not report.ok:
+        raise AssertionError(roundtrip_text(report))
+    return report
+
+
+@pytest.fixture
+def modmig_config(request: pytest.FixtureRequest) -> Path:
+    """The path of the project's modmig.yaml."""
+    from .config import find_config
+
+    option = request.config.getoption("modmig_config")
+    if option:
+        return find_config(explicit=Path(option).resolve())
+    ini = request.config.getini("modmig_config")
+    if ini:
+        base = request.config.inipath.parent if request.config.inipath else request.config.rootpath
+        return find_config(explicit=base / str(ini))
+    return find_config(start=Path(request.path).parent)
+
+
+@pytest.fixture
+def modmig_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of a fresh, empty database, dropped after the test."""
+    server = request.config.getoption("modmig_database") or request.config.getini("modmig_database")
+    with throwaway_database(server or None, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def modmig_migrator(modmig_config: Path, modmig_database_url: str) -> Iterator[Migrator]:
+    """A Migrator on a fresh database with nothing applied."""
+    from .api import Project
+
+    project = Project.load(modmig_config, database=modmig_database_url)
+    try:
+        yield Migrator(project, modmig_database_url)
+    finally:
+        project.close()
+
+
+@pytest.fixture
+def modmig_db(modmig_migrator: Migrator) -> Migrator:
+    """A Migrator on a fresh database with every migration applied."""
+    modmig_migrator.migrate_to_latest()
+    return modmig_migrator
+
+
+@contextmanager
+def throwaway_database(server: str | None, tmp_path: Path) -> Iterator[str]:
+    """A new empty database: a SQLite file in ``tmp_path``, or one created on ``server`` and dropped after."""
+    if server is None or server.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'modmig-test.db'}"
+        return
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    url = make_url(server)
+    name = f"modmig_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f"CREATE DATABASE {name}"))
+        try:
+            yield url.set(database=name).render_as_string(hide_password=False)
+        finally:
+            drop = f"DROP DATABASE IF EXISTS {name}"
+            if url.get_backend_name() == "postgresql":
+                drop += " WITH (FORCE)"
+            with admin.connect() as connection:
+                connection.execute(text(drop))
+    finally:
+        admin.dispose()
