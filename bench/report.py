@@ -14,7 +14,7 @@ PHASE_TITLES = {
     "status": "`status`",
     "fresh": "fresh `upgrade --all`",
     "noop": "no-op `upgrade --all`",
-    "squash": "`squash` one app (verified)",
+    "squash": "`squash` the first app (verified)",
 }
 STARTUP_TITLES = {"python": "`python -c pass`", "help": "`modmig --help`", "status": "`modmig status` (1 migration)"}
 

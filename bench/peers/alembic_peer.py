@@ -2,8 +2,9 @@
 
 Idiom (Alembic's "multiple bases" recipe): ``alembic revision --head=base --branch-label=APP
 --version-path=versions/APP`` starts each app's branch, and a revision needing another app's
-lists it in ``depends_on``. Revision ids are ``APP_NNNN``. Each revision runs ``op.execute(SQL)``
-(also with ``--python-migrations``: an Alembic revision is Python anyway).
+lists it in ``depends_on``. Revision ids are ``APP_NNNN``. Each revision's ``upgrade()`` and
+``downgrade()`` run ``op.execute(SQL)`` (also with ``--python-migrations``: an Alembic revision is
+Python anyway).
 
 ``env.py`` sets ``transaction_per_migration=True``, so each migration and its
 ``alembic_version`` update commit together, as with modmig, Django and yoyo (Alembic's default is
@@ -81,7 +82,7 @@ def write(workload: "Workload", root: Path, python: bool) -> None:
                 "def upgrade():\n"
                 f"    op.execute({migration.sql!r})\n\n\n"
                 "def downgrade():\n"
-                "    pass\n",
+                f"    op.execute({migration.down_sql!r})\n",
                 encoding="utf-8",
             )
 

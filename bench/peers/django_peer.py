@@ -2,7 +2,8 @@
 
 Idiom: every app is a package with ``migrations/NNNN_slug.py``; a migration lists its app's
 previous migration and, every 10th, the other app's migration in ``dependencies`` (what
-``makemigrations`` writes). With ``--python-migrations`` the operation is ``RunPython`` calling
+``makemigrations`` writes). The operation is ``RunSQL(sql, reverse_sql=...)``; with
+``--python-migrations`` it is ``RunPython(forwards, backwards)`` calling
 ``schema_editor.execute``. Phases: ``migrate --plan`` (plan), ``showmigrations`` (status),
 ``migrate`` (fresh and no-op) and ``squashmigrations APP NNNN`` (which does not verify).
 Django applies each migration atomically with its ``django_migrations`` row, like modmig.
@@ -66,10 +67,13 @@ def _migration_file(workload: "Workload", migration: "Migration", previous: "Mig
         dependencies.append((app, workload.histories[app][number - 1].name))
     lines = ["from django.db import migrations", ""]
     if python:
-        lines += ["", "def forwards(apps, schema_editor):", f"    schema_editor.execute({migration.sql!r})", ""]
-        operation = "migrations.RunPython(forwards)"
+        lines += [
+            "", "def forwards(apps, schema_editor):", f"    schema_editor.execute({migration.sql!r})", "", "",
+            "def backwards(apps, schema_editor):", f"    schema_editor.execute({migration.down_sql!r})", "",
+        ]
+        operation = "migrations.RunPython(forwards, backwards)"
     else:
-        operation = f"migrations.RunSQL({migration.sql!r})"
+        operation = f"migrations.RunSQL({migration.sql!r}, reverse_sql={migration.down_sql!r})"
     lines += [
         "",
         "class Migration(migrations.Migration):",

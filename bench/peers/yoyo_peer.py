@@ -2,10 +2,11 @@
 
 Idiom: yoyo migration ids are file names and must be unique across sources, so files are named
 ``APP_NNNN_slug``. Like ``yoyo new``, each migration depends on its app's previous one, plus, every
-10th, on the other app's. SQL migrations spell that ``-- depends: ID ...`` (which yoyo turns
-into ``__depends__``); with ``--python-migrations`` they are ``.py`` files with ``__depends__``
-and ``steps = [step(SQL)]``. yoyo applies each migration in its own transaction. Phases:
-``list`` (status), ``apply --batch`` (fresh and no-op). yoyo has no plan command and no squash.
+10th, on the other app's. SQL migrations spell that ``-- depends: ID ...`` (which yoyo turns into
+``__depends__``), with the undo in ``ID.rollback.sql``; with ``--python-migrations`` they are
+``.py`` files with ``__depends__`` and ``steps = [step(SQL, UNDO_SQL)]``. yoyo applies each
+migration in its own transaction. Phases: ``list`` (status), ``apply --batch`` (fresh and no-op).
+yoyo has no plan command and no squash.
 """
 
 from __future__ import annotations
@@ -52,12 +53,13 @@ def write(workload: "Workload", root: Path, python: bool) -> None:
                 (folder / f"{name}.py").write_text(
                     "from yoyo import step\n\n"
                     f"__depends__ = {set(depends) if depends else set()!r}\n\n"
-                    f"steps = [step({migration.sql!r})]\n",
+                    f"steps = [step({migration.sql!r}, {migration.down_sql!r})]\n",
                     encoding="utf-8",
                 )
             else:
                 header = f"-- depends: {' '.join(depends)}\n" if depends else ""
                 (folder / f"{name}.sql").write_text(f"{header}{migration.sql};\n", encoding="utf-8")
+                (folder / f"{name}.rollback.sql").write_text(f"{migration.down_sql};\n", encoding="utf-8")
 
 
 def _id(workload: "Workload", app: str, number: int) -> str:
