@@ -44,27 +44,27 @@ def _change_kind(folder: Folder, item, tables_of: dict[str, str]):
     """("drop table" | "change" | "barrier", table key, names mentioned or None for everything)."""
     if not isinstance(item, Sql):
         return "barrier", None, None
-    parsed = parse(item.text, folder._sqlglot)
-    mentioned = {t.text.lower() for t in folder._tokens(item.text)}
+    parsed = parse(item.text, folder.names.sqlglot_dialect)
+    mentioned = {t.text.lower() for t in folder.names.tokens(item.text)}
     mentioned |= {bare(m) for m in mentioned}
     if isinstance(parsed, exp.Drop) and not parsed.args.get("cascade") and len(parsed.args.get("tables") or []) == 1:
         kind = (parsed.args.get("kind") or "").upper()
         target = parsed.args["tables"][0]
         if kind == "TABLE":
-            return "drop table", folder._table_key(target), None
+            return "drop table", folder.names.table_key(target), None
         if kind == "INDEX":
-            table = tables_of.get(folder._name(target.this))
+            table = tables_of.get(folder.names.name(target.this))
             if table is not None:
                 return "change", table, None
     if isinstance(parsed, exp.Create) and (parsed.args.get("kind") or "").upper() == "INDEX":
         index = parsed.this
         if isinstance(index, exp.Index) and index.args.get("table") is not None and index.this is not None:
-            table = folder._table_key(index.args["table"])
-            tables_of[folder._name(index.this)] = table
+            table = folder.names.table_key(index.args["table"])
+            tables_of[folder.names.name(index.this)] = table
             return "change", table, None
     if isinstance(parsed, exp.Alter) and (parsed.args.get("kind") or "").upper() == "TABLE":
         actions = parsed.args.get("actions") or []
         harmless = all(not isinstance(a, (exp.AlterRename, exp.RenameColumn)) and not a.args.get("cascade") for a in actions)
         if actions and harmless and "cascade" not in mentioned:
-            return "change", folder._table_key(parsed.this), None
+            return "change", folder.names.table_key(parsed.this), None
     return "barrier", None, mentioned

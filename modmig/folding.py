@@ -31,8 +31,9 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 from sqlglot import exp
-from sqlglot.tokens import TokenType
 
+from .fold_objects import Carried, Sql, Element, Index, Table
+from .sql_names import SqlNames
 from .sql_pieces import (
     NAME_TOKENS,
     action_pieces,
@@ -43,12 +44,9 @@ from .sql_pieces import (
     parse,
     referenced_column,
     strip_words,
-    tokenize,
     top_level_list,
 )
 
-#: modmig backend name -> sqlglot dialect.
-DIALECTS = {"sqlite": "sqlite", "postgresql": "postgres", "mysql": "mysql"}
 #: Dialects whose renames can be folded into the final names. PostgreSQL and MySQL keep names
 #: they generated from the old table or column (``t_pkey``, ``t_ibfk_1``, sequences), so folding
 #: a rename there would change those names: the object is written as of the rename instead.
@@ -57,78 +55,24 @@ _FOLDS_RENAMES = {"sqlite"}
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
 
-@dataclass(frozen=True)
-class Sql:
-    """One statement of the squash."""
-
-    text: str
-
-
-@dataclass(frozen=True)
-class Carried:
-    """A barrier that is not SQL (a Python migration), kept at its place."""
-
-    item: object
-
-
-@dataclass
-class _Element:
-    """One column definition or table constraint, as written."""
-
-    text: str
-    column: str | None = None  # normalised column name, for a column definition
-    constraint: str | None = None  # normalised constraint name, for a named constraint
-    refs: frozenset = frozenset()  # tables named after REFERENCES in ``text``
-
-
-@dataclass
-class _Table:
-    key: str
-    head: str  # "CREATE TABLE name ("
-    elements: list[_Element]
-    tail: str  # ")" plus any table options
-    created: int
-    pinned: bool = False
-
-    def references(self, folder: "Folder") -> set[str]:
-        found = set()
-        for element in self.elements:
-            found |= element.refs
-        found.discard(self.key)
-        return found
-
-    def text(self) -> str:
-        body = ",\n    ".join(element.text for element in self.elements)
-        return f"{self.head.rstrip()}\n    {body}\n{self.tail.lstrip()}"
-
-
-@dataclass
-class _Index:
-    key: str
-    table: str
-    text: str
-    created: int
-    pinned: bool = False
-
-
 @dataclass
 class Folder:
     """Feed statements in order with ``add``; ``result()`` gives the folded statements."""
 
     dialect: str = "sqlite"
     output: list = field(default_factory=list)
-    tables: dict[str, _Table] = field(default_factory=dict)
-    indexes: dict[str, _Index] = field(default_factory=dict)
+    tables: dict[str, Table] = field(default_factory=dict)
+    indexes: dict[str, Index] = field(default_factory=dict)
     _counter: int = 0
 
     def __post_init__(self) -> None:
-        self._sqlglot = DIALECTS.get(self.dialect, self.dialect)
+        self.names = SqlNames(self.dialect)
         
     # -- input -----------------------------------------------------------------------------------
 
     def add(self, statement: str) -> None:
         """Fold one SQL statement (without its final ``;``)."""
-        parsed = parse(statement, self._sqlglot)
+        parsed = parse(statement, self.names.sqlglot_dialect)
         if parsed is not None and self._fold(parsed, statement):
             return
         self._verbatim(statement)
@@ -167,10 +111,10 @@ class Folder:
             return False
         if properties is not None and properties.find(exp.TemporaryProperty):
             return False
-        key = self._table_key(schema.this)
+        key = self.names.table_key(schema.this)
         if key in self.tables or key in self.indexes:
             return False
-        tokens = self._tokens(text)
+        tokens = self.names.tokens(text)
         span = top_level_list(tokens)
         if span is None:
             return False
@@ -178,7 +122,7 @@ class Folder:
         if len(pieces) != len(schema.expressions):
             return False
         elements = [self._element(text, piece, node) for piece, node in zip(pieces, schema.expressions)]
-        self.tables[key] = _Table(
+        self.tables[key] = Table(
             key=key,
             head=text[tokens[0].start : tokens[opening].end + 1],
             elements=elements,
@@ -194,11 +138,11 @@ class Folder:
         table = index.args.get("table")
         if table is None or index.this is None:
             return False
-        table_key = self._table_key(table)
-        key = self._index_key(index.this, table_key)
+        table_key = self.names.table_key(table)
+        key = self.names.index_key(index.this, table_key)
         if key in self.indexes or key in self.tables:
             return False
-        self.indexes[key] = _Index(key, table_key, text.strip(), self._next())
+        self.indexes[key] = Index(key, table_key, text.strip(), self._next())
         return True
 
     def _drop(self, parsed: exp.Drop) -> bool:
@@ -207,7 +151,7 @@ class Folder:
         if len(targets) != 1 or parsed.args.get("cascade"):
             return False
         if kind == "TABLE":
-            table = self.tables.get(self._table_key(targets[0]))
+            table = self.tables.get(self.names.table_key(targets[0]))
             if table is None or table.pinned:
                 return False
             del self.tables[table.key]
@@ -216,8 +160,8 @@ class Folder:
             return True
         if kind == "INDEX":
             on = parsed.args.get("cluster")
-            table_key = self._table_key(on.this) if isinstance(on, exp.OnProperty) else ""
-            index = self.indexes.get(self._index_key(targets[0].this, table_key))
+            table_key = self.names.table_key(on.this) if isinstance(on, exp.OnProperty) else ""
+            index = self.indexes.get(self.names.index_key(targets[0].this, table_key))
             if index is None or index.pinned:
                 return False
             del self.indexes[index.key]
@@ -225,11 +169,11 @@ class Folder:
         return False
 
     def _alter_table(self, parsed: exp.Alter, text: str) -> bool:
-        table = self.tables.get(self._table_key(parsed.this))
+        table = self.tables.get(self.names.table_key(parsed.this))
         if table is None or table.pinned:
             return False
         actions = parsed.args.get("actions") or []
-        pieces = action_pieces(self._tokens(text))
+        pieces = action_pieces(self.names.tokens(text))
         if pieces is None or len(pieces) != len(actions) or not actions:
             return False
         # check every action first: a statement is folded whole or written whole
@@ -244,7 +188,7 @@ class Folder:
             change()
         return True
 
-    def _alter_action(self, table: _Table, action: exp.Expression, piece: str):
+    def _alter_action(self, table: Table, action: exp.Expression, piece: str):
         """A closure applying one ALTER action to ``table``, or None if it cannot be folded."""
         if isinstance(action, exp.ColumnDef):
             definition = strip_words(piece, ("ADD", "COLUMN"))
@@ -262,29 +206,29 @@ class Folder:
         if isinstance(action, exp.Drop):
             return self._drop_part(table, action)
         if isinstance(action, exp.RenameColumn) and self.dialect in _FOLDS_RENAMES:
-            old, new = self._name(action.this.this), action.args["to"]
+            old, new = self.names.name(action.this.this), action.args["to"]
             if self._column(table, old) is None:
                 return None
             return lambda: self._rename_column(table, old, new)
         if isinstance(action, exp.AlterRename) and self.dialect in _FOLDS_RENAMES:
-            new_key = self._table_key(action.this)
+            new_key = self.names.table_key(action.this)
             if new_key in self.tables or new_key in self.indexes:
                 return None
             return lambda: self._rename_table(table, action.this)
         if isinstance(action, exp.ModifyColumn) and not action.args.get("rename_from"):
             definition = strip_words(piece, ("MODIFY", "COLUMN"))
-            column = self._column(table, self._name(action.this.this))
+            column = self._column(table, self.names.name(action.this.this))
             if definition is None or column is None:
                 return None
             return lambda: self._set_text(column, definition)
         return None
 
-    def _drop_part(self, table: _Table, action: exp.Drop):
+    def _drop_part(self, table: Table, action: exp.Drop):
         kind = (action.args.get("kind") or "").upper()
         targets = action.args.get("tables") or []
         if len(targets) != 1 or action.args.get("cascade") or action.args.get("exists"):
             return None
-        name = self._name(targets[0].this if isinstance(targets[0], (exp.Column, exp.Table)) else targets[0])
+        name = self.names.name(targets[0].this if isinstance(targets[0], (exp.Column, exp.Table)) else targets[0])
         if kind == "COLUMN":
             column = self._column(table, name)
             if column is None or self._column_is_used(table, column, name):
@@ -299,45 +243,45 @@ class Folder:
 
     # -- renames (SQLite) ------------------------------------------------------------------------
 
-    def _rename_table(self, table: _Table, target: exp.Table) -> None:
-        old, new_key = table.key, self._table_key(target)
-        new_text = target.sql(dialect=self._sqlglot)
-        table.head = self._rewrite(table.head, lambda i, toks: self._norm(toks[i]) == old, new_text, first_only=True)
+    def _rename_table(self, table: Table, target: exp.Table) -> None:
+        old, new_key = table.key, self.names.table_key(target)
+        new_text = target.sql(dialect=self.names.sqlglot_dialect)
+        table.head = self.names.rewrite(table.head, lambda i, toks: self.names.norm(toks[i]) == old, new_text, first_only=True)
         del self.tables[old]
         table.key = new_key
         self.tables[new_key] = table
         for index in self.indexes.values():
             if index.table == old:
                 index.table = new_key
-                index.text = self._rewrite(index.text, after_word("ON", old, self._norm), new_text, first_only=True)
+                index.text = self.names.rewrite(index.text, after_word("ON", old, self.names.norm), new_text, first_only=True)
         for other in self.tables.values():
             for element in other.elements:
-                self._set_text(element, self._rewrite(element.text, after_word("REFERENCES", old, self._norm), new_text))
+                self._set_text(element, self.names.rewrite(element.text, after_word("REFERENCES", old, self.names.norm), new_text))
 
-    def _rename_column(self, table: _Table, old: str, new: exp.Expression) -> None:
-        new_text = new.sql(dialect=self._sqlglot)
+    def _rename_column(self, table: Table, old: str, new: exp.Expression) -> None:
+        new_text = new.sql(dialect=self.names.sqlglot_dialect)
         column = self._column(table, old)
-        column.column = self._name(new.this if isinstance(new, exp.Column) else new)
+        column.column = self.names.name(new.this if isinstance(new, exp.Column) else new)
         for element in table.elements:
-            self._set_text(element, self._rewrite(element.text, local_name(old, self._norm), new_text))
+            self._set_text(element, self.names.rewrite(element.text, local_name(old, self.names.norm), new_text))
         for index in self.indexes.values():
             if index.table == table.key:
-                index.text = self._rewrite(index.text, index_column(old, self._norm), new_text)
+                index.text = self.names.rewrite(index.text, index_column(old, self.names.norm), new_text)
         for other in self.tables.values():
             for element in other.elements:
-                self._set_text(element, self._rewrite(element.text, referenced_column(table.key, old, self._norm), new_text))
+                self._set_text(element, self.names.rewrite(element.text, referenced_column(table.key, old, self.names.norm), new_text))
 
     # -- writing ---------------------------------------------------------------------------------
 
     def _verbatim(self, statement: str) -> None:
         """Write a statement as it is, after the model objects it mentions (pinning them)."""
-        tokens = self._tokens(statement)
-        mentioned = {self._norm(token) for token in tokens if token.token_type in NAME_TOKENS}
+        tokens = self.names.tokens(statement)
+        mentioned = {self.names.norm(token) for token in tokens if token.token_type in NAME_TOKENS}
         mentioned |= {token.text.lower() for token in tokens}
         used = {key for key, table in self.tables.items() if bare(key) in mentioned}
         if tokens and tokens[0].text.upper() in ("ALTER", "DROP"):
             # a table referring to one that is renamed or dropped is changed by that too
-            used |= {key for key, table in self.tables.items() if any(bare(r) in mentioned for r in table.references(self))}
+            used |= {key for key, table in self.tables.items() if any(bare(r) in mentioned for r in table.references())}
         used |= {key for key, index in self.indexes.items() if bare(key) in mentioned or bare(index.table) in mentioned}
         used |= {index.key for index in self.indexes.values() if index.table in used}
         self._flush(used)
@@ -353,13 +297,13 @@ class Folder:
             if item is None or item.pinned or key in pending:
                 continue
             pending[key] = item
-            if isinstance(item, _Table):
-                queue.extend(item.references(self))
+            if isinstance(item, Table):
+                queue.extend(item.references())
             else:
                 queue.append(item.table)
         for item in self._creation_order(pending):
             item.pinned = True
-            self.output.append(Sql(item.text() if isinstance(item, _Table) else item.text))
+            self.output.append(Sql(item.text() if isinstance(item, Table) else item.text))
 
     def _creation_order(self, pending: dict[str, object]) -> list:
         """Tables before what refers to them, indexes after their table; else creation order."""
@@ -367,7 +311,7 @@ class Folder:
         remaining = sorted(pending.values(), key=lambda item: item.created)
         while remaining:
             for item in remaining:
-                needs = item.references(self) if isinstance(item, _Table) else {item.table}
+                needs = item.references() if isinstance(item, Table) else {item.table}
                 if not (needs & (set(pending) - placed)):
                     break
             else:
@@ -379,87 +323,41 @@ class Folder:
 
     # -- helpers ---------------------------------------------------------------------------------
 
-    def referenced_tables(self, text: str) -> set[str]:
-        tokens = self._tokens(text)
-        found = set()
-        for index, token in enumerate(tokens[:-1]):
-            if token.text.upper() == "REFERENCES":
-                found.add(self._norm(tokens[index + 1]))
-        return found
-
-    def _element(self, text: str, piece: tuple[int, int], node: exp.Expression) -> _Element:
+    def _element(self, text: str, piece: tuple[int, int], node: exp.Expression) -> Element:
         return self._element_from(text[piece[0] : piece[1]].strip(), node)
 
-    def _element_from(self, text: str, node: exp.Expression) -> _Element:
-        refs = frozenset(self.referenced_tables(text))
+    def _element_from(self, text: str, node: exp.Expression) -> Element:
+        refs = frozenset(self.names.referenced_tables(text))
         if isinstance(node, exp.ColumnDef):
-            return _Element(text, column=self._name(node.this), refs=refs)
+            return Element(text, column=self.names.name(node.this), refs=refs)
         if isinstance(node, exp.Constraint):
-            return _Element(text, constraint=self._name(node.this), refs=refs)
-        return _Element(text, refs=refs)
+            return Element(text, constraint=self.names.name(node.this), refs=refs)
+        return Element(text, refs=refs)
 
-    def _set_text(self, element: _Element, text: str) -> None:
+    def _set_text(self, element: Element, text: str) -> None:
         element.text = text
-        element.refs = frozenset(self.referenced_tables(text))
+        element.refs = frozenset(self.names.referenced_tables(text))
 
-    def _column(self, table: _Table, name: str) -> _Element | None:
+    def _column(self, table: Table, name: str) -> Element | None:
         return next((e for e in table.elements if e.column == name), None)
 
-    def _column_is_used(self, table: _Table, column: _Element, name: str) -> bool:
+    def _column_is_used(self, table: Table, column: Element, name: str) -> bool:
         """True if anything but the column's own definition mentions it (then dropping is not folded)."""
         def mentions(text: str) -> bool:
-            return any(self._norm(t) == name for t in self._tokens(text) if t.token_type in NAME_TOKENS)
+            return any(self.names.norm(t) == name for t in self.names.tokens(text) if t.token_type in NAME_TOKENS)
 
         if any(mentions(e.text) for e in table.elements if e is not column):
             return True
         if any(mentions(i.text) for i in self.indexes.values() if i.table == table.key):
             return True
-        matches = referenced_column(table.key, name, self._norm)
+        matches = referenced_column(table.key, name, self.names.norm)
         for other in self.tables.values():
             for element in other.elements:
                 if table.key in element.refs:
-                    tokens = self._tokens(element.text)
+                    tokens = self.names.tokens(element.text)
                     if any(matches(i, tokens) for i in range(len(tokens)) if tokens[i].token_type in NAME_TOKENS):
                         return True
         return False
-
-    def _tokens(self, text: str):
-        return tokenize(text, self._sqlglot)
-
-    def _rewrite(self, text: str, matches, replacement: str, first_only: bool = False) -> str:
-        """``text`` with each name token for which ``matches(i, tokens)`` holds replaced."""
-        tokens = self._tokens(text)
-        out, last = [], 0
-        for index, token in enumerate(tokens):
-            if token.token_type in NAME_TOKENS and matches(index, tokens):
-                out.append(text[last : token.start])
-                out.append(replacement)
-                last = token.end + 1
-                if first_only:
-                    break
-        out.append(text[last:])
-        return "".join(out)
-
-    def _norm(self, token) -> str:
-        if token.token_type == TokenType.IDENTIFIER and self.dialect == "postgresql":
-            return token.text
-        return token.text.lower()
-
-    def _name(self, node) -> str:
-        if isinstance(node, exp.Identifier):
-            return node.this if (node.quoted and self.dialect == "postgresql") else node.this.lower()
-        return str(node.name if hasattr(node, "name") else node).lower()
-
-    def _table_key(self, table: exp.Expression) -> str:
-        if isinstance(table, exp.Schema):
-            table = table.this
-        parts = [table.args.get("db"), table.this] if isinstance(table, exp.Table) else [None, table]
-        return ".".join(self._name(p) for p in parts if p is not None)
-
-    def _index_key(self, name: exp.Expression, table_key: str) -> str:
-        # MySQL index names belong to their table; elsewhere to the schema
-        key = self._name(name)
-        return f"{table_key}/{key}" if self.dialect == "mysql" else key
 
     def _next(self) -> int:
         self._counter += 1

@@ -97,7 +97,7 @@ def squash(
     verify_url: str | None = None,
 ) -> SquashResult:
     """Write ``app``'s versions first..last as one squash file, verified unless ``verify=False``."""
-    from .folding import DIALECTS
+    from .sql_names import DIALECTS
     from .squash_file import build_squash
 
     clock = time.perf_counter()
