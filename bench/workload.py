@@ -162,11 +162,11 @@ def _app_history(label: str, previous: str | None, per_app: int, seed: int) -> l
 MODMIG_DATABASE = "bench.db"
 
 
-def write_modmig_project(workload: Workload, root: Path, python: bool = False) -> Path:
+def write_modmig_project(workload: Workload, root: Path, python: bool = False, python_every: int = 0) -> Path:
     """Write ``workload`` as a modmig project in ``root``; returns its folder.
 
     SQL migrations by default; with ``python``, each migration is a ``.py`` file whose
-    ``upgrade(ctx)`` executes the same statement.
+    ``upgrade(ctx)`` executes the same statement; with ``python_every=K``, every K-th one is.
     """
     root.mkdir(parents=True, exist_ok=True)
     config = [f"database: sqlite:///{MODMIG_DATABASE}", "apps:"]
@@ -175,7 +175,7 @@ def write_modmig_project(workload: Workload, root: Path, python: bool = False) -
         folder = root / "apps" / label / "migrations"
         folder.mkdir(parents=True, exist_ok=True)
         for migration in history:
-            if python:
+            if python or (python_every and migration.number % python_every == 0):
                 (folder / f"{migration.name}.py").write_text(_modmig_python(migration), encoding="utf-8")
             else:
                 (folder / f"{migration.name}.sql").write_text(_modmig_sql(migration), encoding="utf-8")
