@@ -12,22 +12,7 @@ import subprocess
 import pytest
 
 from .conftest import REPO, write_tree
-
-ORIGINALS = {
-    "0001_create_users.sql": "CREATE TABLE users_user (id INTEGER PRIMARY KEY);\n-- modmig: down\nDROP TABLE users_user;\n",
-    "0002_add_email.sql": "ALTER TABLE users_user ADD COLUMN email VARCHAR(100);\n-- modmig: down\nALTER TABLE users_user DROP COLUMN email;\n",
-    "0003_profiles.sql": "CREATE TABLE users_profile (id INTEGER PRIMARY KEY);\n-- modmig: down\nDROP TABLE users_profile;\n",
-}
-SQUASH = {
-    "0001_squashed_0003.sql": (
-        "-- modmig: replaces 0001-0003\n"
-        "CREATE TABLE users_user (id INTEGER PRIMARY KEY, email VARCHAR(100));\n"
-        "CREATE TABLE users_profile (id INTEGER PRIMARY KEY);\n"
-        "-- modmig: down\nDROP TABLE users_profile;\nDROP TABLE users_user;\n"
-    ),
-}
-LATER = {"0004_tags.sql": "CREATE TABLE users_tag (id INTEGER PRIMARY KEY);\n-- modmig: down\nDROP TABLE users_tag;\n"}
-BLOG = {"0001_posts.sql": "-- modmig: depends users:0002\nCREATE TABLE blog_post (id INTEGER PRIMARY KEY);\n-- modmig: down\nDROP TABLE blog_post;\n"}
+from .test_squash_states import BLOG, LATER, ORIGINALS, SQUASH
 
 
 @pytest.fixture
