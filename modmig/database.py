@@ -73,7 +73,7 @@ class ProjectDatabase:
 
         With a caller's ``connection``, that one (it must not be inside a transaction; modmig
         leaves it outside one). With a caller's ``engine``, a connection from its pool, adjusted
-        for modmig only while modmig holds it (see ``_borrowed``).
+        for modmig only while modmig holds it (``Backend.borrow``).
         """
         from .backends.base import open_connection
 
@@ -82,7 +82,7 @@ class ProjectDatabase:
             if self._connection.in_transaction():
                 raise ConnectionInTransaction()
             try:
-                with _borrowed(backend, self._connection):
+                with backend.borrow(self._connection):
                     yield self._connection
             finally:
                 if self._connection.in_transaction():
@@ -91,7 +91,7 @@ class ProjectDatabase:
         connection = open_connection(backend.engine, backend.display_url)
         try:
             if self._engine is not None:
-                with _borrowed(backend, connection):
+                with backend.borrow(connection):
                     yield connection
             else:
                 yield connection
@@ -130,20 +130,3 @@ class ProjectDatabase:
         if self.config.lock_timeout is not None:
             return float(self.config.lock_timeout)
         return DEFAULT_LOCK_TIMEOUT
-
-
-
-@contextmanager
-def _borrowed(backend: "Backend", connection: "Connection") -> Iterator[None]:
-    """Let the backend adjust a caller's connection for modmig, and undo it before handing it back.
-
-    (SQLite: pysqlite's own transaction handling is switched off on that one connection so that
-    DDL is transactional; the caller's engine itself is never changed.)
-    """
-    borrow = getattr(backend, "borrow", None)
-    if borrow is None:
-        yield
-        return
-    with borrow(connection):
-        yield
-

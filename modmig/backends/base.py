@@ -52,6 +52,10 @@ class Backend(Protocol):
     def explain_failure(self, error: BaseException) -> "str | None":
         """A hint to add to a failed statement's message (e.g. which configured timeout ran out)."""
 
+    def borrow(self, connection: "Connection") -> AbstractContextManager[None]:
+        """Adjust a caller's connection for modmig while modmig uses it, and undo it afterwards
+        (embedding: modmig never changes a caller's engine for good)."""
+
     def dispose(self) -> None:
         """Close every connection this backend opened."""
 

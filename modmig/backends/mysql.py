@@ -108,6 +108,11 @@ class MysqlBackend:
             return timeout_hint("statement_timeout", self.timeouts.get("statement_timeout"), "running")
         return None
 
+    @contextmanager
+    def borrow(self, connection: Connection) -> Iterator[None]:
+        """Nothing to adjust: MySQL's session settings are set per migration (prepare_transaction)."""
+        yield
+
     def dispose(self) -> None:
         self.engine.dispose()
 
