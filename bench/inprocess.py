@@ -15,10 +15,10 @@ import time
 from pathlib import Path
 
 from modmig.config import load_config
-from modmig.graph import MigrationGraph
-from modmig.loader import load_apps
+from modmig.plan.graph import MigrationGraph
+from modmig.files.loader import load_apps
 from modmig.model import DatabaseState
-from modmig.planner import plan_upgrade, verify
+from modmig.plan.planner import plan_upgrade, verify
 
 
 def main(project: Path) -> None:

@@ -18,8 +18,8 @@ from measure import run_child
 
 #: Modules each tool's commands import (their files are read into the page cache beforehand).
 IMPORTS = {
-    "modmig": ["modmig.cli", "modmig.api", "modmig.executor", "modmig.inspection", "modmig.output",
-               "modmig.backends.sqlite", "sqlalchemy.dialects.sqlite", "sqlparse", "yaml"],
+    "modmig": ["modmig.cli", "modmig.api", "modmig.run.executor", "modmig.run.status", "modmig.cli.output",
+               "modmig.run.backends.sqlite", "sqlalchemy.dialects.sqlite", "sqlparse", "yaml"],
     "floor": ["sqlite3", "json", "hashlib", "getpass", "socket"],
     "django": ["django.core.management", "django.db.migrations.executor", "django.db.backends.sqlite3.base",
                "django.core.management.commands.migrate", "django.core.management.commands.squashmigrations"],

@@ -21,23 +21,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Mapping
 
 from . import config as config_module
-from .database import ProjectDatabase
+from .run.database import ProjectDatabase
 from .errors import ConfirmationRequired, UnknownApp, UsageError
 from .events import EventCallback, RunFinished, RunStarted, fan_out, ignore
-from .loader import AppHistory, load_apps
+from .files.loader import AppHistory, load_apps
 from .model import DatabaseState, Plan, Step
 from .results import RunResult, StampResult
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
-    from .adoption import AdoptionProposal
-    from .graph import MigrationGraph
-    from .recorder import HistoryEntry
+    from .run.adoption import AdoptionProposal
+    from .plan.graph import MigrationGraph
+    from .run.recorder import HistoryEntry
     from .results import CheckReport, RepairResult, StatusReport
-    from .merge import MergeResult
-    from .roundtrip import RoundtripReport
-    from .squash import PruneResult, SquashResult
+    from .squash.merge import MergeResult
+    from .schema.roundtrip import RoundtripReport
+    from .squash.collapse import PruneResult, SquashResult
 
 class Project(ProjectDatabase):
     """A configured project: its apps, their migration files, and one target database.
@@ -108,7 +108,7 @@ class Project(ProjectDatabase):
     @property
     def graph(self) -> "MigrationGraph":
         if self._graph is None:
-            from .graph import MigrationGraph
+            from .plan.graph import MigrationGraph
 
             self._graph = MigrationGraph(self.histories)
         return self._graph
@@ -133,14 +133,14 @@ class Project(ProjectDatabase):
 
     def plan(self, app: str | None = None, *, to: int | None = None) -> Plan:
         """What ``upgrade`` would run now, in order. Reads the database, writes nothing."""
-        from .planner import plan_upgrade
+        from .plan.planner import plan_upgrade
 
         if app is not None:
             self.require_app(app)
         return plan_upgrade(self.graph, self._current_state(), app, to)
 
     def plan_downgrade(self, app: str, *, to: int) -> Plan:
-        from .planner import plan_downgrade
+        from .plan.planner import plan_downgrade
 
         self.require_app(app)
         return plan_downgrade(self.graph, self._current_state(), app, to)
@@ -154,7 +154,7 @@ class Project(ProjectDatabase):
         on_event: EventCallback = ignore,
     ) -> RunResult:
         """Apply pending migrations of ``app`` (and what they need), or of every app if None."""
-        from .planner import plan_upgrade
+        from .plan.planner import plan_upgrade
 
         if app is not None:
             self.require_app(app)
@@ -178,7 +178,7 @@ class Project(ProjectDatabase):
 
         When other apps are affected, ``confirm(plan)`` must return True (else ConfirmationRequired).
         """
-        from .planner import plan_downgrade
+        from .plan.planner import plan_downgrade
 
         preview = self.plan_downgrade(app, to=to)
         if preview.other_apps and not (confirm is not None and confirm(preview)):
@@ -192,7 +192,7 @@ class Project(ProjectDatabase):
             return self._run("down", plan, state, connection, on_event)
 
     def stamp(self, app: str, version: int, *, lock_timeout: float | None = None, on_event: EventCallback = ignore) -> StampResult:
-        from .maintenance import stamp
+        from .run.maintenance import stamp
 
         self.require_app(app)
         return stamp(self, app, version, lock_timeout=lock_timeout, on_event=on_event)
@@ -207,7 +207,7 @@ class Project(ProjectDatabase):
         on_event: EventCallback = ignore,
     ) -> "RepairResult":
         """Re-record edited checksums, resolve a dirty mark, or (``renumbered``) catch up after merge."""
-        from .maintenance import repair, repair_renumbered
+        from .run.maintenance import repair, repair_renumbered
 
         self.require_app(app)
         if renumbered:
@@ -218,20 +218,20 @@ class Project(ProjectDatabase):
 
     def merge(self, app: str) -> "MergeResult":
         """Renumber ``app``'s migrations that share a version (parallel branches); see merge.py."""
-        from .merge import merge
+        from .squash.merge import merge
 
         self.require_app(app)
         return merge(self, app)
 
     def status(self, app: str | None = None) -> "StatusReport":
-        from .inspection import status
+        from .run.status import status
 
         if app is not None:
             self.require_app(app)
         return status(self, app)
 
     def check(self) -> "CheckReport":
-        from .inspection import check
+        from .run.status import check
 
         return check(self)
 
@@ -241,19 +241,19 @@ class Project(ProjectDatabase):
         ``scratch`` is the URL of an empty database that may be filled and emptied; by default a
         temporary SQLite file. The project's own database is never touched.
         """
-        from .roundtrip import check_roundtrip
+        from .schema.roundtrip import check_roundtrip
 
         return check_roundtrip(self, scratch)
 
     def user_version(self) -> int:
         """SQLite's ``PRAGMA user_version`` of the database (for ``stamp --from-user-version``)."""
-        from .adoption import read_user_version
+        from .run.adoption import read_user_version
 
         return read_user_version(self)
 
     def adopt(self, tool: str, *, record: bool = False, lock_timeout: float | None = None) -> "AdoptionProposal":
         """Propose (or, with ``record=True``, record) stamps from Django's or Alembic's bookkeeping."""
-        from .adoption import adopt
+        from .run.adoption import adopt
 
         return adopt(self, tool, record=record, lock_timeout=lock_timeout)
 
@@ -265,7 +265,7 @@ class Project(ProjectDatabase):
         """The statements a step would execute (None for a Python migration)."""
         if step.migration.kind != "sql":
             return None
-        from .executor import step_statements
+        from .run.executor import step_statements
 
         return [s.text for s in step_statements(self.backend, step)]
 
@@ -285,20 +285,20 @@ class Project(ProjectDatabase):
         dependency cycle (``auto=True`` shortens the range instead) and ``SquashNotVerified``
         (exit 1, nothing written) if it does not do exactly what the originals do.
         """
-        from .squash import squash
+        from .squash.collapse import squash
 
         self.require_app(app)
         return squash(self, app, first=first, last=last, auto=auto, verify=verify, verify_url=verify_url)
 
     def prune(self, app: str) -> "PruneResult":
         """Delete the files ``app``'s squash replaces, unless the database is inside its range."""
-        from .squash import prune
+        from .squash.collapse import prune
 
         self.require_app(app)
         return prune(self, app)
 
     def new_migration(self, app: str, slug: str, *, python: bool = False) -> Path:
-        from .scaffold import new_migration
+        from .files.scaffold import new_migration
 
         self.require_app(app)
         return new_migration(self.config.apps[app], slug, python=python, config_path=self.config.path)
@@ -311,7 +311,7 @@ class Project(ProjectDatabase):
             return self._verified_state(connection)
 
     def _verified_state(self, connection: "Connection") -> DatabaseState:
-        from .planner import verify
+        from .plan.planner import verify
 
         state = self.read_state(connection)
         verify(self.graph, state).raise_first()
@@ -320,9 +320,9 @@ class Project(ProjectDatabase):
     def _run(self, direction: str, plan: Plan, state: DatabaseState, connection: "Connection", on_event: EventCallback) -> RunResult:
         from sqlalchemy.exc import DBAPIError
 
-        from .backends.base import executed_by
+        from .run.backends.base import executed_by
         from .errors import ConnectionLost
-        from .executor import Executor
+        from .run.executor import Executor
 
         if not plan:
             return RunResult(direction, plan, 0, 0)
@@ -337,7 +337,7 @@ class Project(ProjectDatabase):
             executor.run(plan, resume)
             success = True
         except DBAPIError as error:  # the bookkeeping itself failed: the connection is gone
-            from .backends.base import driver_message, scrub
+            from .run.backends.base import driver_message, scrub
 
             reason = scrub(driver_message(error.orig or error), self.backend.engine.url.password)
             raise ConnectionLost(self.backend.display_url, reason, executor.steps_done) from None

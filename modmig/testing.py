@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from .api import Project
-    from .roundtrip import RoundtripReport
+    from .schema.roundtrip import RoundtripReport
 
 __all__ = ["Migrator", "assert_roundtrip"]
 
@@ -82,8 +82,8 @@ def assert_roundtrip(project: Union["Project", Migrator, str, Path], migration: 
     up, down, up again, comparing the schema each time. Returns the report when it passes.
     """
     from .api import Project
-    from .output import roundtrip_text
-    from .roundtrip import check_roundtrip
+    from .cli.output import roundtrip_text
+    from .schema.roundtrip import check_roundtrip
 
     if isinstance(project, Migrator):
         project = project.project

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from modmig.loader import AppHistory, build_history
+from modmig.files.loader import AppHistory, build_history
 from modmig.model import DatabaseState, Dependency, Migration
 
 

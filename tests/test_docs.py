@@ -6,7 +6,7 @@ import sys
 
 from modmig.api import Project
 from modmig.cli import cli
-from modmig.graph_render import render
+from modmig.cli.graph_render import render
 
 from .conftest import REPO
 

@@ -6,12 +6,12 @@ from sqlalchemy.pool import StaticPool
 
 from modmig import Project
 from modmig.errors import ConnectionInTransaction
-from modmig.backends.sqlite import _driver_autocommit, _emit_begin
+from modmig.run.backends.sqlite import _driver_autocommit, _emit_begin
 from modmig.errors import MigrationFailed
 from modmig.events import Listener, RunFinished, RunStarted, StepFailed, StepFinished, StepStarted
 
 from .conftest import write_tree
-from .test_upgrade import BLOG, USERS
+from .run.test_upgrade import BLOG, USERS
 
 BROKEN = {
     "0001_create_users.sql": USERS["0001_create_users.sql"],

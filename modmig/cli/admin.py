@@ -79,7 +79,7 @@ def init(ctx, folder):
     nothing. It never overwrites an existing modmig.yaml.
     """
     from ..errors import show_path
-    from ..project_init import DEFAULT_DATABASE, find_apps, write_config
+    from ..files.project_init import DEFAULT_DATABASE, find_apps, write_config
 
     root = folder.resolve()
     apps = find_apps(root)
@@ -114,13 +114,13 @@ def adopt(ctx, tool, yes, as_json, lock_timeout):
     file of the same app and name (0002_add_email); an Alembic revision matches the file whose name
     carries its id (0002_ae1027a6acf_add_email.sql). Apps modmig already tracks are left alone.
     """
-    from ..output import adoption_rows, json_document
+    from .output import adoption_rows, json_document
 
     proposal = get_project(ctx).adopt(tool, record=yes, lock_timeout=lock_timeout)
     if as_json:
         click.echo(json_document("adopt", proposal.as_dict()))
         return
-    from ..console import Console
+    from .console import Console
 
     console = Console()
     rows = adoption_rows(proposal)

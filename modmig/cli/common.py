@@ -21,10 +21,10 @@ class ModmigGroup(click.Group):
         try:
             return super().invoke(ctx)
         except ModmigError as error:
-            from ..console import Console
+            from .console import Console
 
             if ctx.meta.get("modmig.json_error"):
-                from ..output import error_json
+                from .output import error_json
 
                 click.echo(error_json(error))
             Console().error(str(error))
@@ -32,7 +32,7 @@ class ModmigGroup(click.Group):
         except click.UsageError as error:  # options that do not go together: still a document for --json
             if ctx.meta.get("modmig.json_error"):
                 from ..errors import UsageError
-                from ..output import error_json
+                from .output import error_json
 
                 click.echo(error_json(UsageError(error.format_message())))
             raise

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 import click
 
-from .events import Event, LockWaiting, RunFinished, RunStarted, StepFailed, StepFinished, StepStarted
+from ..events import Event, LockWaiting, RunFinished, RunStarted, StepFailed, StepFinished, StepStarted
 from .output import EventPrinter, lock_waiting_text, step_detail, summary_line, table
 
 if TYPE_CHECKING:

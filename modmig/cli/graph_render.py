@@ -12,9 +12,9 @@ its range to the file just after it). When the database state is known, each fil
 
 from __future__ import annotations
 
-from .graph import MigrationGraph
-from .model import DatabaseState, Key, Migration
-from .routes import NoRoute, applied_route, route_up
+from ..plan.graph import MigrationGraph
+from ..model import DatabaseState, Key, Migration
+from ..plan.routes import NoRoute, applied_route, route_up
 
 FORMATS = ("text", "dot", "mermaid")
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 from typing import Callable, Sequence
 
-from . import __version__
-from .errors import ModmigError, show_path
-from .events import Event, LockWaiting, RunFinished, StepFailed, StepFinished, StepStarted
-from .model import Plan
-from .results import CheckReport, StatusReport, error_dict, history_entry_dict, plan_dict
+from .. import __version__
+from ..errors import ModmigError, show_path
+from ..events import Event, LockWaiting, RunFinished, StepFailed, StepFinished, StepStarted
+from ..model import Plan
+from ..results import CheckReport, StatusReport, error_dict, history_entry_dict, plan_dict
 
 #: Version of the JSON documents printed by ``--json`` (see docs/json.md and modmig/schemas/).
 JSON_SCHEMA_VERSION = 1

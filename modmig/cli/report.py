@@ -14,13 +14,13 @@ from .common import EXIT_FAILED, cli, complete_app, get_project, json_option, pr
 @click.pass_context
 def status(ctx, app, as_json):
     """Per app: version, latest, pending, dirty and edited migrations; plus orphans."""
-    from ..output import STATUS_HEADERS, json_document, status_rows
+    from .output import STATUS_HEADERS, json_document, status_rows
 
     report = get_project(ctx).status(app)
     if as_json:
         click.echo(json_document("status", report.as_dict()))
     else:
-        from ..console import Console
+        from .console import Console
 
         console = Console()
         rows, notes = status_rows(report)
@@ -41,13 +41,13 @@ def status(ctx, app, as_json):
 @click.pass_context
 def check(ctx, roundtrip, scratch, as_json):
     """Exit 0 when every app is at its latest and nothing was edited; 1 with the reasons otherwise."""
-    from ..output import check_text, json_document
+    from .output import check_text, json_document
 
     if scratch and not roundtrip:
         raise click.UsageError("--scratch goes with --roundtrip.")
     if roundtrip:
-        from ..console import Console
-        from ..output import roundtrip_text
+        from .console import Console
+        from .output import roundtrip_text
 
         outcome = get_project(ctx).check_roundtrip(scratch)
         if as_json:
@@ -59,7 +59,7 @@ def check(ctx, roundtrip, scratch, as_json):
     if as_json:
         click.echo(json_document("check", report.as_dict()))
     else:
-        from ..console import Console
+        from .console import Console
 
         Console().line(check_text(report), style="green" if report.ok else "red")
     ctx.exit(0 if report.ok else EXIT_FAILED)
@@ -75,7 +75,7 @@ def check(ctx, roundtrip, scratch, as_json):
 @click.pass_context
 def plan(ctx, app, all_apps, to, as_json, with_sql):
     """Show what 'upgrade' would do, in order, without changing anything."""
-    from ..output import plan_json, plan_text
+    from .output import plan_json, plan_text
 
     if app and all_apps:
         raise click.UsageError("Name one app or pass --all, not both.")
@@ -93,7 +93,7 @@ def plan(ctx, app, all_apps, to, as_json, with_sql):
 @click.pass_context
 def history(ctx, app, limit, as_json):
     """Every step ever run against the database (up, down, stamp, repair), oldest first."""
-    from ..output import HISTORY_HEADERS, history_json, history_rows
+    from .output import HISTORY_HEADERS, history_json, history_rows
 
     project = get_project(ctx)
     if app:
@@ -102,7 +102,7 @@ def history(ctx, app, limit, as_json):
     if as_json:
         click.echo(history_json(entries))
         return
-    from ..console import Console
+    from .console import Console
 
     console = Console()
     if entries:
@@ -117,7 +117,7 @@ def history(ctx, app, limit, as_json):
 @click.pass_context
 def graph(ctx, fmt):
     """Draw the migration graph; applied migrations are marked when a database is configured."""
-    from ..graph_render import render
+    from .graph_render import render
 
     project = get_project(ctx)
     click.echo(render(project.graph, fmt, project.state_if_configured()), nl=False)

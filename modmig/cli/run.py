@@ -43,7 +43,7 @@ def upgrade(ctx, app, all_apps, to, quiet, verbose, as_json, lock_timeout):
 @click.pass_context
 def downgrade(ctx, app, to, yes, quiet, verbose, as_json, lock_timeout):
     """Unapply APP's migrations above N, after the migrations of other apps that depend on them."""
-    from ..output import plan_text
+    from .output import plan_text
 
     def confirm(plan) -> bool:
         if yes:
@@ -64,16 +64,16 @@ def downgrade(ctx, app, to, yes, quiet, verbose, as_json, lock_timeout):
 def run_output(ctx: click.Context, project, command: str, quiet: bool, verbose: bool, as_json: bool) -> Iterator:
     """The listener that shows an upgrade / downgrade: step lines, or one JSON document at the end."""
     if not as_json:
-        from ..console import Console
+        from .console import Console
 
         console = Console(quiet=quiet, verbose=verbose)
         if verbose and not quiet:
             console.line(f"Database: {project.backend.display_url}")
         yield console.run_listener()
         return
-    from ..console import lock_notice
+    from .console import lock_notice
     from ..events import fan_out
-    from ..output import json_document
+    from .output import json_document
     from ..results import RunRecording
 
     recording = RunRecording("up" if command == "upgrade" else "down")

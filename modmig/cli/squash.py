@@ -25,8 +25,8 @@ def squash(ctx, app, first, last, auto, prune, verify_url, no_verify, as_json):
     rows as the originals (and its down section undoes it). With --prune, delete the files an
     existing squash replaces instead, once the configured database is not inside its range.
     """
-    from ..console import Console
-    from ..output import json_document, prune_lines, squash_lines
+    from .console import Console
+    from .output import json_document, prune_lines, squash_lines
 
     if prune and (first or last or auto or verify_url or no_verify):
         raise click.UsageError("--prune takes no other option: it deletes what an existing squash replaces.")
@@ -59,12 +59,12 @@ def merge(ctx, app, as_json):
     history, else the first by name); the others move after it, and dependencies of other apps on
     the conflicted version are rewritten. Only files change; no database is written.
     """
-    from ..output import json_document, merge_lines
+    from .output import json_document, merge_lines
 
     result = get_project(ctx).merge(app)
     if as_json:
         click.echo(json_document("merge", result.as_dict()))
         return
-    from ..console import Console
+    from .console import Console
 
     Console().lines(merge_lines(result))

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from .errors import ConfigError, DuplicateVersion, MigrationFileError, VersionGap
-from .model import AppSource, Migration
+from ..errors import ConfigError, DuplicateVersion, MigrationFileError, VersionGap
+from ..model import AppSource, Migration
 from .pyfile import read_python_migration
 from .sqlfile import read_sql_migration
 

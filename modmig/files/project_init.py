@@ -11,10 +11,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import CONFIG_NAME
-from .errors import ConfigError
+from ..config import CONFIG_NAME
+from ..errors import ConfigError
 from .loader import MIGRATIONS_FOLDER
-from .model import APP_LABEL
+from ..model import APP_LABEL
 
 DEFAULT_DATABASE = "sqlite:///app.db"
 MAX_DEPTH = 4

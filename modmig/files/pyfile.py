@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from .checksum import checksum
-from .errors import MigrationFileError
-from .model import Dependency, Migration, squash_version
+from ..errors import MigrationFileError
+from ..model import Dependency, Migration, squash_version
 
 _METADATA = ("dependencies", "transaction", "elidable", "replaces")
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .errors import ConfigError, UsageError
+from ..errors import ConfigError, UsageError
 from .loader import MIGRATIONS_FOLDER, load_app, migrations_folder
-from .model import AppSource
+from ..model import AppSource
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9_]*\Z")
 

@@ -19,8 +19,8 @@ import re
 from pathlib import Path
 
 from .checksum import checksum
-from .errors import MigrationFileError, did_you_mean
-from .model import Dependency, Migration, squash_version
+from ..errors import MigrationFileError, did_you_mean
+from ..model import Dependency, Migration, squash_version
 
 _DIRECTIVE = re.compile(r"^\s*--\s*modmig\s*:\s*(?P<body>.*?)\s*$", re.IGNORECASE)
 _REPLACES = re.compile(r"^(\d+)\s*-\s*(\d+)$")

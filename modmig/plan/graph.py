@@ -27,9 +27,9 @@ import heapq
 from collections import deque
 from typing import Iterable, Iterator, Mapping
 
-from .errors import DependencyCycle, UnknownDependency, did_you_mean
-from .loader import AppHistory
-from .model import Key, Migration
+from ..errors import DependencyCycle, UnknownDependency, did_you_mean
+from ..files.loader import AppHistory
+from ..model import Key, Migration
 
 
 class MigrationGraph:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .errors import (
+from ..errors import (
     ChecksumMismatch,
     DatabaseAhead,
     DatabaseBehindFiles,
@@ -27,8 +27,8 @@ from .errors import (
     UsageError,
 )
 from .graph import MigrationGraph
-from .loader import AppHistory
-from .model import DatabaseState, Key, Migration, Plan, Step
+from ..files.loader import AppHistory
+from ..model import DatabaseState, Key, Migration, Plan, Step
 from .routes import NoRoute, blocking_squash, route_down, route_up
 
 

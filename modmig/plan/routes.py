@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from .loader import AppHistory
-from .model import Migration
+from ..files.loader import AppHistory
+from ..model import Migration
 
 #: Cost of one irreversible step on a downgrade route: any reversible route beats it.
 _IRREVERSIBLE = 1_000_000

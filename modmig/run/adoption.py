@@ -19,10 +19,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable
 
-from .errors import UsageError
+from ..errors import UsageError
 
 if TYPE_CHECKING:
-    from .api import Project
+    from ..api import Project
 
 TOOLS = ("django", "alembic")
 _TABLES = {"django": "django_migrations", "alembic": "alembic_version"}

@@ -12,10 +12,10 @@ import os
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Iterator, Mapping
 
-from . import config as config_module
-from .errors import ConnectionInTransaction
-from .events import EventCallback, LockWaiting
-from .model import DatabaseState
+from .. import config as config_module
+from ..errors import ConnectionInTransaction
+from ..events import EventCallback, LockWaiting
+from ..model import DatabaseState
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine

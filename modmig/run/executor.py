@@ -24,15 +24,15 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from .backends.base import driver_message
-from .checksum import checksum_of_statements
-from .errors import DirtyState, MigrationFailed, MigrationFileError
-from .events import EventCallback, StepFailed, StepFinished, StepStarted
-from .graph import MigrationGraph
-from .model import DatabaseState, DirtyMark, Key, Migration, Plan, Step
-from .pyfile import load_module
+from ..files.checksum import checksum_of_statements
+from ..errors import DirtyState, MigrationFailed, MigrationFileError
+from ..events import EventCallback, StepFailed, StepFinished, StepStarted
+from ..plan.graph import MigrationGraph
+from ..model import DatabaseState, DirtyMark, Key, Migration, Plan, Step
+from ..files.pyfile import load_module
 from .recorder import Recorder, utcnow
-from .routes import applied_route
-from .splitter import ScriptError, Statement
+from ..plan.routes import applied_route
+from ..files.splitter import ScriptError, Statement
 
 _RAW = {"no_parameters": True}
 

@@ -9,20 +9,20 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .backends.base import executed_by
-from .errors import UsageError
-from .events import EventCallback
-from .planner import Verification, _verify_checksums
+from ..errors import UsageError
+from ..events import EventCallback
+from ..plan.planner import Verification, _verify_checksums
 from .recorder import utcnow
-from .results import RepairResult, StampResult
+from ..results import RepairResult, StampResult
 
 if TYPE_CHECKING:
-    from .api import Project
+    from ..api import Project
 
 
 def stamp(project: "Project", app: str, version: int, *, lock_timeout: float | None, on_event: EventCallback) -> StampResult:
     """Record ``app`` at ``version`` without running anything (adopting an existing database)."""
     history = project.graph.histories[app]
-    from .routes import applied_route, is_position
+    from ..plan.routes import applied_route, is_position
 
     if not (version == 0 or history.base < version <= history.latest) or not is_position(history, version):
         raise UsageError(
@@ -102,8 +102,8 @@ def repair_renumbered(project: "Project", app: str, *, lock_timeout: float | Non
     with a ``repair`` history row for each renumbered file under its new name.
     """
     from .executor import Executor
-    from .model import Plan, Step
-    from .planner import verify
+    from ..model import Plan, Step
+    from ..plan.planner import verify
 
     graph = project.graph
     history = graph.histories[app]
@@ -148,7 +148,7 @@ def _applied_after_merge(history, state) -> set[int]:
 
 def _stamped_route(history, previous: int, version: int) -> list:
     """The files a stamp from ``previous`` up to ``version`` stands for (none going down)."""
-    from .routes import NoRoute, route_up
+    from ..plan.routes import NoRoute, route_up
 
     try:
         return route_up(history, previous, version)

@@ -31,8 +31,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
-from . import __version__
-from .model import DatabaseState, DirtyMark
+from .. import __version__
+from ..model import DatabaseState, DirtyMark
 
 VERSIONS_TABLE = "_schema_versions"
 HISTORY_TABLE = "_schema_history"

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .errors import show_path
-from .planner import pending_route, verify
-from .results import AppStatus, CheckReport, StatusReport
-from .routes import applied_route
+from ..errors import show_path
+from ..plan.planner import pending_route, verify
+from ..results import AppStatus, CheckReport, StatusReport
+from ..plan.routes import applied_route
 
 if TYPE_CHECKING:
-    from .api import Project
+    from ..api import Project
 
 
 def status(project: "Project", app: str | None = None) -> StatusReport:

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
-from .recorder import HISTORY_TABLE, VERSIONS_TABLE
+from ..run.recorder import HISTORY_TABLE, VERSIONS_TABLE
 
 _BOOKKEEPING = {VERSIONS_TABLE, HISTORY_TABLE}
 #: Catalog queries for triggers: (name, definition) rows. The inspector has no trigger API.

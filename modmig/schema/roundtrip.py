@@ -19,14 +19,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterator
 
-from .errors import Irreversible, MigrationFailed, UsageError
-from .recorder import HISTORY_TABLE, VERSIONS_TABLE
+from ..errors import Irreversible, MigrationFailed, UsageError
+from ..run.recorder import HISTORY_TABLE, VERSIONS_TABLE
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
-    from .api import Project
-    from .model import Migration
+    from ..api import Project
+    from ..model import Migration
 
 Snapshot = dict[str, Any]
 _BOOKKEEPING = {VERSIONS_TABLE, HISTORY_TABLE}
@@ -73,7 +73,7 @@ class RoundtripReport:
 
 def check_roundtrip(project: "Project", scratch: str | None = None, only: str | None = None) -> RoundtripReport:
     """Up, down, up again for every migration (or just ``only``, e.g. ``"blog:0003"``) in graph order."""
-    from .api import Project
+    from ..api import Project
 
     graph = project.graph
     wanted = _resolve(project, only) if only is not None else None

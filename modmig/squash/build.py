@@ -16,13 +16,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import __version__
+from .. import __version__
 from .dead_changes import without_dead_changes
 from .folding import Carried, Folder, Sql
-from .model import Dependency, Migration
-from .pyfile import read_python_migration
-from .sqlfile import _DIRECTIVE, read_sql_migration
-from .splitter import split_statements
+from ..model import Dependency, Migration
+from ..files.pyfile import read_python_migration
+from ..files.sqlfile import _DIRECTIVE, read_sql_migration
+from ..files.splitter import split_statements
 
 
 @dataclass

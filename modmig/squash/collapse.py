@@ -9,8 +9,8 @@ The steps, each the job of one module:
    one (``--auto`` takes that end): here;
 3. the net effect: ``folding.py``; Python steps are carried (their code copied in) unless
    ``elidable = True``;
-4. the file: SQL, or Python when a Python step is carried (``squash_file.py``);
-5. verification on scratch databases (``squash_verify.py``); only then is the file written.
+4. the file: SQL, or Python when a Python step is carried (``build.py``);
+5. verification on scratch databases (``verify.py``); only then is the file written.
 
 ``prune`` (``squash --prune``) deletes the files a squash replaces, once the configured database
 is not inside its range.
@@ -23,14 +23,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import DependencyCycle, SquashCycle, UsageError, show_path
-from .loader import AppHistory, build_history
-from .model import Dependency, Migration
-from .routes import NoRoute, is_position, route_up
+from ..errors import DependencyCycle, SquashCycle, UsageError, show_path
+from ..files.loader import AppHistory, build_history
+from ..model import Dependency, Migration
+from ..plan.routes import NoRoute, is_position, route_up
 
 if TYPE_CHECKING:
-    from .api import Project
-    from .squash_verify import VerificationReport
+    from ..api import Project
+    from .verify import VerificationReport
 
 
 @dataclass
@@ -98,7 +98,7 @@ def squash(
 ) -> SquashResult:
     """Write ``app``'s versions first..last as one squash file, verified unless ``verify=False``."""
     from .sql_names import DIALECTS
-    from .squash_file import build_squash
+    from .build import build_squash
 
     clock = time.perf_counter()
     history = project.histories[app]
@@ -284,7 +284,7 @@ def _stub(history: AppHistory, first: int, last: int) -> Migration:
 
 
 def _graph_with(project: "Project", history: AppHistory, extra: Migration):
-    from .graph import MigrationGraph
+    from ..plan.graph import MigrationGraph
 
     histories = dict(project.histories)
     histories[history.app] = with_file(history, extra)
@@ -298,8 +298,8 @@ def with_file(history: AppHistory, extra: Migration) -> AppHistory:
 # -- verification and writing --------------------------------------------------------------------
 
 def _verify(project: "Project", history: AppHistory, route: list[Migration], candidate: Migration, verify_url: str | None):
-    from .graph import MigrationGraph
-    from .squash_verify import verify_squash
+    from ..plan.graph import MigrationGraph
+    from .verify import verify_squash
 
     if history.base > 0:
         raise UsageError(
@@ -329,8 +329,8 @@ def _dialect(project: "Project", verify_url: str | None) -> str:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
-    from . import config as config_module
-    from .errors import ConfigError
+    from .. import config as config_module
+    from ..errors import ConfigError
 
     url = verify_url
     if url is None:

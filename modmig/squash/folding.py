@@ -21,7 +21,7 @@ Safety rests on two rules:
   they are, in order. Anything the folder does not understand is written as it is too.
 
 So the worst a gap in the folder can cost is a longer squash, never a different one; and the squash
-is verified against the originals anyway (``squash_verify.py``).
+is verified against the originals anyway (``verify.py``).
 """
 
 from __future__ import annotations

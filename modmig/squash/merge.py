@@ -26,13 +26,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import ModmigError, UsageError, show_path
-from .loader import MIGRATION_FILE, migrations_folder
-from .model import Migration
-from .sqlfile import _DIRECTIVE
+from ..errors import ModmigError, UsageError, show_path
+from ..files.loader import MIGRATION_FILE, migrations_folder
+from ..model import Migration
+from ..files.sqlfile import _DIRECTIVE
 
 if TYPE_CHECKING:
-    from .api import Project
+    from ..api import Project
 
 
 @dataclass
@@ -59,7 +59,7 @@ class MergeResult:
 
 def merge(project: "Project", app: str) -> MergeResult:
     """Renumber ``app``'s conflicting migrations and rewrite dependencies on them."""
-    from .loader import _read_folder, load_app
+    from ..files.loader import _read_folder, load_app
 
     source = project.config.apps[app]
     folder = migrations_folder(source, project.config.path)
@@ -158,7 +158,7 @@ def _renumbered(name: str, number: int) -> str:
 
 
 def _rewrite_dependencies(project: "Project", app: str, changed: dict[int, int], result: MergeResult) -> None:
-    from .loader import _read_folder
+    from ..files.loader import _read_folder
 
     pattern = re.compile(rf"\b{re.escape(app)}\s*:\s*(\d+)\b")
     applied: dict[str, int] = {}

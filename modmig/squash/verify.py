@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from .backends.base import mask_url_text
-from .errors import DatabaseUnavailable, SquashNotVerified, UsageError
-from .model import Migration, Step
+from ..run.backends.base import mask_url_text
+from ..errors import DatabaseUnavailable, SquashNotVerified, UsageError
+from ..model import Migration, Step
 
 #: What the CLI shows for the default scratch database.
 IN_MEMORY = "SQLite in memory"
@@ -62,7 +62,7 @@ def verify_squash(
     base_dir: Path,
 ) -> VerificationReport:
     """Raise SquashNotVerified unless ``squash`` does exactly what ``originals`` do."""
-    from .schema_compare import differences, snapshot
+    from ..schema.compare import differences, snapshot
 
     report = VerificationReport(
         database=IN_MEMORY if verify_url is None else mask_url_text(verify_url),
@@ -111,8 +111,8 @@ def _apply(backend, graph, migrations: list[Migration], squash: Migration, what:
     ``transaction off`` runs in autocommit, as it would for real): the scratch database only has
     to end up with what the migrations produce, and this keeps verifying 1,000 migrations fast.
     """
-    from .executor import MigrationContext, step_statements
-    from .pyfile import load_module
+    from ..run.executor import MigrationContext, step_statements
+    from ..files.pyfile import load_module
 
     with backend.engine.connect() as connection:
         for migration in migrations:
@@ -164,7 +164,7 @@ def _failure(what: str, migration: Migration, statement, error: BaseException, b
 @contextmanager
 def scratch_database(url: str | None, base_dir: Path) -> Iterator:
     """A backend on an empty throwaway database, dropped afterwards."""
-    from .backends import open_backend
+    from ..run.backends import open_backend
 
     if url is None:
         backend = open_backend("sqlite://", base_dir)

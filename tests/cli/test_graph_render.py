@@ -11,8 +11,8 @@ import subprocess
 
 import pytest
 
-from .conftest import REPO, write_tree
-from .test_squash_states import BLOG, LATER, ORIGINALS, SQUASH
+from ..conftest import REPO, write_tree
+from ..squash.test_squash_states import BLOG, LATER, ORIGINALS, SQUASH
 
 
 @pytest.fixture

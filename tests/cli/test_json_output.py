@@ -6,7 +6,7 @@ from importlib import resources
 import jsonschema
 import pytest
 
-from .conftest import write_tree
+from ..conftest import write_tree
 
 
 def schema(name: str) -> dict:

@@ -6,8 +6,8 @@ click's runner, whose output is not a terminal, like a CI log or a pipe.
 
 import re
 
-from .conftest import write_tree
-from .terminal import run_in_terminal
+from ..conftest import write_tree
+from ..terminal import run_in_terminal
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 COLOUR = re.compile(r"\x1b\[(?:[0-9;]*;)?(?:3[0-9]|9[0-7]|38;5)[;m]")  # a foreground colour (bold is not one)

@@ -1,4 +1,4 @@
-from modmig.checksum import checksum
+from modmig.files.checksum import checksum
 
 
 def test_line_endings_and_trailing_whitespace_do_not_change_the_checksum():

@@ -4,7 +4,7 @@ import yaml
 
 from modmig.api import Project
 
-from .terminal import run_in_terminal
+from ..terminal import run_in_terminal
 
 
 def make_folders(root, *paths):

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from modmig.errors import MigrationFileError
-from modmig.pyfile import read_python_migration
+from modmig.files.pyfile import read_python_migration
 
 PATH = Path("apps/users/migrations/0003_seed.py")
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from modmig.splitter import ScriptError, split_statements
+from modmig.files.splitter import ScriptError, split_statements
 
 
 def texts(script):
@@ -129,7 +129,7 @@ PLAIN_SCRIPTS = [
 
 def test_plain_scripts_split_exactly_as_the_tokenizer_splits_them_in_every_dialect():
     """Scripts without quotes, comments or blocks take a shortcut; it must agree with sqlparse."""
-    from modmig.splitter import DIALECTS, _split_tokenized
+    from modmig.files.splitter import DIALECTS, _split_tokenized
 
     for script in PLAIN_SCRIPTS:
         for dialect in DIALECTS:
@@ -139,7 +139,7 @@ def test_plain_scripts_split_exactly_as_the_tokenizer_splits_them_in_every_diale
 
 
 def test_unbalanced_parentheses_are_left_to_the_tokenizer():
-    from modmig.splitter import _split_tokenized
+    from modmig.files.splitter import _split_tokenized
 
     script = "CREATE TABLE t (a int;\nb int);\nSELECT 1;"
     assert split_statements(script) == list(_split_tokenized(script, 1, "sqlite"))

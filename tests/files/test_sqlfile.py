@@ -6,7 +6,7 @@ import pytest
 
 from modmig.errors import MigrationFileError
 from modmig.model import Dependency
-from modmig.sqlfile import read_sql_migration
+from modmig.files.sqlfile import read_sql_migration
 
 PATH = Path("apps/blog/migrations/0003_x.sql")
 

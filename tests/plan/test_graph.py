@@ -2,14 +2,14 @@
 
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from modmig.errors import DependencyCycle, UnknownDependency
-from modmig.graph import MigrationGraph
+from modmig.plan.graph import MigrationGraph
 
-from .builders import histories, migration
+from ..builders import histories, migration
+from ..conftest import REPO
 
 
 def test_order_is_topological_with_app_then_version_tie_break():
@@ -97,13 +97,12 @@ def test_planning_does_not_import_networkx():
     """networkx costs 0.1-0.2 s to import: status, plan and a no-op upgrade must not pay it."""
     code = (
         "import sys\n"
-        "from tests.test_graph import _tangled_histories\n"
-        "from modmig.graph import MigrationGraph\n"
-        "from modmig.planner import plan_upgrade\n"
+        "from tests.plan.test_graph import _tangled_histories\n"
+        "from modmig.plan.graph import MigrationGraph\n"
+        "from modmig.plan.planner import plan_upgrade\n"
         "from tests.builders import state\n"
         "plan_upgrade(MigrationGraph(_tangled_histories()), state())\n"
         "print('networkx' in sys.modules)\n"
     )
-    repo = Path(__file__).resolve().parent.parent
-    out = subprocess.run([sys.executable, "-c", code], cwd=repo, capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

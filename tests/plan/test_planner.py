@@ -3,10 +3,10 @@
 import pytest
 
 from modmig.errors import ChecksumMismatch, DatabaseAhead, Irreversible, UnknownApp, UsageError
-from modmig.graph import MigrationGraph
-from modmig.planner import plan_downgrade, plan_upgrade, verify
+from modmig.plan.graph import MigrationGraph
+from modmig.plan.planner import plan_downgrade, plan_upgrade, verify
 
-from .builders import histories, migration, state
+from ..builders import histories, migration, state
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import textwrap
 
 from sqlalchemy import create_engine, inspect
 
-from .conftest import write_tree
+from ..conftest import write_tree
 
 USER_VERSION_APP = {
     "0001_initial_schema.sql": "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL);\nPRAGMA user_version=1;\n",

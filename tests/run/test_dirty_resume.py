@@ -10,7 +10,7 @@ import pytest
 from modmig.api import Project
 from modmig.errors import DirtyState, MigrationFailed, UsageError
 
-from .conftest import table_names, versions
+from ..conftest import table_names, versions
 
 HALF = (
     "-- modmig: transaction off\n"

@@ -5,7 +5,7 @@ import pytest
 from modmig.errors import ConfirmationRequired
 from modmig.errors import Irreversible
 
-from .conftest import table_names, versions
+from ..conftest import table_names, versions
 from .test_upgrade import BLOG, USERS
 
 

@@ -7,7 +7,7 @@ import sys
 
 from modmig.api import Project
 
-from .conftest import versions, write_tree
+from ..conftest import versions, write_tree
 from .test_upgrade import USERS
 
 

@@ -9,7 +9,7 @@ import pytest
 from modmig.api import Project
 from modmig.errors import ConfigError, DirtyState, MigrationFailed, MigrationFileError
 
-from .conftest import ProjectBuilder, table_names, versions
+from ..conftest import ProjectBuilder, table_names, versions
 
 HALF = (
     "CREATE TABLE t_one (id INTEGER PRIMARY KEY);\n"

@@ -10,8 +10,8 @@ from sqlalchemy.engine import make_url
 from modmig.api import Project
 from modmig.errors import ConnectionLost
 
-from .conftest import ProjectBuilder, modmig_process, versions, write_tree
-from .databases import admin_engine
+from ..conftest import ProjectBuilder, modmig_process, versions, write_tree
+from ..databases import admin_engine
 from .test_upgrade import USERS
 
 

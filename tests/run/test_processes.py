@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 
 from modmig.api import Project
 
-from .conftest import modmig_process, write_tree
+from ..conftest import modmig_process, write_tree
 
 PROCESSES = 8
 APPS, STEPS = 3, 4

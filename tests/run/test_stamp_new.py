@@ -5,7 +5,7 @@ import pytest
 from modmig.api import Project
 from modmig.errors import UsageError
 
-from .conftest import table_names, versions
+from ..conftest import table_names, versions
 from .test_upgrade import USERS
 
 

@@ -6,7 +6,7 @@ from sqlalchemy import create_engine
 from modmig.config import parse_config
 from modmig.errors import ConfigError, MigrationFailed
 
-from .conftest import versions
+from ..conftest import versions
 
 BUSY = {
     "0001_busy.sql": "CREATE TABLE busy (id INTEGER);\n",

@@ -4,7 +4,7 @@ import pytest
 
 from modmig.errors import MigrationFailed
 
-from .conftest import table_names, versions
+from ..conftest import table_names, versions
 
 USERS = {
     "0001_create_users.sql": "CREATE TABLE users_user (id INTEGER PRIMARY KEY);\n-- modmig: down\nDROP TABLE users_user;\n",

@@ -7,7 +7,7 @@ import pytest
 from modmig.errors import UsageError
 from modmig.testing import assert_roundtrip
 
-from .conftest import write_tree
+from ..conftest import write_tree
 
 GOOD = {
     "0001_create_items.sql": "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT);\n-- modmig: down\nDROP TABLE items;\n",

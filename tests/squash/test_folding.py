@@ -1,7 +1,7 @@
 """Folding statements into their net effect, without a database."""
 
-from modmig.dead_changes import without_dead_changes
-from modmig.folding import Folder, Sql, fold
+from modmig.squash.dead_changes import without_dead_changes
+from modmig.squash.folding import Folder, Sql, fold
 
 
 def test_a_table_created_then_altered_is_one_create_with_its_final_columns_as_written():

@@ -8,7 +8,7 @@ import pytest
 
 from modmig.api import Project
 
-from .conftest import write_tree
+from ..conftest import write_tree
 
 USERS = {"0001_users.sql": "CREATE TABLE users (id INTEGER PRIMARY KEY);\n-- modmig: down\nDROP TABLE users;\n"}
 

@@ -10,11 +10,11 @@ import shutil
 import pytest
 
 from modmig.api import Project
-from modmig.folding import Folder
-from modmig.schema_compare import snapshot
+from modmig.squash.folding import Folder
+from modmig.schema.compare import snapshot
 
-from .conftest import FIXTURES, write_tree
-from .databases import admin_engine
+from ..conftest import FIXTURES, write_tree
+from ..databases import admin_engine
 
 
 def scratch_server(database_url: str) -> str:

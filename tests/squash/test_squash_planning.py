@@ -8,11 +8,11 @@
 import pytest
 
 from modmig.errors import DatabaseInsideSquash, DependencyCycle, RenumberedMigration
-from modmig.graph import MigrationGraph
-from modmig.planner import Irreversible, plan_downgrade, plan_upgrade, verify
-from modmig.routes import route_up
+from modmig.plan.graph import MigrationGraph
+from modmig.plan.planner import Irreversible, plan_downgrade, plan_upgrade, verify
+from modmig.plan.routes import route_up
 
-from .builders import histories, migration, squash, state
+from ..builders import histories, migration, squash, state
 
 
 def labels(plan):

@@ -10,7 +10,7 @@ import pytest
 
 from modmig.api import Project
 
-from .conftest import write_tree
+from ..conftest import write_tree
 
 
 def random_history(seed: int, length: int = 25) -> dict[str, str]:

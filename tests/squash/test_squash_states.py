@@ -6,7 +6,7 @@ import pytest
 
 from modmig.errors import DatabaseInsideSquash
 
-from .conftest import table_names, versions
+from ..conftest import table_names, versions
 
 ORIGINALS = {
     "0001_create_users.sql": "CREATE TABLE users_user (id INTEGER PRIMARY KEY);\n-- modmig: down\nDROP TABLE users_user;\n",

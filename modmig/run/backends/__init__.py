@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import ConfigError, DatabaseUnavailable
+from ...errors import ConfigError, DatabaseUnavailable
 from .base import Backend, mask_url_text
 
 if TYPE_CHECKING:

@@ -15,13 +15,13 @@ import socket
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Callable, Protocol
 
-from ..errors import DatabaseUnavailable
+from ...errors import DatabaseUnavailable
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
     from ..recorder import Recorder
-    from ..splitter import Statement
+    from ...files.splitter import Statement
 
 #: Called while waiting for the lock: (who holds it, if the database can tell; seconds waited).
 WaitCallback = Callable[["str | None", float], None]

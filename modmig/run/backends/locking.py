@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from typing import Callable
 
-from ..errors import LockTimeout
+from ...errors import LockTimeout
 from .base import WaitCallback
 
 REPORT_EVERY = 3.0

@@ -28,9 +28,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
-from ..errors import ConfigError
+from ...errors import ConfigError
 from ..recorder import VERSIONS_TABLE
-from ..splitter import Statement, split_statements
+from ...files.splitter import Statement, split_statements
 from .base import WaitCallback
 from .server import CONNECT_TIMEOUT, lock_name, scalar, server_engine, session_lock, timeout_hint, with_default_driver
 

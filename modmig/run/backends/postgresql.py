@@ -28,7 +28,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Connection, Engine
 
 from ..recorder import VERSIONS_TABLE
-from ..splitter import Statement, split_statements
+from ...files.splitter import Statement, split_statements
 from .base import WaitCallback, executed_by
 from .server import (
     CONNECT_TIMEOUT,

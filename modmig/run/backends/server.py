@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.exc import DBAPIError, NoSuchModuleError
 
-from ..errors import DatabaseUnavailable
+from ...errors import DatabaseUnavailable
 from .base import WaitCallback, driver_message, open_connection, scrub
 from .locking import wait_for_lock
 

@@ -24,8 +24,8 @@ from typing import Iterator
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Connection, Engine
 
-from ..errors import DatabaseUnavailable
-from ..splitter import Statement, split_statements
+from ...errors import DatabaseUnavailable
+from ...files.splitter import Statement, split_statements
 from .base import WaitCallback, who_am_i
 from .locking import wait_for_lock
 
