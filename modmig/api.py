@@ -16,17 +16,17 @@ URL, and ``on_event=`` callbacks that hear about every run and step (``modmig.ev
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Mapping
 
 from . import config as config_module
 from .run.database import ProjectDatabase
-from .errors import ConfirmationRequired, UnknownApp, UsageError
-from .events import EventCallback, RunFinished, RunStarted, fan_out, ignore
+from .errors import ModmigError, UnknownApp, UsageError
+from .events import EventCallback, fan_out, ignore
 from .files.loader import AppHistory, load_apps
 from .model import DatabaseState, Plan, Step
 from .results import RunResult, StampResult
+from .run import migrate
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
@@ -137,13 +137,13 @@ class Project(ProjectDatabase):
 
         if app is not None:
             self.require_app(app)
-        return plan_upgrade(self.graph, self._current_state(), app, to)
+        return plan_upgrade(self.graph, migrate.current_state(self, self.graph), app, to)
 
     def plan_downgrade(self, app: str, *, to: int) -> Plan:
         from .plan.planner import plan_downgrade
 
         self.require_app(app)
-        return plan_downgrade(self.graph, self._current_state(), app, to)
+        return plan_downgrade(self.graph, migrate.current_state(self, self.graph), app, to)
 
     def upgrade(
         self,
@@ -154,16 +154,11 @@ class Project(ProjectDatabase):
         on_event: EventCallback = ignore,
     ) -> RunResult:
         """Apply pending migrations of ``app`` (and what they need), or of every app if None."""
-        from .plan.planner import plan_upgrade
-
         if app is not None:
             self.require_app(app)
         graph = self.graph
         on_event = fan_out([*self.listeners, on_event])
-        with self.locked(lock_timeout, on_event) as connection:
-            state = self._verified_state(connection)
-            plan = plan_upgrade(graph, state, app, to)
-            return self._run("up", plan, state, connection, on_event)
+        return migrate.upgrade(self, graph, app, to=to, lock_timeout=lock_timeout, on_event=on_event)
 
     def downgrade(
         self,
@@ -178,24 +173,16 @@ class Project(ProjectDatabase):
 
         When other apps are affected, ``confirm(plan)`` must return True (else ConfirmationRequired).
         """
-        from .plan.planner import plan_downgrade
-
-        preview = self.plan_downgrade(app, to=to)
-        if preview.other_apps and not (confirm is not None and confirm(preview)):
-            raise ConfirmationRequired(preview)
+        self.require_app(app)
+        graph = self.graph
         on_event = fan_out([*self.listeners, on_event])
-        with self.locked(lock_timeout, on_event) as connection:
-            state = self._verified_state(connection)
-            plan = plan_downgrade(self.graph, state, app, to)
-            if [s.label for s in plan.steps] != [s.label for s in preview.steps]:
-                raise UsageError("The database changed while the downgrade was being confirmed; nothing was done. Run it again.")
-            return self._run("down", plan, state, connection, on_event)
+        return migrate.downgrade(self, graph, app, to=to, confirm=confirm, lock_timeout=lock_timeout, on_event=on_event)
 
     def stamp(self, app: str, version: int, *, lock_timeout: float | None = None, on_event: EventCallback = ignore) -> StampResult:
         from .run.maintenance import stamp
 
         self.require_app(app)
-        return stamp(self, app, version, lock_timeout=lock_timeout, on_event=on_event)
+        return stamp(self, self.graph, app, version, lock_timeout=lock_timeout, on_event=on_event)
 
     def repair(
         self,
@@ -213,27 +200,30 @@ class Project(ProjectDatabase):
         if renumbered:
             if applied is not None:
                 raise UsageError("--renumbered cannot be combined with --applied / --not-applied.")
-            return repair_renumbered(self, app, lock_timeout=lock_timeout, on_event=on_event)
-        return repair(self, app, applied=applied, lock_timeout=lock_timeout, on_event=on_event)
+            return repair_renumbered(self, self.graph, app, lock_timeout=lock_timeout, on_event=on_event)
+        return repair(self, self.graph, app, applied=applied, lock_timeout=lock_timeout, on_event=on_event)
 
     def merge(self, app: str) -> "MergeResult":
         """Renumber ``app``'s migrations that share a version (parallel branches); see merge.py."""
         from .squash.merge import merge
 
         self.require_app(app)
-        return merge(self, app)
+        try:
+            return merge(self.config, app, self._state_or_none)
+        finally:
+            self.forget_files()
 
     def status(self, app: str | None = None) -> "StatusReport":
         from .run.status import status
 
         if app is not None:
             self.require_app(app)
-        return status(self, app)
+        return status(self, self.graph, app)
 
     def check(self) -> "CheckReport":
         from .run.status import check
 
-        return check(self)
+        return check(self, self.graph)
 
     def check_roundtrip(self, scratch: str | None = None) -> "RoundtripReport":
         """On a scratch database, check that every migration's down undoes its up (``check --roundtrip``).
@@ -243,7 +233,7 @@ class Project(ProjectDatabase):
         """
         from .schema.roundtrip import check_roundtrip
 
-        return check_roundtrip(self, scratch)
+        return check_roundtrip(self.config, self.graph, scratch)
 
     def user_version(self) -> int:
         """SQLite's ``PRAGMA user_version`` of the database (for ``stamp --from-user-version``)."""
@@ -255,7 +245,7 @@ class Project(ProjectDatabase):
         """Propose (or, with ``record=True``, record) stamps from Django's or Alembic's bookkeeping."""
         from .run.adoption import adopt
 
-        return adopt(self, tool, record=record, lock_timeout=lock_timeout)
+        return adopt(self, self.graph, tool, record=record, lock_timeout=lock_timeout)
 
     def history(self, app: str | None = None, limit: int | None = None) -> "list[HistoryEntry]":
         with self.connect() as connection:
@@ -288,14 +278,21 @@ class Project(ProjectDatabase):
         from .squash.collapse import squash
 
         self.require_app(app)
-        return squash(self, app, first=first, last=last, auto=auto, verify=verify, verify_url=verify_url)
+        result = squash(
+            self.histories, app, first=first, last=last, auto=auto, verify=verify, verify_url=verify_url,
+            dialect=self.dialect(verify_url), scratch_base=self.config.root,
+        )
+        self.forget_files()
+        return result
 
     def prune(self, app: str) -> "PruneResult":
         """Delete the files ``app``'s squash replaces, unless the database is inside its range."""
         from .squash.collapse import prune
 
         self.require_app(app)
-        return prune(self, app)
+        result = prune(self.histories[app], self.state_if_configured)
+        self.forget_files()
+        return result
 
     def new_migration(self, app: str, slug: str, *, python: bool = False) -> Path:
         from .files.scaffold import new_migration
@@ -305,43 +302,12 @@ class Project(ProjectDatabase):
 
     # -- internals -----------------------------------------------------------------------------
 
-    def _current_state(self) -> DatabaseState:
-        """The database's state, checked against the files, read without the lock (previews)."""
-        with self.connect() as connection:
-            return self._verified_state(connection)
+    def _state_or_none(self) -> DatabaseState | None:
+        """The configured database's state, or None when there is none or it cannot be read.
 
-    def _verified_state(self, connection: "Connection") -> DatabaseState:
-        from .plan.planner import verify
-
-        state = self.read_state(connection)
-        verify(self.graph, state).raise_first()
-        return state
-
-    def _run(self, direction: str, plan: Plan, state: DatabaseState, connection: "Connection", on_event: EventCallback) -> RunResult:
-        from sqlalchemy.exc import DBAPIError
-
-        from .run.backends.base import executed_by
-        from .errors import ConnectionLost
-        from .run.executor import Executor
-
-        if not plan:
-            return RunResult(direction, plan, 0, 0)
-        executor = Executor(self.backend, self.recorder, connection, self.graph, executed_by(), on_event, state.names)
-        resume = executor.resume_points(plan, state)
-        with connection.begin():
-            self.backend.ensure_bookkeeping(connection, self.recorder)
-        on_event(RunStarted(plan))
-        clock = time.perf_counter()
-        success = False
+        For file operations (merge) that only use the state to decide better, never to refuse.
+        """
         try:
-            executor.run(plan, resume)
-            success = True
-        except DBAPIError as error:  # the bookkeeping itself failed: the connection is gone
-            from .run.backends.base import driver_message, scrub
-
-            reason = scrub(driver_message(error.orig or error), self.backend.engine.url.password)
-            raise ConnectionLost(self.backend.display_url, reason, executor.steps_done) from None
-        finally:
-            elapsed = int(round((time.perf_counter() - clock) * 1000))
-            on_event(RunFinished(plan, executor.steps_done, elapsed, success))
-        return RunResult(direction, plan, executor.steps_done, elapsed)
+            return self.state_if_configured()
+        except ModmigError:
+            return None

@@ -10,8 +10,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import MigrationFileError
-
 #: App labels: a Python-identifier-like lowercase name, so it is safe in file names and SQL.
 APP_LABEL = re.compile(r"[a-z_][a-z0-9_]{0,63}\Z")
 _DEPENDENCY = re.compile(r"\s*([a-z_][a-z0-9_]{0,63})\s*:\s*(\d+)\s*\Z")
@@ -109,23 +107,6 @@ class Migration:
 
     def __repr__(self) -> str:
         return f"<Migration {self.label}>"
-
-
-def squash_version(number: int, replaces: tuple[int, int] | None, path: Path) -> int:
-    """The version a file leaves its app at: its number, or N for ``MMMM_squashed_NNNN``.
-
-    A squash file's number must be the first version it replaces, so files sort in history order.
-    """
-    if replaces is None:
-        return number
-    first, last = replaces
-    if first != number:
-        raise MigrationFileError(
-            path,
-            f"a squash replacing {first:04d}-{last:04d} must be named {first:04d}_squashed_{last:04d}"
-            f" (its number must be the first version it replaces)",
-        )
-    return last
 
 
 @dataclass(frozen=True)

@@ -82,16 +82,15 @@ def assert_roundtrip(project: Union["Project", Migrator, str, Path], migration: 
     up, down, up again, comparing the schema each time. Returns the report when it passes.
     """
     from .api import Project
-    from .cli.output import roundtrip_text
     from .schema.roundtrip import check_roundtrip
 
     if isinstance(project, Migrator):
         project = project.project
     if not isinstance(project, Project):
         project = Project.load(project)
-    report = check_roundtrip(project, scratch, only=migration)
+    report = check_roundtrip(project.config, project.graph, scratch, only=migration)
     if not report.ok:
-        raise AssertionError(roundtrip_text(report))
+        raise AssertionError(report.describe())
     return report
 
 

@@ -1,7 +1,16 @@
-"""The ``modmig`` command line: a few lines per command over ``modmig.api``.
+"""The ``modmig`` command line: a few lines per command over ``modmig.api``, and all the text.
 
 The commands live in modules by purpose (``run``, ``report``, ``admin``, ``squash``) and register
-themselves on the one ``cli`` group from ``common``; importing this package assembles the CLI.
+themselves on the one ``cli`` group from ``common``, whose ``ModmigGroup.invoke`` is the one error
+boundary: a ``ModmigError`` becomes a message and an exit code there. Everything that turns
+results into text lives here too: ``output`` (plain text and JSON documents), ``console``
+(colour, tables, progress on a terminal), ``graph_render`` (DOT, Mermaid, ASCII pictures).
+
+May import: ``modmig.api``, ``modmig.plan`` (to draw the graph), ``modmig.files`` (``init``
+writes a configuration before there is a project), and everything below them.
+Must not import: ``modmig.run``, ``modmig.squash``, ``modmig.schema``: databases and file
+rewrites are reached through ``modmig.api`` (checked by ``tests/test_layers.py``). Importing this
+package must stay cheap: SQLAlchemy and rich load inside the commands that need them.
 """
 
 from __future__ import annotations

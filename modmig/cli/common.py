@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import click
 
-from .. import __version__
+from ..version import __version__
 from ..errors import ModmigError
 
 EXIT_FAILED = 1

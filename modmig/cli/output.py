@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Callable, Sequence
 
-from .. import __version__
+from ..version import __version__
 from ..errors import ModmigError, show_path
 from ..events import Event, LockWaiting, RunFinished, StepFailed, StepFinished, StepStarted
 from ..model import Plan
@@ -179,23 +179,6 @@ class EventPrinter:
                 self.echo(f"    {step_detail(event.step)}")
         elif isinstance(event, RunFinished) and event.success:
             self.echo(summary_line(event))
-
-
-def roundtrip_text(report) -> str:
-    """``check --roundtrip``: the first migration whose down does not undo its up, or OK."""
-    skipped = f" ({len(report.irreversible)} irreversible, not checked: {', '.join(report.irreversible)})" if report.irreversible else ""
-    if report.ok:
-        return f"OK: the down of each of {len(report.checked)} migration(s) undoes its up{skipped}."
-    failure = report.failure
-    what = {
-        "down": "its down does not undo its up",
-        "up again": "it cannot be applied again after its down",
-        "up": "applied in place of the originals it replaces, it does not do what they do",
-    }[failure.stage]
-    lines = [f"Round-trip failed at {failure.migration}: {what}:"]
-    lines.extend(f"  - {line}" for line in failure.differences)
-    lines.append(f"({len(report.checked)} migration(s) before it round-trip correctly{skipped}.)")
-    return "\n".join(lines)
 
 
 def adoption_rows(proposal) -> list[list[object]]:

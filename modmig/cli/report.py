@@ -47,13 +47,12 @@ def check(ctx, roundtrip, scratch, as_json):
         raise click.UsageError("--scratch goes with --roundtrip.")
     if roundtrip:
         from .console import Console
-        from .output import roundtrip_text
 
         outcome = get_project(ctx).check_roundtrip(scratch)
         if as_json:
             click.echo(json_document("roundtrip", outcome.as_dict()))
         else:
-            Console().line(roundtrip_text(outcome), style="green" if outcome.ok else "red")
+            Console().line(outcome.describe(), style="green" if outcome.ok else "red")
         ctx.exit(0 if outcome.ok else EXIT_FAILED)
     report = get_project(ctx).check()
     if as_json:

@@ -9,19 +9,17 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping
 
 from ..errors import ConfigError, DuplicateVersion, MigrationFileError, VersionGap
 from ..model import AppSource, Migration
+from .naming import MIGRATION_FILE
 from .pyfile import read_python_migration
 from .sqlfile import read_sql_migration
 
 MIGRATIONS_FOLDER = "migrations"
-#: ``NNNN_slug.sql`` / ``NNNN_slug.py``; anything else in the folder is ignored.
-MIGRATION_FILE = re.compile(r"^(?P<number>\d+)_(?P<slug>\w[\w-]*)\.(?P<ext>sql|py)$")
 _READERS = {"sql": read_sql_migration, "py": read_python_migration}
 
 

@@ -21,7 +21,8 @@ from typing import Any
 
 from .checksum import checksum
 from ..errors import MigrationFileError
-from ..model import Dependency, Migration, squash_version
+from ..model import Dependency, Migration
+from .naming import squash_version
 
 _METADATA = ("dependencies", "transaction", "elidable", "replaces")
 

@@ -20,7 +20,8 @@ from pathlib import Path
 
 from .checksum import checksum
 from ..errors import MigrationFileError, did_you_mean
-from ..model import Dependency, Migration, squash_version
+from ..model import Dependency, Migration
+from .naming import squash_version
 
 _DIRECTIVE = re.compile(r"^\s*--\s*modmig\s*:\s*(?P<body>.*?)\s*$", re.IGNORECASE)
 _REPLACES = re.compile(r"^(\d+)\s*-\s*(\d+)$")

@@ -17,12 +17,16 @@ tracks is left alone and reported, so adopting twice is harmless.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Iterable, Mapping
 
 from ..errors import UsageError
+from ..events import ignore
+from .maintenance import stamp as record_stamp
 
 if TYPE_CHECKING:
-    from ..api import Project
+    from ..files.loader import AppHistory
+    from ..plan.graph import MigrationGraph
+    from .database import ProjectDatabase
 
 TOOLS = ("django", "alembic")
 _TABLES = {"django": "django_migrations", "alembic": "alembic_version"}
@@ -62,31 +66,33 @@ class AdoptionProposal:
         }
 
 
-def read_user_version(project: "Project") -> int:
+def read_user_version(database: "ProjectDatabase") -> int:
     """``PRAGMA user_version`` of a SQLite database."""
-    backend = project.backend
+    backend = database.backend
     if backend.name != "sqlite":
         raise UsageError(
             f"--from-user-version reads SQLite's PRAGMA user_version, but this database is "
             f"{backend.name} ({backend.display_url}). Give the version: 'modmig stamp APP N'."
         )
-    with project.connect() as connection:
+    with database.connect() as connection:
         value = connection.exec_driver_sql("PRAGMA user_version").scalar()
         connection.rollback()
     return int(value or 0)
 
 
-def adopt(project: "Project", tool: str, *, record: bool, lock_timeout: float | None) -> AdoptionProposal:
+def adopt(
+    database: "ProjectDatabase", graph: "MigrationGraph", tool: str, *, record: bool, lock_timeout: float | None
+) -> AdoptionProposal:
     """Propose stamps from ``tool``'s table; with ``record``, stamp every app marked "stamp"."""
     if tool not in TOOLS:
         raise UsageError(f"modmig can adopt from {' or '.join(TOOLS)}, not {tool!r}.")
-    rows = _read_table(project, _TABLES[tool])
+    rows = _read_table(database, _TABLES[tool])
     proposal = AdoptionProposal(tool)
     if tool == "django":
-        _from_django(project, [(str(app), str(name)) for app, name in rows], proposal)
+        _from_django(graph.histories, [(str(app), str(name)) for app, name in rows], proposal)
     else:
-        _from_alembic(project, [str(row[0]) for row in rows], proposal)
-    current = _current_versions(project)
+        _from_alembic(graph.histories, [str(row[0]) for row in rows], proposal)
+    current = _current_versions(database)
     for stamp in proposal.stamps:
         stamp.current = current.get(stamp.app, 0)
         if stamp.action == "conflict":
@@ -102,16 +108,15 @@ def adopt(project: "Project", tool: str, *, record: bool, lock_timeout: float | 
     if record:
         for stamp in proposal.stamps:
             if stamp.action == "stamp":
-                project.stamp(stamp.app, stamp.version, lock_timeout=lock_timeout)
+                record_stamp(database, graph, stamp.app, stamp.version, lock_timeout=lock_timeout, on_event=ignore)
         proposal.recorded = True
     return proposal
 
 
-def _from_django(project: "Project", rows: list[tuple[str, str]], proposal: AdoptionProposal) -> None:
+def _from_django(histories: "Mapping[str, AppHistory]", rows: list[tuple[str, str]], proposal: AdoptionProposal) -> None:
     applied: dict[str, set[str]] = {}
     for app, name in rows:
         applied.setdefault(app, set()).add(name)
-    histories = project.histories
     ignored = sorted(app for app in applied if app not in histories)
     if ignored:
         proposal.notes.append(f"Django apps with no modmig app of the same label, ignored: {', '.join(ignored)}.")
@@ -141,12 +146,12 @@ def _from_django(project: "Project", rows: list[tuple[str, str]], proposal: Adop
         proposal.stamps.append(ProposedStamp(app, reached.version, reached.name, 0, evidence))
 
 
-def _from_alembic(project: "Project", heads: list[str], proposal: AdoptionProposal) -> None:
+def _from_alembic(histories: "Mapping[str, AppHistory]", heads: list[str], proposal: AdoptionProposal) -> None:
     if not heads:
         proposal.notes.append("alembic_version is empty: Alembic has applied nothing; nothing to stamp.")
     found: dict[str, ProposedStamp] = {}
     for revision in heads:
-        matches = [m for m in _all_migrations(project) if f"_{revision}_" in f"_{m.name}_"]
+        matches = [m for m in _all_migrations(histories) if f"_{revision}_" in f"_{m.name}_"]
         if not matches:
             proposal.notes.append(
                 f"Alembic head {revision} matches no migration file: name the converted file "
@@ -169,18 +174,18 @@ def _from_alembic(project: "Project", heads: list[str], proposal: AdoptionPropos
     proposal.stamps.extend(found[app] for app in sorted(found))
 
 
-def _all_migrations(project: "Project") -> Iterable:
-    for app in sorted(project.histories):
-        yield from project.histories[app].migrations
+def _all_migrations(histories: "Mapping[str, AppHistory]") -> Iterable:
+    for app in sorted(histories):
+        yield from histories[app].migrations
 
 
-def _read_table(project: "Project", table: str) -> list[tuple]:
+def _read_table(database: "ProjectDatabase", table: str) -> list[tuple]:
     from sqlalchemy import inspect, text
 
-    with project.connect() as connection:
+    with database.connect() as connection:
         if not inspect(connection).has_table(table):
             raise UsageError(
-                f"There is no {table} table in {project.backend.display_url}: this database was not "
+                f"There is no {table} table in {database.backend.display_url}: this database was not "
                 f"migrated by {'Django' if table == 'django_migrations' else 'Alembic'} (or not with its default table)."
             )
         columns = "app, name" if table == "django_migrations" else "version_num"
@@ -189,6 +194,6 @@ def _read_table(project: "Project", table: str) -> list[tuple]:
     return rows
 
 
-def _current_versions(project: "Project") -> dict[str, int]:
-    with project.connect() as connection:
-        return dict(project.read_state(connection).versions)
+def _current_versions(database: "ProjectDatabase") -> dict[str, int]:
+    with database.connect() as connection:
+        return dict(database.read_state(connection).versions)

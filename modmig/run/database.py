@@ -119,6 +119,27 @@ class ProjectDatabase:
         with self.connect() as connection:
             return self.read_state(connection)
 
+    def dialect(self, url: str | None = None) -> str:
+        """The SQL dialect of ``url``, else of the configured database ("sqlite" when none is).
+
+        Reads no database: squash uses it to know which SQL the app's migrations are written in.
+        """
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        from ..errors import ConfigError
+
+        if url is None:
+            try:
+                url, _ = config_module.choose_database_url(self.config, self._database, self._environ)
+            except ConfigError:
+                return "sqlite"
+        try:
+            name = make_url(url).get_backend_name()
+        except ArgumentError:
+            return "sqlite"
+        return {"mariadb": "mysql"}.get(name, name)
+
     def close(self) -> None:
         if self._backend is not None and self._engine is None:
             self._backend.dispose()

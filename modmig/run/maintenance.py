@@ -16,12 +16,16 @@ from .recorder import utcnow
 from ..results import RepairResult, StampResult
 
 if TYPE_CHECKING:
-    from ..api import Project
+    from ..plan.graph import MigrationGraph
+    from .database import ProjectDatabase
 
 
-def stamp(project: "Project", app: str, version: int, *, lock_timeout: float | None, on_event: EventCallback) -> StampResult:
+def stamp(
+    database: "ProjectDatabase", graph: "MigrationGraph", app: str, version: int, *,
+    lock_timeout: float | None, on_event: EventCallback,
+) -> StampResult:
     """Record ``app`` at ``version`` without running anything (adopting an existing database)."""
-    history = project.graph.histories[app]
+    history = graph.histories[app]
     from ..plan.routes import applied_route, is_position
 
     if not (version == 0 or history.base < version <= history.latest) or not is_position(history, version):
@@ -29,35 +33,38 @@ def stamp(project: "Project", app: str, version: int, *, lock_timeout: float | N
             f"Cannot stamp {app!r} at {version}: its migrations go from {history.base + 1:04d} to "
             f"{history.latest:04d} (0 means none applied)."
         )
-    recorder = project.recorder
-    with project.locked(lock_timeout, on_event) as connection:
-        state = project.read_state(connection)
+    recorder = database.recorder
+    with database.locked(lock_timeout, on_event) as connection:
+        state = database.read_state(connection)
         previous = state.version(app)
         with connection.begin():
-            project.backend.ensure_bookkeeping(connection, recorder)
+            database.backend.ensure_bookkeeping(connection, recorder)
             stamped = _stamped_route(history, previous, version)
             # The version row names the file the history rows below say the app stands on.
             below = applied_route(history, version, state.names)
             target = stamped[-1] if stamped else (below[-1] if below else None)
             recorder.set_version(connection, app, version, target.name if target else None, target.checksum if target else None)
             for migration in stamped:
-                _history_row(project, connection, app, migration.version, migration.name, migration.checksum, "stamp")
+                _history_row(database, connection, app, migration.version, migration.name, migration.checksum, "stamp")
             if not stamped:
-                _history_row(project, connection, app, version, target.name if target else None, None, "stamp")
+                _history_row(database, connection, app, version, target.name if target else None, None, "stamp")
     return StampResult(app, previous, version)
 
 
-def repair(project: "Project", app: str, *, applied: bool | None, lock_timeout: float | None, on_event: EventCallback) -> RepairResult:
+def repair(
+    database: "ProjectDatabase", graph: "MigrationGraph", app: str, *,
+    applied: bool | None, lock_timeout: float | None, on_event: EventCallback,
+) -> RepairResult:
     """Re-record edited checksums of ``app`` and resolve its dirty mark as the operator says.
 
     A dirty mark needs a decision (``applied=True``: the interrupted migration's effect is in the
     database; ``False``: it is not); modmig cannot know which is true, so it refuses to guess.
     """
-    history = project.graph.histories[app]
-    recorder = project.recorder
+    history = graph.histories[app]
+    recorder = database.recorder
     result = RepairResult(app)
-    with project.locked(lock_timeout, on_event) as connection:
-        state = project.read_state(connection)
+    with database.locked(lock_timeout, on_event) as connection:
+        state = database.read_state(connection)
         mark = state.dirty.get(app)
         if mark is not None and applied is None:
             raise UsageError(
@@ -79,20 +86,22 @@ def repair(project: "Project", app: str, *, applied: bool | None, lock_timeout: 
                 current = history.ending_at(version)
                 recorder.set_version(connection, app, version, current.name if current else None, current.checksum if current else None)
                 result.resolved = "applied" if applied else "not applied"
-                _history_row(project, connection, app, migration.version, migration.name, migration.checksum if version == after else None, "repair")
+                _history_row(database, connection, app, migration.version, migration.name, migration.checksum if version == after else None, "repair")
             found = Verification()
             _verify_checksums(history, state, version, found)
             for _, changed_version, _ in found.changed:
                 migration = history.ending_at(changed_version)
                 recorded_name = state.names.get((app, changed_version))
                 migration = next((m for m in history.covering(changed_version) if m.name == recorded_name and m.version == changed_version), migration)
-                _history_row(project, connection, app, migration.version, migration.name, migration.checksum, "repair")
+                _history_row(database, connection, app, migration.version, migration.name, migration.checksum, "repair")
                 result.rechecksummed.append(migration.label)
     result.version = version
     return result
 
 
-def repair_renumbered(project: "Project", app: str, *, lock_timeout: float | None, on_event: EventCallback) -> RepairResult:
+def repair_renumbered(
+    database: "ProjectDatabase", graph: "MigrationGraph", app: str, *, lock_timeout: float | None, on_event: EventCallback
+) -> RepairResult:
     """Bring a database whose applied migration 'modmig merge' renumbered back in line with the files.
 
     The database applied file X as version v; merge moved X (and what followed it on its branch)
@@ -105,23 +114,22 @@ def repair_renumbered(project: "Project", app: str, *, lock_timeout: float | Non
     from ..model import Plan, Step
     from ..plan.planner import verify
 
-    graph = project.graph
     history = graph.histories[app]
     result = RepairResult(app)
-    with project.locked(lock_timeout, on_event) as connection:
-        state = project.read_state(connection)
+    with database.locked(lock_timeout, on_event) as connection:
+        state = database.read_state(connection)
         found = verify(graph, state, [app]).renumbered
         if not found:
             raise UsageError(f"App {app!r} has no applied migration that 'modmig merge' renumbered: nothing to fix.")
         applied = _applied_after_merge(history, state)
         top = history.get(max(applied))
         missing = [history.get(v) for v in range(history.base + 1, top.version + 1) if v not in applied]
-        executor = Executor(project.backend, project.recorder, connection, graph, executed_by(), on_event)
+        executor = Executor(database.backend, database.recorder, connection, graph, executed_by(), on_event)
         executor.run(Plan([Step(m, "up") for m in missing if m is not None], (app,)), {})
         with connection.begin():
-            project.recorder.set_version(connection, app, top.version, top.name, top.checksum)
+            database.recorder.set_version(connection, app, top.version, top.name, top.checksum)
             for _, version, recorded, moved in found:
-                _history_row(project, connection, app, moved.version, moved.name, moved.checksum, "repair")
+                _history_row(database, connection, app, moved.version, moved.name, moved.checksum, "repair")
         result.rechecksummed = [
             *(f"{app}:{recorded} -> {moved.label}" for _, _, recorded, moved in found),
             *(m.label + " (applied)" for m in missing if m),
@@ -156,8 +164,8 @@ def _stamped_route(history, previous: int, version: int) -> list:
         return []
 
 
-def _history_row(project: "Project", connection, app: str, version: int, name, checksum, direction: str) -> None:
-    project.recorder.add_history(
+def _history_row(database: "ProjectDatabase", connection, app: str, version: int, name, checksum, direction: str) -> None:
+    database.recorder.add_history(
         connection,
         app=app,
         version=version,

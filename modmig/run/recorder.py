@@ -31,7 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
-from .. import __version__
+from ..version import __version__
 from ..model import DatabaseState, DirtyMark
 
 VERSIONS_TABLE = "_schema_versions"

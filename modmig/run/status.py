@@ -14,14 +14,14 @@ from ..results import AppStatus, CheckReport, StatusReport
 from ..plan.routes import applied_route
 
 if TYPE_CHECKING:
-    from ..api import Project
+    from ..plan.graph import MigrationGraph
+    from .database import ProjectDatabase
 
 
-def status(project: "Project", app: str | None = None) -> StatusReport:
+def status(database: "ProjectDatabase", graph: "MigrationGraph", app: str | None = None) -> StatusReport:
     """Per app: version, latest, pending versions, dirty mark, edited files; plus orphans."""
-    graph = project.graph
-    with project.connect() as connection:
-        state = project.read_state(connection)
+    with database.connect() as connection:
+        state = database.read_state(connection)
     apps = [app] if app is not None else sorted(graph.histories)
     found = verify(graph, state, apps)
     changed: dict[str, list[tuple[int, str]]] = {}
@@ -32,7 +32,7 @@ def status(project: "Project", app: str | None = None) -> StatusReport:
     problems.update({name: "inside squash" for name, _, _ in found.inside_squash})
     squashes = {name: squash for name, _, squash in found.inside_squash}
 
-    report = StatusReport(database=project.backend.display_url, apps=[])
+    report = StatusReport(database=database.backend.display_url, apps=[])
     for name in apps:
         history = graph.histories[name]
         version = state.version(name)
@@ -58,9 +58,9 @@ def status(project: "Project", app: str | None = None) -> StatusReport:
     return report
 
 
-def check(project: "Project") -> CheckReport:
+def check(database: "ProjectDatabase", graph: "MigrationGraph") -> CheckReport:
     """``ok`` when every app is at its latest version, unedited and clean; else the reasons."""
-    report = status(project)
+    report = status(database, graph)
     reasons: list[str] = []
     for app in report.apps:
         if app.problem == "ahead":

@@ -1,1 +1,14 @@
-"""(docstring follows)"""
+"""Describing and comparing what a database holds.
+
+``compare`` takes a snapshot of a database's schema and rows (SQLAlchemy's inspector plus the
+catalog for triggers) and says how two snapshots differ: squash verification uses it.
+``roundtrip`` walks every migration on a scratch database (up, down, up again) and compares the
+schema after each move (``modmig check --roundtrip`` and the pytest plugin's
+``assert_roundtrip``). Ownership of tables by apps, autogenerate and drift reports belong here
+too.
+
+May import: ``modmig.run`` (to migrate scratch databases), ``modmig.plan``, ``modmig.files`` and
+everything below them.
+Must not import: ``modmig.squash``, ``modmig.api``, ``modmig.cli`` (checked by
+``tests/test_layers.py``).
+"""

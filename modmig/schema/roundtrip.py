@@ -19,14 +19,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterator
 
-from ..errors import Irreversible, MigrationFailed, UsageError
+from ..errors import Irreversible, MigrationFailed, UnknownApp, UsageError
+from ..run import migrate
+from ..run.database import ProjectDatabase
 from ..run.recorder import HISTORY_TABLE, VERSIONS_TABLE
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
-    from ..api import Project
+    from ..config import ProjectConfig
     from ..model import Migration
+    from ..plan.graph import MigrationGraph
 
 Snapshot = dict[str, Any]
 _BOOKKEEPING = {VERSIONS_TABLE, HISTORY_TABLE}
@@ -58,6 +61,25 @@ class RoundtripReport:
     def ok(self) -> bool:
         return self.failure is None
 
+    def describe(self) -> str:
+        """The report as a person reads it: OK, or the first migration whose down does not undo its up.
+
+        The CLI prints it and the pytest plugin fails a test with it, so both say the same.
+        """
+        skipped = f" ({len(self.irreversible)} irreversible, not checked: {', '.join(self.irreversible)})" if self.irreversible else ""
+        failure = self.failure
+        if failure is None:
+            return f"OK: the down of each of {len(self.checked)} migration(s) undoes its up{skipped}."
+        what = {
+            "down": "its down does not undo its up",
+            "up again": "it cannot be applied again after its down",
+            "up": "applied in place of the originals it replaces, it does not do what they do",
+        }[failure.stage]
+        lines = [f"Round-trip failed at {failure.migration}: {what}:"]
+        lines.extend(f"  - {line}" for line in failure.differences)
+        lines.append(f"({len(self.checked)} migration(s) before it round-trip correctly{skipped}.)")
+        return "\n".join(lines)
+
     def as_dict(self) -> dict:
         failure = self.failure
         return {
@@ -71,15 +93,17 @@ class RoundtripReport:
         }
 
 
-def check_roundtrip(project: "Project", scratch: str | None = None, only: str | None = None) -> RoundtripReport:
-    """Up, down, up again for every migration (or just ``only``, e.g. ``"blog:0003"``) in graph order."""
-    from ..api import Project
+def check_roundtrip(
+    config: "ProjectConfig", graph: "MigrationGraph", scratch: str | None = None, only: str | None = None
+) -> RoundtripReport:
+    """Up, down, up again for every migration (or just ``only``, e.g. ``"blog:0003"``) in graph order.
 
-    graph = project.graph
-    wanted = _resolve(project, only) if only is not None else None
+    ``config`` and ``graph`` are the project's (its files were read once already); the moves run on
+    the scratch database only.
+    """
+    wanted = _resolve(graph, only) if only is not None else None
     with _scratch_url(scratch) as url:
-        trial = Project(project.config, database=url, environ={})
-        trial._histories = project.histories  # the files were read once already
+        trial = _Trial(ProjectDatabase(config, database=url, environ={}), graph)
         try:
             _require_empty(trial, url)
             report = RoundtripReport(database=trial.backend.display_url)
@@ -101,10 +125,34 @@ def check_roundtrip(project: "Project", scratch: str | None = None, only: str | 
                     break
             return report
         finally:
-            trial.close()
+            trial.database.close()
 
 
-def _check_file(trial: "Project", migration: "Migration", report: RoundtripReport) -> RoundtripFailure | None:
+class _Trial:
+    """The scratch database and the project's graph: the moves a round-trip check makes."""
+
+    def __init__(self, database: ProjectDatabase, graph: "MigrationGraph") -> None:
+        self.database = database
+        self.graph = graph
+
+    @property
+    def backend(self):
+        return self.database.backend
+
+    def upgrade(self, app: str, *, to: int) -> None:
+        migrate.upgrade(self.database, self.graph, app, to=to)
+
+    def downgrade(self, app: str, *, to: int) -> None:
+        migrate.downgrade(self.database, self.graph, app, to=to)
+
+    def connect(self):
+        return self.database.connect()
+
+    def read_state(self, connection: "Connection"):
+        return self.database.read_state(connection)
+
+
+def _check_file(trial: _Trial, migration: "Migration", report: RoundtripReport) -> RoundtripFailure | None:
     """Up, down, up again: the files before it in the graph's order are applied, it is not."""
     app, version = migration.app, migration.version
     before = _snapshot(trial)
@@ -119,7 +167,7 @@ def _check_file(trial: "Project", migration: "Migration", report: RoundtripRepor
     return failure
 
 
-def _check_squash(trial: "Project", squash: "Migration", report: RoundtripReport) -> RoundtripFailure | None:
+def _check_squash(trial: _Trial, squash: "Migration", report: RoundtripReport) -> RoundtripFailure | None:
     """A squash beside its originals, which the graph's order has just applied.
 
     The originals are undone one version at a time (so their own downs run, not the squash's),
@@ -150,21 +198,21 @@ def _check_squash(trial: "Project", squash: "Migration", report: RoundtripReport
     return failure
 
 
-def _undo_one_by_one(trial: "Project", app: str, start: int, below: int) -> None:
+def _undo_one_by_one(trial: _Trial, app: str, start: int, below: int) -> None:
     """Down from ``start`` to ``below`` through the originals (one version per step forces them).
 
     If an original has no down, the only way below is the squash's own down section.
     """
     try:
         for target in range(start - 1, below - 1, -1):
-            trial.downgrade(app, to=target, confirm=lambda plan: True)
+            trial.downgrade(app, to=target)
     except Irreversible:
-        trial.downgrade(app, to=below, confirm=lambda plan: True)
+        trial.downgrade(app, to=below)
 
 
-def _down_and_up(trial: "Project", label: str, app: str, below: int, version: int, before: Snapshot, after: Snapshot) -> RoundtripFailure | None:
+def _down_and_up(trial: _Trial, label: str, app: str, below: int, version: int, before: Snapshot, after: Snapshot) -> RoundtripFailure | None:
     try:
-        trial.downgrade(app, to=below, confirm=lambda plan: True)
+        trial.downgrade(app, to=below)
     except MigrationFailed as error:
         return RoundtripFailure(label, "down", [f"the down failed: {error.error}"])
     differences = compare(before, _snapshot(trial))
@@ -180,16 +228,17 @@ def _down_and_up(trial: "Project", label: str, app: str, below: int, version: in
     return None
 
 
-def _version(trial: "Project", app: str) -> int:
+def _version(trial: _Trial, app: str) -> int:
     with trial.connect() as connection:
         return trial.read_state(connection).version(app)
 
 
-def _resolve(project: "Project", label: str) -> tuple:
+def _resolve(graph: "MigrationGraph", label: str) -> tuple:
     """The graph key of ``blog:0003``, ``blog:0003_add_tags`` or ``blog:0001_squashed_0004``."""
     app, _, number = label.partition(":")
-    project.require_app(app)
-    history = project.histories[app]
+    if app not in graph.histories:
+        raise UnknownApp(app, sorted(graph.histories))
+    history = graph.histories[app]
     named = [m for m in (*history.migrations, *history.squashes) if m.name == number]
     if named:
         return named[0].key
@@ -197,7 +246,7 @@ def _resolve(project: "Project", label: str) -> tuple:
         version = int(number.split("_", 1)[0])
     except ValueError:
         raise UsageError(f"{label!r} is not a migration: write it as app:NNNN, e.g. blog:0003.") from None
-    if (app, version) not in project.graph:
+    if (app, version) not in graph:
         raise UsageError(f"{app} has no migration {version:04d}.")
     return app, version
 
@@ -211,7 +260,7 @@ def _scratch_url(scratch: str | None) -> Iterator[str]:
         yield f"sqlite:///{folder}/scratch.db"
 
 
-def _require_empty(trial: "Project", url: str) -> None:
+def _require_empty(trial: _Trial, url: str) -> None:
     with trial.connect() as connection:
         found = _user_objects(connection)
     if found:
@@ -229,7 +278,7 @@ def _user_objects(connection: "Connection") -> list[str]:
     return [n for n in inspector.get_table_names() + inspector.get_view_names() if n not in _BOOKKEEPING]
 
 
-def _snapshot(trial: "Project") -> Snapshot:
+def _snapshot(trial: _Trial) -> Snapshot:
     with trial.connect() as connection:
         return snapshot(connection)
 

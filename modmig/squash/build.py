@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import __version__
+from ..version import __version__
 from .dead_changes import without_dead_changes
 from .folding import Carried, Folder, Sql
 from ..model import Dependency, Migration

@@ -21,7 +21,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable, Mapping
 
 from ..errors import DependencyCycle, SquashCycle, UsageError, show_path
 from ..files.loader import AppHistory, build_history
@@ -29,7 +29,7 @@ from ..model import Dependency, Migration
 from ..plan.routes import NoRoute, is_position, route_up
 
 if TYPE_CHECKING:
-    from ..api import Project
+    from ..model import DatabaseState
     from .verify import VerificationReport
 
 
@@ -87,7 +87,7 @@ class PruneResult:
 
 
 def squash(
-    project: "Project",
+    histories: "Mapping[str, AppHistory]",
     app: str,
     *,
     first: int | None = None,
@@ -95,25 +95,31 @@ def squash(
     auto: bool = False,
     verify: bool = True,
     verify_url: str | None = None,
+    dialect: str = "sqlite",
+    scratch_base: Path = Path("."),
 ) -> SquashResult:
-    """Write ``app``'s versions first..last as one squash file, verified unless ``verify=False``."""
+    """Write ``app``'s versions first..last as one squash file, verified unless ``verify=False``.
+
+    ``dialect`` is the SQL the app's migrations are written in (that of ``verify_url`` or of the
+    project's database); ``scratch_base`` is where relative SQLite scratch URLs are resolved.
+    The caller re-reads the files afterwards: a new file is in the app's folder.
+    """
     from .sql_names import DIALECTS
     from .build import build_squash
 
     clock = time.perf_counter()
-    history = project.histories[app]
+    history = histories[app]
     first, last = _range(history, first, last)
     route = _route(history, first, last)
     requested = last
-    safe = largest_safe_end(project, history, first, last)
+    safe = largest_safe_end(histories, history, first, last)
     if safe != last:
         if not auto:
-            raise SquashCycle(app, first, last, _cycle(project, history, first, last), safe)
+            raise SquashCycle(app, first, last, _cycle(histories, history, first, last), safe)
         if safe is None:
-            raise SquashCycle(app, first, last, _cycle(project, history, first, last), None)
+            raise SquashCycle(app, first, last, _cycle(histories, history, first, last), None)
         last = safe
         route = _route(history, first, last)
-    dialect = _dialect(project, verify_url)
     if dialect not in DIALECTS:
         raise UsageError(f"modmig cannot fold migrations written for {dialect!r}.")
     if verify and verify_url is None and dialect != "sqlite":
@@ -141,22 +147,23 @@ def squash(
     )
     if verify:
         clock = time.perf_counter()
-        result.verification = _verify(project, history, route, candidate, verify_url)
+        result.verification = _verify(histories, history, route, candidate, verify_url, scratch_base)
         timings["verify"] = time.perf_counter() - clock
     _write(path, built.text)
-    project.forget_files()
     result.seconds = timings
     return result
 
 
-def prune(project: "Project", app: str) -> PruneResult:
+def prune(history: AppHistory, read_state: "Callable[[], DatabaseState | None]") -> PruneResult:
     """Delete every file that one of the app's squashes replaces, unless the database is inside it.
 
     A file is replaced when a squash's range contains its whole range (an original, or an earlier
     squash inside a re-squash). Nothing is deleted if the configured database stands strictly
     inside the range of a squash whose replaced files would go: it could never finish that range.
+    ``read_state`` gives the configured database's state (None without one); it is called only
+    once there is something to delete. The caller re-reads the files afterwards.
     """
-    history = project.histories[app]
+    app = history.app
     if not history.squashes:
         raise UsageError(f"App {app!r} has no squash file: nothing to prune. Run 'modmig squash {app}' first.")
     files = [*history.migrations, *history.squashes]
@@ -172,7 +179,7 @@ def prune(project: "Project", app: str) -> PruneResult:
             replaced.update((m.path, m) for m in inside)
     if not replaced:
         raise UsageError(f"App {app!r}: the files its squashes replace are already deleted.")
-    state = project.state_if_configured()
+    state = read_state()
     if state is None:
         raise UsageError(
             "Pruning needs the configured database, to check it is not inside a squashed range: "
@@ -191,7 +198,6 @@ def prune(project: "Project", app: str) -> PruneResult:
     for path in sorted(replaced, key=lambda p: p.name):
         path.unlink()
         deleted.append(path)
-    project.forget_files()
     return PruneResult(app, [s.name for s in used], deleted)
 
 
@@ -238,36 +244,36 @@ def _external_dependencies(app: str, route: list[Migration]) -> list[Dependency]
 
 # -- cycles --------------------------------------------------------------------------------------
 
-def largest_safe_end(project: "Project", history: AppHistory, first: int, last: int) -> int | None:
+def largest_safe_end(histories: "Mapping[str, AppHistory]", history: AppHistory, first: int, last: int) -> int | None:
     """``last`` if squashing first..last closes no cycle, else the largest end that does not.
 
     A longer range only adds dependencies and dependents, so safety shrinks as the end grows:
     a binary search over the ends that are positions finds the largest safe one.
     """
-    if _is_safe(project, history, first, last):
+    if _is_safe(histories, history, first, last):
         return last
     ends = [v for v in range(first + 1, last) if is_position(history, v)]
     low, high, best = 0, len(ends) - 1, None
     while low <= high:
         middle = (low + high) // 2
-        if _is_safe(project, history, first, ends[middle]):
+        if _is_safe(histories, history, first, ends[middle]):
             best, low = ends[middle], middle + 1
         else:
             high = middle - 1
     return best
 
 
-def _is_safe(project: "Project", history: AppHistory, first: int, last: int) -> bool:
+def _is_safe(histories: "Mapping[str, AppHistory]", history: AppHistory, first: int, last: int) -> bool:
     try:
-        _graph_with(project, history, _stub(history, first, last))
+        _graph_with(histories, history, _stub(history, first, last))
     except DependencyCycle:
         return False
     return True
 
 
-def _cycle(project: "Project", history: AppHistory, first: int, last: int) -> list[str]:
+def _cycle(histories: "Mapping[str, AppHistory]", history: AppHistory, first: int, last: int) -> list[str]:
     try:
-        _graph_with(project, history, _stub(history, first, last))
+        _graph_with(histories, history, _stub(history, first, last))
     except DependencyCycle as error:
         return error.cycle
     return []
@@ -283,12 +289,10 @@ def _stub(history: AppHistory, first: int, last: int) -> Migration:
     )
 
 
-def _graph_with(project: "Project", history: AppHistory, extra: Migration):
+def _graph_with(histories: "Mapping[str, AppHistory]", history: AppHistory, extra: Migration):
     from ..plan.graph import MigrationGraph
 
-    histories = dict(project.histories)
-    histories[history.app] = with_file(history, extra)
-    return MigrationGraph(histories)
+    return MigrationGraph({**histories, history.app: with_file(history, extra)})
 
 
 def with_file(history: AppHistory, extra: Migration) -> AppHistory:
@@ -297,7 +301,10 @@ def with_file(history: AppHistory, extra: Migration) -> AppHistory:
 
 # -- verification and writing --------------------------------------------------------------------
 
-def _verify(project: "Project", history: AppHistory, route: list[Migration], candidate: Migration, verify_url: str | None):
+def _verify(
+    histories: "Mapping[str, AppHistory]", history: AppHistory, route: list[Migration], candidate: Migration,
+    verify_url: str | None, scratch_base: Path,
+):
     from ..plan.graph import MigrationGraph
     from .verify import verify_squash
 
@@ -307,10 +314,10 @@ def _verify(project: "Project", history: AppHistory, route: list[Migration], can
             f"below it were deleted, so a scratch database cannot be brought to where the range starts. "
             f"Pass --no-verify to write it unverified."
         )
-    before = project.graph
-    after = MigrationGraph({**project.histories, history.app: with_file(history, candidate)})
+    before = MigrationGraph(histories)
+    after = MigrationGraph({**histories, history.app: with_file(history, candidate)})
     prerequisites = _prerequisites(before, history, route)
-    return verify_squash(history.app, prerequisites, route, candidate, before, after, verify_url, project.config.root)
+    return verify_squash(history.app, prerequisites, route, candidate, before, after, verify_url, scratch_base)
 
 
 def _prerequisites(graph, history: AppHistory, route: list[Migration]) -> list[Migration]:
@@ -322,27 +329,6 @@ def _prerequisites(graph, history: AppHistory, route: list[Migration]) -> list[M
     keys = [m.key for m in route]
     needed = graph.ancestors_within(keys, allowed | set(keys)) - set(keys)
     return [graph.nodes[key] for key in graph.in_order(needed)]
-
-
-def _dialect(project: "Project", verify_url: str | None) -> str:
-    """The SQL dialect the app's migrations are written in: that of the verify URL or the database."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
-    from .. import config as config_module
-    from ..errors import ConfigError
-
-    url = verify_url
-    if url is None:
-        try:
-            url, _ = config_module.choose_database_url(project.config, project._database, project._environ)
-        except ConfigError:
-            return "sqlite"
-    try:
-        name = make_url(url).get_backend_name()
-    except ArgumentError:
-        return "sqlite"
-    return {"mariadb": "mysql"}.get(name, name)
 
 
 def _write(path: Path, text: str) -> None:

@@ -24,15 +24,20 @@ import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
-from ..errors import ModmigError, UsageError, show_path
-from ..files.loader import MIGRATION_FILE, migrations_folder
-from ..model import Migration
+from ..errors import UsageError, show_path
+from ..files.loader import migrations_folder
+from ..files.naming import MIGRATION_FILE
 from ..files.sqlfile import _DIRECTIVE
+from ..model import DatabaseState, Migration
 
 if TYPE_CHECKING:
-    from ..api import Project
+    from ..config import ProjectConfig
+
+#: Reads the configured database's state; None when there is none or it cannot be read (merge
+#: only uses it to decide better, never to refuse).
+StateReader = Callable[[], "DatabaseState | None"]
 
 
 @dataclass
@@ -57,12 +62,15 @@ class MergeResult:
         }
 
 
-def merge(project: "Project", app: str) -> MergeResult:
-    """Renumber ``app``'s conflicting migrations and rewrite dependencies on them."""
+def merge(config: "ProjectConfig", app: str, read_state: StateReader) -> MergeResult:
+    """Renumber ``app``'s conflicting migrations and rewrite dependencies on them.
+
+    The caller re-reads the files afterwards (they were renamed and edited).
+    """
     from ..files.loader import _read_folder, load_app
 
-    source = project.config.apps[app]
-    folder = migrations_folder(source, project.config.path)
+    source = config.apps[app]
+    folder = migrations_folder(source, config.path)
     found = [m for m in _read_folder(app, folder) if not m.is_squash]
     by_version: dict[int, list[Migration]] = {}
     for migration in found:
@@ -76,7 +84,7 @@ def merge(project: "Project", app: str) -> MergeResult:
             f"Cannot merge {app!r}: {show_path(squashes[0].path)} squashes versions at or after the conflict at "
             f"{conflicts[0]:04d}. Renumber by hand, or delete the squash and squash again after merging."
         )
-    applied = _applied_names(project, app)
+    applied = _applied_names(read_state, app)
     result = MergeResult(app)
     new_version: dict[Path, int] = {}
     group_top: dict[int, int] = {}  # old version -> the version a dependency on it now means
@@ -101,9 +109,8 @@ def merge(project: "Project", app: str) -> MergeResult:
 
     changed = {old: new for old, new in group_top.items() if new != old}
     if changed:
-        _rewrite_dependencies(project, app, changed, result)
-    project.forget_files()
-    load_app(source, project.config.path)  # the app must now load cleanly
+        _rewrite_dependencies(config, read_state, app, changed, result)
+    load_app(source, config.path)  # the app must now load cleanly
     return result
 
 
@@ -140,12 +147,9 @@ def _git_times(files: list[Migration], folder: Path) -> dict[Path, float]:
     return times
 
 
-def _applied_names(project: "Project", app: str) -> dict[int, str]:
+def _applied_names(read_state: StateReader, app: str) -> dict[int, str]:
     """Version -> name of the file the configured database applied for it (empty without one)."""
-    try:
-        state = project.state_if_configured()
-    except ModmigError:
-        return {}
+    state = read_state()
     if state is None:
         return {}
     current = state.version(app)
@@ -157,20 +161,18 @@ def _renumbered(name: str, number: int) -> str:
     return f"{number:04d}_{match.group('slug')}.{match.group('ext')}"
 
 
-def _rewrite_dependencies(project: "Project", app: str, changed: dict[int, int], result: MergeResult) -> None:
+def _rewrite_dependencies(
+    config: "ProjectConfig", read_state: StateReader, app: str, changed: dict[int, int], result: MergeResult
+) -> None:
     from ..files.loader import _read_folder
 
     pattern = re.compile(rf"\b{re.escape(app)}\s*:\s*(\d+)\b")
-    applied: dict[str, int] = {}
-    try:
-        state = project.state_if_configured()
-        applied = dict(state.versions) if state is not None else {}
-    except ModmigError:
-        pass
-    for other in sorted(project.config.apps):
+    state = read_state()
+    applied: dict[str, int] = dict(state.versions) if state is not None else {}
+    for other in sorted(config.apps):
         if other == app:
             continue
-        folder = migrations_folder(project.config.apps[other], project.config.path)
+        folder = migrations_folder(config.apps[other], config.path)
         for migration in _read_folder(other, folder):
             if not any(d.app == app and d.version in changed for d in migration.dependencies):
                 continue

@@ -1,4 +1,4 @@
-"""Choose and create the backend for a database URL (called only by ``modmig.api``)."""
+"""Choose and create the backend for a database URL (called by ``ProjectDatabase`` and scratch databases)."""
 
 from __future__ import annotations
 

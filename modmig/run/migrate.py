@@ -1,0 +1,127 @@
+"""Upgrade and downgrade: plan under the lock, run the plan, report what ran.
+
+These are the two operations that change a database's schema. Each takes the target database
+(``ProjectDatabase``) and the migration graph, nothing more, so the api, the round-trip check
+and any other caller run migrations the same way. Whose job is what:
+
+* the planner (``modmig.plan``) decides *what* runs, from the graph and the database's state;
+* the ``Executor`` runs each step with its bookkeeping;
+* this module takes the lock, re-reads the state under it (a concurrent deploy may have done the
+  work meanwhile), and frames the run with its events.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Callable
+
+from ..errors import ConfirmationRequired, UsageError
+from ..events import EventCallback, RunFinished, RunStarted, ignore
+from ..model import DatabaseState, Plan
+from ..results import RunResult
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+    from ..plan.graph import MigrationGraph
+    from .database import ProjectDatabase
+
+
+def current_state(database: "ProjectDatabase", graph: "MigrationGraph") -> DatabaseState:
+    """The database's state, checked against the files, read without the lock (for previews)."""
+    with database.connect() as connection:
+        return verified_state(database, graph, connection)
+
+
+def verified_state(database: "ProjectDatabase", graph: "MigrationGraph", connection: "Connection") -> DatabaseState:
+    """The state on ``connection``; raises the first disagreement with the files (edited, ahead...)."""
+    from ..plan.planner import verify
+
+    state = database.read_state(connection)
+    verify(graph, state).raise_first()
+    return state
+
+
+def upgrade(
+    database: "ProjectDatabase",
+    graph: "MigrationGraph",
+    app: str | None = None,
+    *,
+    to: int | None = None,
+    lock_timeout: float | None = None,
+    on_event: EventCallback = ignore,
+) -> RunResult:
+    """Apply the pending migrations of ``app`` (and what they need), or of every app if None."""
+    from ..plan.planner import plan_upgrade
+
+    with database.locked(lock_timeout, on_event) as connection:
+        state = verified_state(database, graph, connection)
+        plan = plan_upgrade(graph, state, app, to)
+        return run_plan(database, graph, "up", plan, state, connection, on_event)
+
+
+def downgrade(
+    database: "ProjectDatabase",
+    graph: "MigrationGraph",
+    app: str,
+    *,
+    to: int,
+    confirm: Callable[[Plan], bool] | None = None,
+    lock_timeout: float | None = None,
+    on_event: EventCallback = ignore,
+) -> RunResult:
+    """Undo ``app``'s migrations above ``to``, after the applied migrations that depend on them.
+
+    The plan is previewed without the lock; when it reaches into other apps, ``confirm(plan)``
+    must return True (else ``ConfirmationRequired``). Under the lock the plan is made again and
+    must be the one confirmed.
+    """
+    from ..plan.planner import plan_downgrade
+
+    preview = plan_downgrade(graph, current_state(database, graph), app, to)
+    if preview.other_apps and not (confirm is not None and confirm(preview)):
+        raise ConfirmationRequired(preview)
+    with database.locked(lock_timeout, on_event) as connection:
+        state = verified_state(database, graph, connection)
+        plan = plan_downgrade(graph, state, app, to)
+        if [s.label for s in plan.steps] != [s.label for s in preview.steps]:
+            raise UsageError("The database changed while the downgrade was being confirmed; nothing was done. Run it again.")
+        return run_plan(database, graph, "down", plan, state, connection, on_event)
+
+
+def run_plan(
+    database: "ProjectDatabase",
+    graph: "MigrationGraph",
+    direction: str,
+    plan: Plan,
+    state: DatabaseState,
+    connection: "Connection",
+    on_event: EventCallback,
+) -> RunResult:
+    """Run ``plan`` on ``connection`` (the caller holds the lock), framed by RunStarted/RunFinished."""
+    from sqlalchemy.exc import DBAPIError
+
+    from ..errors import ConnectionLost
+    from .backends.base import driver_message, executed_by, scrub
+    from .executor import Executor
+
+    if not plan:
+        return RunResult(direction, plan, 0, 0)
+    backend = database.backend
+    executor = Executor(backend, database.recorder, connection, graph, executed_by(), on_event, state.names)
+    resume = executor.resume_points(plan, state)
+    with connection.begin():
+        backend.ensure_bookkeeping(connection, database.recorder)
+    on_event(RunStarted(plan))
+    clock = time.perf_counter()
+    success = False
+    try:
+        executor.run(plan, resume)
+        success = True
+    except DBAPIError as error:  # the bookkeeping itself failed: the connection is gone
+        reason = scrub(driver_message(error.orig or error), backend.engine.url.password)
+        raise ConnectionLost(backend.display_url, reason, executor.steps_done) from None
+    finally:
+        elapsed = int(round((time.perf_counter() - clock) * 1000))
+        on_event(RunFinished(plan, executor.steps_done, elapsed, success))
+    return RunResult(direction, plan, executor.steps_done, elapsed)
