@@ -35,6 +35,7 @@ TOP_LEVEL_KEYS = {
     "schema": "schema for the bookkeeping tables (PostgreSQL)",
     "lock_timeout": "seconds to wait for the migration lock (default 60)",
     "timeouts": "database-side limits for each migration: {lock_timeout, statement_timeout}",
+    "fleets": "named groups of target databases or schemas (parsed by modmig.fleet; docs/fleet.md)",
 }
 APP_KEYS = ("path", "package")
 TIMEOUT_KEYS = ("lock_timeout", "statement_timeout")
@@ -49,6 +50,8 @@ class ProjectConfig:
     lock_timeout: float | None = None
     #: Database-side limits for each migration, in seconds (``lock_timeout``, ``statement_timeout``).
     timeouts: dict[str, float] = field(default_factory=dict)
+    #: ``fleets:`` as written (a mapping of name -> spec); ``modmig.fleet.spec`` parses one when used.
+    fleets: dict[str, Any] = field(default_factory=dict)
 
     @property
     def root(self) -> Path:
@@ -124,6 +127,9 @@ def parse_config(data: Any, path: Path | None, text: str = "") -> ProjectConfig:
     schema = data.get("schema")
     if schema is not None and not isinstance(schema, str):
         raise ConfigError("'schema' must be a name", path, lines.of(("schema",)))
+    fleets = data.get("fleets") or {}
+    if not isinstance(fleets, dict):
+        raise ConfigError("'fleets' must be a mapping of fleet name to its targets", path, lines.of(("fleets",)))
     return ProjectConfig(
         path=path,
         apps=apps,
@@ -134,6 +140,7 @@ def parse_config(data: Any, path: Path | None, text: str = "") -> ProjectConfig:
             key: parse_duration(value, f"timeouts.{key}", path, lines.of(("timeouts", key)))
             for key, value in timeouts.items()
         },
+        fleets={str(name): spec for name, spec in fleets.items()},
     )
 
 
@@ -205,6 +212,14 @@ def _reject_unknown(
                 path,
                 lines.of((*at, str(key))),
             )
+
+
+def key_line(path: Path | None, key_path: tuple[str, ...]) -> int | None:
+    """The line of a key in the config file, for errors found after loading (e.g. in ``fleets:``)."""
+    try:
+        return _KeyLines(path.read_text(encoding="utf-8")).of(key_path) if path is not None else None
+    except OSError:
+        return None
 
 
 class _KeyLines:

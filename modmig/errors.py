@@ -5,11 +5,13 @@ The hierarchy, with the exit code the CLI turns each branch into::
     ModmigError
     ├── UsageError (2)            a command line that cannot be carried out
     │   ├── UnknownApp            an app label that is not configured
+    │   ├── UnknownFleet          a fleet name that is not configured
     │   ├── ConfirmationRequired  a downgrade reaching into other apps was not confirmed
     │   ├── ConnectionInTransaction  an embedding caller's Connection is inside a transaction
     │   └── Irreversible          a downgrade through a migration without a down section
     ├── ConfigError (2)           modmig.yaml, app folders, database URLs
     │   └── DatabaseUnavailable   the database cannot be reached (no password shown)
+    │       └── TargetMissing     a fleet's database or schema does not exist (any more)
     ├── MigrationFileError (2)    one migration file cannot be understood (file:line)
     ├── GraphError (2)            the files do not form a valid history
     │   ├── DuplicateVersion      two files claim one version of an app
@@ -86,6 +88,13 @@ class UnknownApp(UsageError):
         )
 
 
+class UnknownFleet(UsageError):
+    def __init__(self, fleet: str, known: Sequence[str]) -> None:
+        self.fleet = fleet
+        listing = ", ".join(sorted(known)) or "(none: add 'fleets:' to modmig.yaml, see docs/fleet.md)"
+        super().__init__(f"Unknown fleet {fleet!r}.{did_you_mean(fleet, known)} Configured fleets: {listing}.")
+
+
 class Irreversible(UsageError):
     def __init__(self, labels: list[str]) -> None:
         self.labels = labels
@@ -136,6 +145,14 @@ class DatabaseUnavailable(ConfigError):
     def __init__(self, url: str, reason: str) -> None:
         self.url = url
         super().__init__(f"Cannot use database {url}: {reason}")
+
+
+class TargetMissing(DatabaseUnavailable):
+    """A fleet target (database, schema or file) that does not exist: reported, not migrated."""
+
+    def __init__(self, url: str, what: str = "database") -> None:
+        self.what = what
+        super().__init__(url, f"the {what} does not exist (any more)")
 
 
 class MigrationFileError(ModmigError):

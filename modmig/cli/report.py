@@ -5,12 +5,14 @@ from __future__ import annotations
 import click
 
 from .common import EXIT_FAILED, cli, complete_app, get_project, json_option, project_options
+from .fleet import fleet_options
 
 
 @cli.command()
 @click.argument("app", required=False, shell_complete=complete_app)
 @json_option
 @project_options
+@fleet_options("status")
 @click.pass_context
 def status(ctx, app, as_json):
     """Per app: version, latest, pending, dirty and edited migrations; plus orphans."""
@@ -38,6 +40,7 @@ def status(ctx, app, as_json):
 @click.option("--scratch", metavar="URL", help="With --roundtrip: an empty database to use (default: a temporary SQLite file).")
 @json_option
 @project_options
+@fleet_options("check")
 @click.pass_context
 def check(ctx, roundtrip, scratch, as_json):
     """Exit 0 when every app is at its latest and nothing was edited; 1 with the reasons otherwise."""
@@ -71,6 +74,7 @@ def check(ctx, roundtrip, scratch, as_json):
 @json_option
 @click.option("--sql", "with_sql", is_flag=True, help="Print the SQL each step would run.")
 @project_options
+@fleet_options("plan")
 @click.pass_context
 def plan(ctx, app, all_apps, to, as_json, with_sql):
     """Show what 'upgrade' would do, in order, without changing anything."""

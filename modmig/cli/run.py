@@ -10,6 +10,7 @@ import click
 
 from ..errors import ModmigError
 from .common import cli, complete_app, get_project, json_option, lock_option, project_options, verbosity_options
+from .fleet import fleet_options
 
 
 @cli.command()
@@ -20,6 +21,7 @@ from .common import cli, complete_app, get_project, json_option, lock_option, pr
 @json_option
 @lock_option
 @project_options
+@fleet_options("upgrade")
 @click.pass_context
 def upgrade(ctx, app, all_apps, to, quiet, verbose, as_json, lock_timeout):
     """Apply APP's pending migrations (and those they need), or --all."""
@@ -40,6 +42,7 @@ def upgrade(ctx, app, all_apps, to, quiet, verbose, as_json, lock_timeout):
 @json_option
 @lock_option
 @project_options
+@fleet_options("downgrade")
 @click.pass_context
 def downgrade(ctx, app, to, yes, quiet, verbose, as_json, lock_timeout):
     """Unapply APP's migrations above N, after the migrations of other apps that depend on them."""

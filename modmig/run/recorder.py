@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Iterable, Mapping, Sequence
 
 from sqlalchemy import (
     Boolean,
@@ -37,7 +38,7 @@ from ..model import DatabaseState, DirtyMark
 VERSIONS_TABLE = "_schema_versions"
 HISTORY_TABLE = "_schema_history"
 #: History rows whose checksum becomes the recorded checksum of (app, version).
-_RECORDING_DIRECTIONS = ("up", "stamp", "repair")
+RECORDING_DIRECTIONS = ("up", "stamp", "repair")
 
 
 @dataclass(frozen=True)
@@ -112,31 +113,14 @@ class Recorder:
         """Versions, recorded checksums and dirty marks; an empty state before first use."""
         if not self.has_tables(connection):
             return DatabaseState(initialised=False)
-        state = DatabaseState()
-        for row in connection.execute(select(self.versions)).mappings():
-            state.versions[row["app"]] = row["version"]
-            if row["dirty"]:
-                state.dirty[row["app"]] = DirtyMark(
-                    app=row["app"],
-                    version=row["dirty_version"],
-                    name=row["dirty_name"],
-                    direction=row["dirty_direction"],
-                    statements_done=row["dirty_statements_done"],
-                    prefix_checksum=row["dirty_prefix_checksum"],
-                    failed_statement=row["dirty_statement"],
-                    error=row["dirty_error"],
-                )
         history = self.history
         query = (
             select(history.c.app, history.c.version, history.c.checksum, history.c.name)
-            .where(history.c.success.is_(True), history.c.direction.in_(_RECORDING_DIRECTIONS))
+            .where(history.c.success.is_(True), history.c.direction.in_(RECORDING_DIRECTIONS))
             .where(history.c.checksum.is_not(None))
             .order_by(history.c.id)
         )
-        for app, version, recorded, name in connection.execute(query):
-            state.checksums[(app, version)] = recorded
-            state.names[(app, version)] = name
-        return state
+        return state_from_rows(connection.execute(select(self.versions)).mappings(), connection.execute(query))
 
     def read_history(self, connection: Connection, app: str | None = None, limit: int | None = None) -> list[HistoryEntry]:
         """History rows, oldest first; with ``limit``, the most recent ``limit`` rows."""
@@ -221,6 +205,33 @@ class Recorder:
         if updated.rowcount == 0:
             values.setdefault("dirty", False)
             connection.execute(self._insert_version, {"app": app, **values})
+
+
+def state_from_rows(version_rows: Iterable[Mapping], history_rows: Iterable[Sequence]) -> DatabaseState:
+    """A ``DatabaseState`` from ``_schema_versions`` rows (mappings by column name) and the
+    recording history rows ``(app, version, checksum, name)``, oldest first.
+
+    ``read_state`` reads one database with it; ``modmig.fleet`` reads many in one query and builds
+    each target's state with it, so both agree on what the tables mean.
+    """
+    state = DatabaseState()
+    for row in version_rows:
+        state.versions[row["app"]] = row["version"]
+        if row["dirty"]:
+            state.dirty[row["app"]] = DirtyMark(
+                app=row["app"],
+                version=row["dirty_version"],
+                name=row["dirty_name"],
+                direction=row["dirty_direction"],
+                statements_done=row["dirty_statements_done"],
+                prefix_checksum=row["dirty_prefix_checksum"],
+                failed_statement=row["dirty_statement"],
+                error=row["dirty_error"],
+            )
+    for app, version, recorded, name in history_rows:
+        state.checksums[(app, version)] = recorded
+        state.names[(app, version)] = name
+    return state
 
 
 def _clean_dirty() -> dict:
