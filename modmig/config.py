@@ -244,3 +244,8 @@ class _KeyLines:
                 here = (*at, str(key.value))
                 self._lines[here] = key.start_mark.line + 1  # type: ignore[index]
                 self._walk(value, here)
+        elif isinstance(node, yaml.SequenceNode):  # list items by position: ("fleets", "x", "urls", "2")
+            for index, item in enumerate(node.value):
+                here = (*at, str(index))
+                self._lines[here] = item.start_mark.line + 1  # type: ignore[index]
+                self._walk(item, here)

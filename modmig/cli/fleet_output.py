@@ -54,7 +54,7 @@ def run_summary(result: "FleetRunResult") -> list[Styled]:
     failed = result.of("failed")
     if failed:
         lines.append((f"Failed ({len(failed)}):", "bold red"))
-        lines += [(f"  {t.target}: {t.failure.kind}: {t.failure.message}" if t.failure else f"  {t.target}", "red") for t in failed]
+        lines += [(line, "red") for line in _failure_lines(failed)]
     skipped = result.of("skipped")
     if skipped:
         lines.append((f"Skipped ({len(skipped)}): {names(t.target for t in skipped)}: {skipped[0].reason}.", "yellow"))
@@ -65,6 +65,23 @@ def run_summary(result: "FleetRunResult") -> list[Styled]:
     resume = next((t.failure.resume for t in failed if t.failure and t.failure.resume), None)
     if resume:
         lines.append((f"Once the cause is fixed, rerun what failed: {resume}", None))
+    return lines
+
+
+def _failure_lines(failed: list["TargetResult"]) -> list[str]:
+    """A line per failed target; targets that failed for the same reason share one (a fleet of a
+    thousand all locked, or all refusing one irreversible downgrade, is one reason, not a thousand)."""
+    reasons: dict[tuple[str, str], list[str]] = {}
+    for target in failed:
+        failure = target.failure
+        reasons.setdefault((failure.kind, failure.message) if failure else ("error", ""), []).append(target.target)
+    lines = []
+    for (kind, message), targets in reasons.items():
+        if len(targets) == 1:
+            lines.append(f"  {targets[0]}: {kind}: {message}")
+        else:
+            lines.append(f"  {len(targets)} target(s): {kind}: {message}")
+            lines.append(f"    {names(targets)}")
     return lines
 
 

@@ -30,6 +30,7 @@ from .states import ReadOutcome, read_states
 
 if TYPE_CHECKING:
     from ..plan.graph import MigrationGraph
+    from .discovery import Target
 
 ON_ERROR = ("stop", "continue")
 
@@ -48,6 +49,11 @@ class Fleet:
         self.config, self.graph, self.name = config, graph, name
         self.environ = os.environ if environ is None else environ
         self.spec = fleet_spec(config, name, self.environ)
+
+    def targets(self) -> "list[Target]":
+        """The fleet's targets as found now (a pattern fleet asks its server or the disk)."""
+        with self._servers(None) as servers:
+            return discover(self.spec, servers, self.environ).targets
 
     @property
     def latest(self) -> dict[str, int]:

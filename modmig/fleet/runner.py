@@ -179,7 +179,9 @@ class Runner:
         if isinstance(error, MigrationFailed):
             failure.state = "rolled back" if error.rolled_back else "dirty"
             failure.message = f"{error.app}:{error.version:04d} failed: {error.error}"
-            if not error.rolled_back:
+            if error.rolled_back:
+                failure.message += " (rolled back)"
+            else:
                 done = "" if error.statements_done is None else f" after {error.statements_done} statement(s)"
                 failure.message += f" (dirty{done}: not rolled back; the rerun resumes it)"
         return TargetResult(

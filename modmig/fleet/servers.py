@@ -16,9 +16,10 @@ more than the limit minus a headroom left for the applications.
 
 from __future__ import annotations
 
+import re
 import threading
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterator
 
 from ..config import ProjectConfig
@@ -26,6 +27,7 @@ from ..errors import DatabaseUnavailable, TargetMissing
 from ..run.backends.base import driver_message, scrub
 from ..run.backends.mysql import MysqlBackend
 from ..run.database import ProjectDatabase
+from ..run.recorder import Recorder
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
@@ -49,6 +51,7 @@ FROM pg_roles AS r, pg_database AS d WHERE r.rolname = current_user AND d.datnam
 """
 #: PostgreSQL: the database does not exist; MySQL: unknown database.
 _MISSING_SQLSTATE, _MISSING_MYSQL = "3D000", 1049
+_PG_NO_DATABASE = re.compile(r'FATAL:\s+database ".*" does not exist')
 
 
 @dataclass
@@ -98,9 +101,9 @@ class Servers:
 
             schema = target.schema or self.config.schema
             backend: Backend = PostgresBackend(_url(target.url), engine=engine, schema=schema, timeouts=self.config.timeouts)
-            return TargetDatabase(replace(self.config, schema=schema), backend, engine)
+            return TargetDatabase(self.config, backend, engine, schema)
         backend = DatabaseOnServer(_url(target.url), engine, target.database or "", self.config)
-        return TargetDatabase(self.config, backend, engine)
+        return TargetDatabase(self.config, backend, engine, target.database)
 
     def release(self, target: "Target", database: ProjectDatabase | None = None) -> None:
         """Done with ``target``: close what belongs to it alone (a SQLite file's or a listed database's engine)."""
@@ -179,15 +182,25 @@ class Servers:
 
 
 class TargetDatabase(ProjectDatabase):
-    """One fleet target: a ``ProjectDatabase`` whose backend borrows its server's shared engine."""
+    """One fleet target: a ``ProjectDatabase`` whose backend borrows its server's shared engine.
 
-    def __init__(self, config: ProjectConfig, backend: "Backend", engine: "Engine") -> None:
+    Its bookkeeping tables are named with the target's schema (PostgreSQL) or database (MySQL,
+    where a schema is a database), so they never depend on what the shared connection's current
+    schema or database happens to be.
+    """
+
+    def __init__(self, config: ProjectConfig, backend: "Backend", engine: "Engine", schema: str | None) -> None:
         super().__init__(config, engine=engine)
         self._target_backend = backend
+        self._target_recorder = Recorder(schema=schema)
 
     @property
     def backend(self) -> "Backend":
         return self._target_backend
+
+    @property
+    def recorder(self) -> Recorder:
+        return self._target_recorder
 
 
 class DatabaseOnServer(MysqlBackend):
@@ -234,7 +247,10 @@ def is_missing(error: BaseException) -> bool:
 def _is_missing(error) -> bool:
     orig = getattr(error, "orig", error)
     args = getattr(orig, "args", ())
-    return getattr(orig, "sqlstate", None) == _MISSING_SQLSTATE or bool(args and args[0] == _MISSING_MYSQL)
+    if getattr(orig, "sqlstate", None) == _MISSING_SQLSTATE or bool(args and args[0] == _MISSING_MYSQL):
+        return True
+    # libpq refuses the connection before any session exists, so psycopg has no SQLSTATE for it
+    return _PG_NO_DATABASE.search(str(orig)) is not None
 
 
 def _postgres_budget(connection: "Connection") -> tuple[int, str]:

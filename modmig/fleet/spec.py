@@ -116,7 +116,9 @@ def fleet_spec(config: ProjectConfig, name: str, environ: Mapping[str, str]) -> 
     elif kind == "urls":
         if not isinstance(value, list) or not value or not all(isinstance(u, str) and u for u in value):
             raise fail(kind, f"'fleets.{name}.urls' must be a non-empty list of database URLs")
-        spec["urls"] = tuple(expand_variables(u, environ, lambda var: fail(kind, _unset(var))) for u in value)
+        spec["urls"] = tuple(
+            expand_variables(url, environ, lambda var, at=f"{kind}.{index}": fail(at, _unset(var))) for index, url in enumerate(value)
+        )
     elif kind == "url_file":
         spec["url_file"] = config.root / expand_variables(_text(value, kind, fail), environ, lambda var: fail(kind, _unset(var)))
     return FleetSpec(**spec)
@@ -169,7 +171,7 @@ class _Complaint:
         self.config, self.name = config, name
 
     def __call__(self, key: str | None, message: str) -> ConfigError:
-        at = ("fleets", self.name) if key is None else ("fleets", self.name, str(key))
+        at = ("fleets", self.name) if key is None else ("fleets", self.name, *str(key).split("."))
         return ConfigError(message, self.config.path, key_line(self.config.path, at))
 
 

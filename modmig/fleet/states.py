@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Iterable, Union
 
 from ..errors import ModmigError, TargetMissing
 from ..model import DatabaseState
+from ..run.backends.base import driver_message
 from ..run.recorder import HISTORY_TABLE, RECORDING_DIRECTIONS, VERSIONS_TABLE, state_from_rows
 from .discovery import catalog
 from .servers import engine_key
@@ -82,8 +83,7 @@ def _on_one_server(targets: list["Target"], known: dict[str, bool], servers: "Se
             ready = [t for t in targets if known.get(t.name)]
             for start in range(0, len(ready), CHUNK):
                 chunk = ready[start : start + CHUNK]
-                rows = connection.exec_driver_sql(_union([quote(where[t.name]) + "." for t in chunk]))
-                found.update(zip((t.name for t in chunk), _states(rows, len(chunk))))
+                found.update(_read_chunk(connection, chunk, [quote(where[t.name]) + "." for t in chunk]))
             connection.rollback()
     except DBAPIError as error:
         from .servers import unavailable
@@ -95,6 +95,27 @@ def _on_one_server(targets: list["Target"], known: dict[str, bool], servers: "Se
     for target in targets:
         if target.name not in found:
             found[target.name] = DatabaseState(initialised=False) if target.name in known else TargetMissing(target.display_url, _what(target))
+    return found
+
+
+def _read_chunk(connection: "Connection", chunk: list["Target"], prefixes: list[str]) -> dict[str, ReadOutcome]:
+    """One query for the chunk; if it fails (one schema the role may not read), each target alone,
+    so that one unreadable target is reported and the others are read."""
+    from sqlalchemy.exc import DBAPIError
+
+    from ..errors import DatabaseUnavailable
+
+    try:
+        rows = connection.exec_driver_sql(_union(prefixes)).all()
+        return dict(zip((t.name for t in chunk), _states(rows, len(chunk))))
+    except DBAPIError as error:
+        connection.rollback()
+        if len(chunk) == 1:
+            reason = "cannot read its bookkeeping tables: " + driver_message(error.orig)
+            return {chunk[0].name: DatabaseUnavailable(chunk[0].display_url, reason)}
+    found: dict[str, ReadOutcome] = {}
+    for target, prefix in zip(chunk, prefixes):
+        found.update(_read_chunk(connection, [target], [prefix]))
     return found
 
 
