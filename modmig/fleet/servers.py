@@ -155,9 +155,13 @@ class Servers:
         # a pool only opens connections when they are asked for.
         pool = {"pool_size": PER_TARGET * self.parallel + 1, "max_overflow": 0}
         if target.kind == "postgresql":
+            from sqlalchemy import event
+
             from ..run.backends.postgresql import PostgresBackend
 
-            return PostgresBackend(_url(target.url), timeouts=self.config.timeouts, engine_options=pool)
+            backend = PostgresBackend(_url(target.url), timeouts=self.config.timeouts, engine_options=pool)
+            event.listen(backend.engine, "connect", _no_prepared_statements)
+            return backend
         return MysqlBackend(_url(target.url)._replace(database=None), timeouts=self.config.timeouts, engine_options=pool)
 
     def _measure(self, target: "Target") -> Server:
@@ -226,6 +230,14 @@ class DatabaseOnServer(MysqlBackend):
                 raise TargetMissing(self.display_url) from None
             raise DatabaseUnavailable(self.display_url, scrub(driver_message(error.orig), self.engine.url.password)) from None
         yield
+
+
+def _no_prepared_statements(dbapi_connection, _record) -> None:
+    """psycopg prepares a statement run 5 times on one connection; a shared connection runs each
+    target's bookkeeping statements (named with its schema) about 30 times, then never again, so
+    preparing them is server work for nothing, and their cache churns."""
+    if hasattr(dbapi_connection, "prepare_threshold"):
+        dbapi_connection.prepare_threshold = None
 
 
 def unavailable(target: "Target", error) -> DatabaseUnavailable:

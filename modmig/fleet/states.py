@@ -36,8 +36,12 @@ if TYPE_CHECKING:
 #: What reading one target gave: its state, or why it could not be read.
 ReadOutcome = Union[DatabaseState, ModmigError]
 
-#: Targets per query: keeps each statement to a few hundred kilobytes.
-CHUNK = 1000
+#: Targets per query. A query over N schemas opens 4N relations (two tables, their keys) and
+#: PostgreSQL's planning time grows faster than N: 25 per query read 200 schemas in 0.17 s where
+#: one query for all 200 took 0.6 s (and 1,000 in one transaction would hold 4,000 locks of the
+#: server's shared lock table, 6,400 slots by default). Each chunk's transaction ends before the
+#: next, so the locks never pile up.
+CHUNK = 25
 _DIRTY = (
     "dirty", "dirty_version", "dirty_name", "dirty_direction", "dirty_statements_done",
     "dirty_prefix_checksum", "dirty_statement", "dirty_error",
@@ -68,7 +72,7 @@ def read_states(discovery: "Discovery", servers: "Servers", parallel: int) -> di
 
 
 def _on_one_server(targets: list["Target"], known: dict[str, bool], servers: "Servers") -> dict[str, ReadOutcome]:
-    """The schemas of one PostgreSQL database, or the databases of one MySQL server: one query."""
+    """The schemas of one PostgreSQL database, or the databases of one MySQL server: one query per CHUNK."""
     from sqlalchemy.exc import DBAPIError
 
     first = targets[0]
@@ -107,6 +111,7 @@ def _read_chunk(connection: "Connection", chunk: list["Target"], prefixes: list[
 
     try:
         rows = connection.exec_driver_sql(_union(prefixes)).all()
+        connection.rollback()  # reading only: end the transaction and its locks
         return dict(zip((t.name for t in chunk), _states(rows, len(chunk))))
     except DBAPIError as error:
         connection.rollback()
