@@ -165,7 +165,8 @@ class FleetProgressPrinter:
         if isinstance(event, TargetEvent) and isinstance(event.event, LockWaiting):
             self.echo(f"{event.target}: {lock_waiting_text(event.event)}", err=True)
         elif isinstance(event, TargetFinished) and not self.quiet:
-            if event.result.status != "up_to_date" or event.result.by_other_run or self.verbose:
+            status = event.result.status
+            if status in ("migrated", "failed", "gone") or event.result.by_other_run or self.verbose:
                 self.echo(target_line(event.result))
 
 
