@@ -129,6 +129,8 @@ class ProjectDatabase:
 
         from ..errors import ConfigError
 
+        if url is None and self._engine is not None:
+            return {"mariadb": "mysql"}.get(self._engine.dialect.name, self._engine.dialect.name)
         if url is None:
             try:
                 url, _ = config_module.choose_database_url(self.config, self._database, self._environ)
@@ -139,6 +141,12 @@ class ProjectDatabase:
         except ArgumentError:
             return "sqlite"
         return {"mariadb": "mysql"}.get(name, name)
+
+    def server_url(self) -> str:
+        """The configured database's URL, password included (to create scratch databases beside it)."""
+        if self._engine is not None:
+            return self._engine.url.render_as_string(hide_password=False)
+        return config_module.choose_database_url(self.config, self._database, self._environ)[0]
 
     def close(self) -> None:
         if self._backend is not None and self._engine is None:

@@ -11,11 +11,13 @@ else. No bookkeeping is written and everything runs in one transaction (a migrat
 end up with what the migrations produce, and this keeps replaying 1,000 migrations fast. It can
 also *record* the statements chosen migrations send to the database (every one, whether through
 ``ctx.execute`` or ``ctx.connection``), with the line of the migration file that sent it: that is
-how the ownership map reads what a Python migration does.
+how the ownership map reads what a Python migration does. (A driver's ``%s`` placeholders are
+recorded as ``NULL``, so the text parses as SQL.)
 """
 
 from __future__ import annotations
 
+import re
 import secrets
 import sys
 from contextlib import contextmanager
@@ -29,6 +31,7 @@ from ..run.backends.base import mask_url_text
 
 #: What messages show for the default scratch database.
 IN_MEMORY = "SQLite in memory"
+_FORMAT_PLACEHOLDER = re.compile(r"%%|%\([^)]*\)s|%s")
 
 
 @dataclass(frozen=True)
@@ -117,6 +120,9 @@ class _Recorder:
         event.remove(connection, "before_cursor_execute", self.heard)
 
     def heard(self, connection, cursor, statement, parameters, context, executemany) -> None:
+        if parameters and connection.dialect.paramstyle in ("format", "pyformat"):
+            # %s / %(name)s are the driver's, not SQL: NULL stands in, so the text parses
+            statement = _FORMAT_PLACEHOLDER.sub(lambda m: "%" if m.group() == "%%" else "NULL", statement)
         self.found.append(RecordedStatement(self._line(), statement))
 
     def _line(self) -> int | None:
