@@ -160,7 +160,7 @@ def _recordings(
     last = max(index for index, migration in enumerate(route) if migration.key in missing)
     try:
         with scratch_database(replay_url, base_dir, option="--scratch") as backend:
-            where = IN_MEMORY if replay_url is None else backend.display_url
+            where = IN_MEMORY if backend.name == "sqlite" else f"a throwaway database on {_server(replay_url)}"
             try:
                 recorded = run_replay(backend, route[: last + 1], record=missing)
                 failure = None
@@ -175,6 +175,13 @@ def _recordings(
         store.store_recording(keys[key], value)
         recordings[key] = value
     return recordings, _places(recordings), failure
+
+
+def _server(url: str | None) -> str:
+    """The server part of a URL, password masked (the throwaway database's name is random)."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url)._replace(database=None).render_as_string(hide_password=True)
 
 
 def _places(recordings: dict[tuple, Any]) -> str | None:

@@ -116,7 +116,7 @@ class _Reader:
             (exp.Query, self._query),
             (exp.Comment, self._comment),
         )
-        quiet = (exp.Set, exp.Pragma, exp.Use, exp.Transaction, exp.Commit, exp.Rollback, exp.Analyze)
+        quiet = (exp.Set, exp.Pragma, exp.Use, exp.Transaction, exp.Commit, exp.Rollback, exp.Analyze, exp.Grant, exp.Revoke)
         if isinstance(tree, quiet):
             return []
         for node_type, handler in handlers:
