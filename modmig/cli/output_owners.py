@@ -18,9 +18,11 @@ def owners_lines(report) -> list[Styled]:
     replay = f"; Python migrations replayed on {owners.replayed_on}" if owners.replayed_on else ""
     lines: list[Styled] = [(f"Schema objects the migrations create ({owners.dialect}{replay})", "bold")]
     objects = report.objects
-    apps = [report.app] if report.app is not None else sorted({obj.app for obj in objects if obj.app is not None})
-    for app in apps:
-        owned = [obj for obj in objects if obj.app == app]
+    by_app: dict[str, list] = {}
+    for obj in objects:
+        by_app.setdefault(obj.app, []).append(obj)
+    for app in [report.app] if report.app is not None else sorted(a for a in by_app if a is not None):
+        owned = by_app.get(app, [])
         lines.append(("", None))
         lines.append((f"{app}: {len(owned)} object(s)", "bold cyan"))
         if owned:

@@ -72,15 +72,15 @@ def build_ownership(
         ref = MigrationRef(migration.app, migration.version, migration.name, migration.replaces_from)
         if migration.kind == "sql":
             fold.start(MigrationRecord(ref, "sql", "parsed"))
-            for statement in _statements(migration, dialect):
-                fold.statement(store.effects(statement.text), statement.line, statement.text)
+            reads = store.file(migration.checksum, lambda: _statements(migration, dialect))
         elif migration.key in recordings:
-            recording = recordings[migration.key]
             fold.start(MigrationRecord(ref, "python", "replayed"))
-            for line, text in recording["statements"]:
-                fold.statement(store.effects(text, recording["dialect"]), line, text)
+            reads = recordings[migration.key][1]
         else:
             fold.start(MigrationRecord(ref, "python", "opaque", note=failure))
+            reads = []
+        for line, effects, text in reads:
+            fold.statement(effects, line, text)
         fold.finish()
     owners = OwnershipMap(dialect, fold.objects, fold.records)
     owners.replayed_on = replayed_on
@@ -94,8 +94,8 @@ def walk_order(graph: "MigrationGraph") -> list[Migration]:
     they exist (a squash only where its originals were pruned), in the graph's order."""
     chosen = []
     for history in graph.histories.values():
-        position = history.base
-        while position < history.latest:
+        position, latest = history.base, history.latest  # each is a scan of the app's files
+        while position < latest:
             step = history.get(position + 1)
             if step is None:
                 step = max((s for s in history.squashes if s.first_version == position + 1), key=lambda s: s.version, default=None)
@@ -130,7 +130,7 @@ def _statements(migration: Migration, dialect: str):
     from ..files.splitter import ScriptError, split_statements
 
     try:
-        return split_statements(migration.sql_up, migration.up_line, dialect)
+        return [(statement.line, statement.text) for statement in split_statements(migration.sql_up, migration.up_line, dialect)]
     except ScriptError as error:
         raise MigrationFileError(migration.path, error.message, error.line) from None
 
@@ -171,9 +171,7 @@ def _recordings(
     except DatabaseUnavailable as error:
         return recordings, None, f"not replayed: {error.message}. Pass --scratch URL (a server where a throwaway database may be created) to replay it"
     for key, statements in recorded.items():
-        value = {"dialect": dialect, "on": where, "statements": [[s.line, s.text] for s in statements]}
-        store.store_recording(keys[key], value)
-        recordings[key] = value
+        recordings[key] = store.store_recording(keys[key], where, dialect, [(s.line, s.text) for s in statements])
     return recordings, _places(recordings), failure
 
 
@@ -186,4 +184,4 @@ def _server(url: str | None) -> str:
 
 def _places(recordings: dict[tuple, Any]) -> str | None:
     """Where the recordings were made ("SQLite in memory", a masked server URL), for the report."""
-    return ", ".join(sorted({value.get("on", "?") for value in recordings.values()})) or None
+    return ", ".join(sorted({on for on, _ in recordings.values()})) or None

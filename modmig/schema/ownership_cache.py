@@ -6,16 +6,18 @@ from the files again and writes it back.
 
 It can never be used stale, because every entry is keyed by content, not by file name:
 
-* ``effects``: the SHA-1 of a statement's dialect and text -> its effects. An edited file has new
-  statements, so new keys; a file added or removed changes nothing else's entries.
-* ``recordings``: what a Python migration executed when replayed. That depends on the migration
-  and on everything replayed before it (the database it ran against), so the key hashes the
-  label and checksum of every migration up to and including it, in order: editing, adding or
-  removing any earlier file (of any app) invalidates it.
+* ``files``: a SQL file's dialect and checksum -> each statement's line and effects. An edited
+  file has a new checksum, so a new key; a file added or removed changes nothing else's entries.
+* ``recordings``: what a Python migration executed when replayed, and its effects. That depends
+  on the migration and on everything replayed before it (the database it ran against), so the
+  key hashes the label and checksum of every migration up to and including it, in order: editing,
+  adding or removing any earlier file (of any app) invalidates it.
 * the header: the cache's format, modmig's and sqlglot's versions and the dialect; if any differs,
   the whole file is ignored.
 
 Only the entries the latest map used are written back, so entries of deleted files disappear.
+A hit costs no splitting, no parsing and no sqlglot import: that is what makes a cached map of
+1,000 migrations cheap.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterable
 
 from ..version import __version__
 from .sql_effects import Effect, statement_effects
@@ -47,16 +49,21 @@ def recording_key(dialect: str, chain: list[tuple[str, str]]) -> str:
     return digest.hexdigest()
 
 
+#: One statement as the fold reads it: its line, its effects, and its text when the map shows it
+#: (a statement with an unknown effect is listed with its text).
+Read = tuple["int | None", tuple[Effect, ...], "str | None"]
+
+
 class OwnershipCache:
-    """Effects by statement and recordings by chain; ``path`` None keeps everything in memory."""
+    """Statements read, by file and by recording; ``path`` None keeps everything in memory."""
 
     def __init__(self, path: Path | None, dialect: str, *, read: bool = True) -> None:
         self.path, self.dialect = path, dialect
-        self._effects: dict[str, list] = {}
+        self._files: dict[str, list] = {}
         self._recordings: dict[str, Any] = {}
-        self._used_effects: dict[str, list] = {}
+        self._used_files: dict[str, list] = {}
         self._used_recordings: dict[str, Any] = {}
-        #: Statements read this time (not found in the cache) and found in it.
+        #: SQL files read this time (not found in the cache) and found in it.
         self.parsed = 0
         self.reused = 0
         #: Python migrations recorded on a scratch database this time, and found recorded.
@@ -66,39 +73,42 @@ class OwnershipCache:
         if path is not None and read:
             self._load(path)
 
-    def effects(self, text: str, dialect: str | None = None) -> tuple[Effect, ...]:
-        """What ``text`` does (read in ``dialect``, by default the map's), from the cache if there."""
-        dialect = dialect or self.dialect
-        key = hashlib.sha1(f"{dialect}\0{text}".encode()).hexdigest()
-        stored = self._effects.get(key)
-        if stored is not None:
+    def file(self, checksum: str, statements: Callable[[], Iterable[tuple[int | None, str]]]) -> list[Read]:
+        """The statements of the SQL file with ``checksum``; on a miss, ``statements()`` gives them."""
+        key = hashlib.sha1(f"{self.dialect}\0{checksum}".encode()).hexdigest()
+        stored = self._files.get(key)
+        if stored is None:
+            self.parsed += 1
+            stored = self._files[key] = read_statements(statements(), self.dialect)
+            self._changed = True
+        else:
             self.reused += 1
-            self._used_effects[key] = stored
-            return tuple(Effect.from_json(item) for item in stored)
-        found = statement_effects(text, dialect)
-        self.parsed += 1
-        self._used_effects[key] = self._effects[key] = [effect.as_json() for effect in found]
-        self._changed = True
-        return found
+        self._used_files[key] = stored
+        return _reads(stored)
 
-    def recording(self, key: str) -> Any | None:
+    def recording(self, key: str) -> tuple[str, list[Read]] | None:
+        """Where the recording ``key`` was made and its statements, or None when not recorded."""
         found = self._recordings.get(key)
-        if found is not None:
-            self.recalled += 1
-            self._used_recordings[key] = found
-        return found
+        if found is None:
+            return None
+        self.recalled += 1
+        self._used_recordings[key] = found
+        return found["on"], _reads(found["statements"])
 
-    def store_recording(self, key: str, value: Any) -> None:
+    def store_recording(self, key: str, on: str, dialect: str, statements: Iterable[tuple[int | None, str]]) -> tuple[str, list[Read]]:
+        """Keep what a Python migration executed (read in ``dialect``) when replayed ``on`` somewhere."""
         self.replayed += 1
+        value = {"on": on, "statements": read_statements(statements, dialect)}
         self._used_recordings[key] = self._recordings[key] = value
         self._changed = True
+        return on, _reads(value["statements"])
 
     def save(self) -> bool:
         """Write the entries this map used; False when nothing was written (unchanged, or not writable)."""
-        stale = len(self._used_effects) != len(self._effects) or len(self._used_recordings) != len(self._recordings)
+        stale = len(self._used_files) != len(self._files) or len(self._used_recordings) != len(self._recordings)
         if self.path is None or not (self._changed or stale):
             return False
-        data = {**self._header(), "effects": self._used_effects, "recordings": self._used_recordings}
+        data = {**self._header(), "files": self._used_files, "recordings": self._used_recordings}
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             ignore = self.path.parent / ".gitignore"
@@ -114,8 +124,8 @@ class OwnershipCache:
     def as_dict(self) -> dict[str, Any]:
         return {
             "path": str(self.path) if self.path is not None else None,
-            "statements_parsed": self.parsed,
-            "statements_cached": self.reused,
+            "files_parsed": self.parsed,
+            "files_cached": self.reused,
             "python_replayed": self.replayed,
             "python_cached": self.recalled,
         }
@@ -130,8 +140,22 @@ class OwnershipCache:
             return  # absent or damaged: built again, written again
         if not isinstance(data, dict) or any(data.get(key) != value for key, value in self._header().items()):
             return
-        if isinstance(data.get("effects"), dict) and isinstance(data.get("recordings"), dict):
-            self._effects, self._recordings = data["effects"], data["recordings"]
+        if isinstance(data.get("files"), dict) and isinstance(data.get("recordings"), dict):
+            self._files, self._recordings = data["files"], data["recordings"]
+
+
+def read_statements(statements: Iterable[tuple[int | None, str]], dialect: str) -> list:
+    """``[line, [effect...], text or None]`` for each statement: what the cache stores."""
+    stored = []
+    for line, text in statements:
+        effects = statement_effects(text, dialect)
+        shown = text if any(effect.action == "unknown" for effect in effects) else None
+        stored.append([line, [effect.as_json() for effect in effects], shown])
+    return stored
+
+
+def _reads(stored: list) -> list[Read]:
+    return [(line, tuple(Effect.from_json(item) for item in effects), text) for line, effects, text in stored]
 
 
 def _sqlglot_version() -> str:

@@ -29,7 +29,10 @@ class Fold:
     def __init__(self, dialect: str) -> None:
         self.dialect = dialect
         self.live: dict[tuple[str, str], SchemaObject] = {}
+        #: Live objects by the table they belong to (columns, indexes, constraints, triggers).
+        self.children: dict[str, dict[tuple[str, str], SchemaObject]] = {}
         self.objects: list[SchemaObject] = []
+        self.temporaries: list[SchemaObject] = []
         self.records: list[MigrationRecord] = []
         #: Migrations walked so far whose effects are not all known.
         self.incomplete: list[MigrationRef] = []
@@ -39,22 +42,24 @@ class Fold:
         self.record = record
         self.records.append(record)
 
-    def statement(self, effects: Iterable[Effect], line: int | None, text: str) -> None:
+    def statement(self, effects: Iterable[Effect], line: int | None, text: str | None) -> None:
+        """One statement's effects; ``text`` is needed only when one of them is ``unknown``."""
         for effect in effects:
             getattr(self, f"_{effect.action}")(effect, line, text)
 
     def finish(self) -> None:
         """End the migration: its temporary tables are gone with its session."""
         record = self._current
-        for obj in [obj for obj in self.live.values() if obj.temporary]:
+        for obj in self.temporaries:
             self._end(obj, None, touch=False)
+        self.temporaries = []
         if not record.complete:
             self.incomplete.append(record.migration)
         self.record = None
 
     # -- actions ---------------------------------------------------------------------------------
 
-    def _create(self, effect: Effect, line: int | None, text: str) -> None:
+    def _create(self, effect: Effect, line: int | None, text: str | None) -> None:
         ref = self._current.migration
         parent = self._resolve("table", effect.table, placeholder=True) if effect.table else None
         name = self._created_name(effect, parent)
@@ -69,23 +74,21 @@ class Fold:
             self._end(existing, None, touch=False)  # created again without a drop the map saw
         if parent is not None and parent.created_by != ref:
             self._change(parent, line)
-        obj = SchemaObject(
+        obj = self._add(SchemaObject(
             effect.kind, name, table=parent.name if parent is not None else None, created_by=ref,
             columns=list(effect.columns), detail=effect.detail, temporary="temporary" in effect.flags,
-        )
-        self.live[obj.identity] = obj
-        self.objects.append(obj)
+        ))
         self._touch("created", obj, line)
         self._add_references(obj, effect, line)
 
-    def _alter(self, effect: Effect, line: int | None, text: str) -> None:
+    def _alter(self, effect: Effect, line: int | None, text: str | None) -> None:
         obj = self._resolve(effect.kind, effect.name, table=effect.table, placeholder=True)
         self._change(obj, line)
         if obj.kind == "column" and obj.table is not None:
             self._change(self._resolve("table", obj.table, placeholder=True), line)
         self._add_references(obj, effect, line)
 
-    def _drop(self, effect: Effect, line: int | None, text: str) -> None:
+    def _drop(self, effect: Effect, line: int | None, text: str | None) -> None:
         obj = self._resolve(effect.kind, effect.name, table=effect.table, detail=effect.detail, placeholder="if exists" not in effect.flags)
         if obj is None:
             return
@@ -95,7 +98,7 @@ class Fold:
                 self._change(table, line)
         self._end(obj, line, cascade="cascade" in effect.flags)
 
-    def _rename(self, effect: Effect, line: int | None, text: str) -> None:
+    def _rename(self, effect: Effect, line: int | None, text: str | None) -> None:
         obj = self._resolve(effect.kind, effect.name, table=effect.table, placeholder=True)
         old, new = obj.name, effect.new_name or obj.name
         if obj.kind in ("index", "constraint", "trigger") and obj.table is not None:
@@ -106,31 +109,30 @@ class Fold:
             self._change(self._resolve("table", obj.table, placeholder=True), line)
         self._move(obj, new)
         if obj.kind in ("table", "view"):
-            for child in [o for o in self.live.values() if o.table == old]:
-                child.table = new
-                self._move(child, new + child.name[len(old) :] if child.name.startswith(old + ".") else child.name)
-        if obj.kind == "column":
+            for child in list(self.children.get(old, {}).values()):
+                self._move(child, new + child.name[len(old) :] if child.name.startswith(old + ".") else child.name, table=new)
+        if obj.kind == "column" and obj.table is not None:
             old_column, new_column = old.split(".", 1)[1], new.split(".", 1)[1]
-            for other in self.live.values():
-                if other.table == obj.table and other.kind in ("index", "constraint"):
+            for other in self.children.get(obj.table, {}).values():
+                if other.kind in ("index", "constraint"):
                     other.columns = [new_column if c == old_column else c for c in other.columns]
         for other in self.live.values():
             other.references = [_renamed(reference, obj.kind, old, new) for reference in other.references]
 
-    def _write(self, effect: Effect, line: int | None, text: str) -> None:
+    def _write(self, effect: Effect, line: int | None, text: str | None) -> None:
         obj = self._resolve("table", effect.name, placeholder=True)
         self._touch("wrote", obj, line)
         if not obj.written_by or obj.written_by[-1] != self._current.migration:
             obj.written_by.append(self._current.migration)
 
-    def _refer(self, effect: Effect, line: int | None, text: str) -> None:
+    def _refer(self, effect: Effect, line: int | None, text: str | None) -> None:
         obj = self._resolve(effect.kind, effect.name, placeholder=effect.kind == "table")
         if obj is not None:
             self._touch("referred", obj, line)
 
-    def _unknown(self, effect: Effect, line: int | None, text: str) -> None:
+    def _unknown(self, effect: Effect, line: int | None, text: str | None) -> None:
         record = self._current
-        preview = " ".join(text.split())
+        preview = " ".join((text or "").split())
         preview = preview if len(preview) <= _PREVIEW else preview[: _PREVIEW - 3] + "..."
         if not record.unknown_statements or record.unknown_statements[-1] != UnknownStatement(line, preview):
             record.unknown_statements.append(UnknownStatement(line, preview))
@@ -175,10 +177,7 @@ class Fold:
         possible = list(self.incomplete)
         if self.record is not None and not self.record.complete:
             possible.append(self.record.migration)
-        obj = SchemaObject(kind, name, table=table, origin="unknown" if possible else "external", possible_creators=possible)
-        self.live[obj.identity] = obj
-        self.objects.append(obj)
-        return obj
+        return self._add(SchemaObject(kind, name, table=table, origin="unknown" if possible else "external", possible_creators=possible))
 
     def _created_name(self, effect: Effect, parent: SchemaObject | None) -> str:
         if effect.kind not in ("index", "constraint", "trigger") or parent is None:
@@ -187,7 +186,7 @@ class Fold:
         return f"{parent.name}.{own}"
 
     def _taken(self, table: str) -> set[str]:
-        return {o.name[len(table) + 1 :] for o in self.live.values() if o.table == table and o.kind in ("index", "constraint")}
+        return {o.name[len(table) + 1 :] for o in self.children.get(table, {}).values() if o.kind in ("index", "constraint")}
 
     # -- bookkeeping -----------------------------------------------------------------------------
 
@@ -197,15 +196,15 @@ class Fold:
             return
         obj.exists = False
         obj.dropped_by = self._current.migration
-        del self.live[obj.identity]
+        self._remove(obj)
         if touch:
             self._touch("dropped", obj, line, implied=implied)
         if obj.kind in ("table", "view"):
-            for child in [o for o in self.live.values() if o.table == obj.name]:
+            for child in list(self.children.get(obj.name, {}).values()):
                 self._end(child, line, implied=True, touch=touch)
         if obj.kind == "column" and obj.table is not None:
             column = obj.name.split(".", 1)[1]
-            for other in [o for o in self.live.values() if o.table == obj.table and column in o.columns]:
+            for other in [o for o in self.children.get(obj.table, {}).values() if column in o.columns]:
                 if self.dialect == "mysql" and len(other.columns) > 1:
                     other.columns.remove(column)  # MySQL shrinks a multi-column index instead
                 else:
@@ -232,11 +231,30 @@ class Fold:
                 obj.references.append(target.identity)
             self._touch("referred", target, line)
 
-    def _move(self, obj: SchemaObject, new: str) -> None:
-        del self.live[obj.identity]
-        obj.renamed_from.append(obj.name)
-        obj.name = new
+    def _add(self, obj: SchemaObject) -> SchemaObject:
+        self.objects.append(obj)
+        self._index(obj)
+        if obj.temporary:
+            self.temporaries.append(obj)
+        return obj
+
+    def _index(self, obj: SchemaObject) -> None:
         self.live[obj.identity] = obj
+        if obj.table is not None:
+            self.children.setdefault(obj.table, {})[obj.identity] = obj
+
+    def _remove(self, obj: SchemaObject) -> None:
+        del self.live[obj.identity]
+        if obj.table is not None:
+            self.children[obj.table].pop(obj.identity, None)
+
+    def _move(self, obj: SchemaObject, new: str, table: str | None = None) -> None:
+        self._remove(obj)
+        if obj.name != new:
+            obj.renamed_from.append(obj.name)
+        obj.name = new
+        obj.table = table or obj.table
+        self._index(obj)
 
     def _touch(self, action: str, obj: SchemaObject, line: int | None, *, new_name: str | None = None, implied: bool = False) -> None:
         self._current.touches.append(Touch(action, obj.kind, obj.name, obj.table, obj.app, line, new_name, implied))

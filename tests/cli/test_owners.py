@@ -46,7 +46,7 @@ def test_owners_of_one_app_and_as_json_match_the_schema(sample_project, run_cli)
     assert {"action": "referred", "kind": "table", "name": "users_user", "table": None, "owner": "users", "line": 3} in listing["touches"]
     rebuilt = json.loads(cli("owners", "--json", "--rebuild").stdout)
     jsonschema.validate(rebuilt, owners_schema())
-    assert rebuilt["cache"]["statements_cached"] == 0 and rebuilt["cache"]["statements_parsed"] > 0
+    assert rebuilt["cache"]["files_cached"] == 0 and rebuilt["cache"]["files_parsed"] > 0
 
 
 def test_owners_says_what_it_could_not_read_and_what_no_app_owns(tmp_path, run_cli):
