@@ -51,11 +51,7 @@ class TreeReader:
         from sqlglot import exp
 
         kind = (tree.args.get("kind") or "").upper()
-        flags = set()
-        if tree.args.get("exists"):
-            flags.add("if not exists")
-        if tree.args.get("replace"):
-            flags.add("or replace")
+        flags = _flags(tree, exists="if not exists", replace="or replace")
         properties = tree.args.get("properties")
         if properties is not None and properties.find(exp.TemporaryProperty):
             flags.add("temporary")
@@ -199,11 +195,7 @@ class TreeReader:
         kind = {"MATERIALIZED VIEW": "VIEW", "PROCEDURE": "FUNCTION"}.get(kind, kind)
         if kind.lower() not in KINDS or kind in ("COLUMN", "CONSTRAINT"):
             return False
-        flags = set()
-        if tree.args.get("exists"):
-            flags.add("if exists")
-        if tree.args.get("cascade"):
-            flags.add("cascade")
+        flags = _flags(tree, exists="if exists", cascade="cascade")
         on = tree.args.get("cluster")
         table = self.names.table(on.this) if isinstance(on, exp.OnProperty) else None
         for target in tree.args.get("tables") or []:
@@ -224,7 +216,7 @@ class TreeReader:
             return None
         if kind != "TABLE" or not actions:
             return False
-        flags = frozenset({"if exists"}) if tree.args.get("exists") else frozenset()
+        flags = frozenset(_flags(tree, exists="if exists"))
         for action in actions:
             if not self._alter_action(name, action, flags):
                 return False
@@ -272,7 +264,7 @@ class TreeReader:
         from sqlglot import exp
 
         kind = (action.args.get("kind") or "").upper()
-        flags = frozenset({"if exists"} if action.args.get("exists") else ())
+        flags = frozenset(_flags(action, exists="if exists"))
         for target in action.args.get("tables") or []:
             node = target.this if isinstance(target, (exp.Table, exp.Column)) else target
             name = self.names.ident(node) if isinstance(node, exp.Identifier) else str(node).lower()
@@ -378,3 +370,8 @@ class TreeReader:
 
     def _emit(self, action: str, kind: str, name: str, **fields: Any) -> None:
         self.out.append(Effect(action, kind, name, **fields))
+
+
+def _flags(tree, **words: str) -> set[str]:
+    """The flags of the tree's arguments that are set: ``_flags(tree, exists="if exists")``."""
+    return {flag for argument, flag in words.items() if tree.args.get(argument)}

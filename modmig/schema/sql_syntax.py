@@ -26,10 +26,10 @@ class SqlSyntax:
 
     def parse(self, text: str):
         """sqlglot's tree of one statement, or None when it does not parse as exactly one."""
-        return _parse(text, self.sqlglot_dialect)
+        return parse(text, self.sqlglot_dialect)
 
     def tokens(self, text: str) -> tuple:
-        return _tokenize(text, self.sqlglot_dialect)
+        return tokenize(text, self.sqlglot_dialect)
 
     def normal(self, text: str, quoted: bool) -> str:
         """A name as the database compares it."""
@@ -56,11 +56,13 @@ class SqlSyntax:
 
 
 @lru_cache(maxsize=8192)
-def _parse(text: str, dialect: str):
+def parse(text: str, dialect: str):
+    """sqlglot's tree for one statement in a sqlglot dialect, or None; cached (squash folding
+    parses up, down and cleanup statements alike, the ownership map each statement once)."""
     from sqlglot.dialects.dialect import Dialect
     from sqlglot.errors import SqlglotError
 
-    tokens = _tokenize(text, dialect)
+    tokens = tokenize(text, dialect)
     if not tokens:
         return None
     try:
@@ -71,7 +73,8 @@ def _parse(text: str, dialect: str):
 
 
 @lru_cache(maxsize=8192)
-def _tokenize(text: str, dialect: str) -> tuple:
+def tokenize(text: str, dialect: str) -> tuple:
+    """sqlglot's tokens of a statement, or () when it cannot be tokenized; cached."""
     from sqlglot.dialects.dialect import Dialect
     from sqlglot.errors import SqlglotError
 

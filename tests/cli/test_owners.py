@@ -9,7 +9,7 @@ from importlib import resources
 
 import jsonschema
 
-from ..conftest import write_tree
+from ..conftest import REPO, write_tree
 
 
 def owners_schema() -> dict:
@@ -78,3 +78,9 @@ def test_commands_that_do_not_need_the_map_never_import_it(sample_project):
         modules = imported(*command)
         assert "modmig.schema.ownership" not in modules and "sqlglot" not in modules, command
     assert "modmig.schema.ownership" in imported("owners")
+
+
+def test_the_ownership_page_shows_what_modmig_prints_for_the_sample_projects_users(sample_project, run_cli):
+    page = (REPO / "docs" / "ownership.md").read_text()
+    printed = run_cli(sample_project)("owners", "users").stdout
+    assert "```text\n" + printed + "```" in page
