@@ -103,7 +103,7 @@ class Fold:
         old, new = obj.name, effect.new_name or obj.name
         if obj.kind in ("index", "constraint", "trigger") and obj.table is not None:
             new = f"{obj.table}.{new}"
-        self._touch("renamed", obj, line, new_name=new)
+        self._touch("renamed", obj, line, new_name=new, referred_by=self._referrers(obj))
         self._change(obj, line, touch=False)
         if obj.kind == "column" and obj.table is not None:
             self._change(self._resolve("table", obj.table, placeholder=True), line)
@@ -194,11 +194,12 @@ class Fold:
         """``obj`` is gone, and what cannot outlive it."""
         if not obj.exists:
             return
+        referred_by = self._referrers(obj) if touch and not implied else ()
         obj.exists = False
         obj.dropped_by = self._current.migration
         self._remove(obj)
         if touch:
-            self._touch("dropped", obj, line, implied=implied)
+            self._touch("dropped", obj, line, implied=implied, referred_by=referred_by)
         if obj.kind in ("table", "view"):
             for child in list(self.children.get(obj.name, {}).values()):
                 self._end(child, line, implied=True, touch=touch)
@@ -256,8 +257,20 @@ class Fold:
         obj.table = table or obj.table
         self._index(obj)
 
-    def _touch(self, action: str, obj: SchemaObject, line: int | None, *, new_name: str | None = None, implied: bool = False) -> None:
-        self._current.touches.append(Touch(action, obj.kind, obj.name, obj.table, obj.app, line, new_name, implied))
+    def _referrers(self, obj: SchemaObject) -> tuple[tuple[str, str, str | None], ...]:
+        """Live objects, other than ``obj``'s own parts, whose references include it."""
+        wanted = {obj.identity, ("table", obj.name)} if obj.kind == "view" else {obj.identity}
+        found = [
+            o for o in self.live.values()
+            if o is not obj and o.table != obj.name and not wanted.isdisjoint(o.references)
+        ]
+        return tuple(sorted((o.kind, o.name, o.app) for o in found))
+
+    def _touch(
+        self, action: str, obj: SchemaObject, line: int | None, *, new_name: str | None = None, implied: bool = False,
+        referred_by: tuple[tuple[str, str, str | None], ...] = (),
+    ) -> None:
+        self._current.touches.append(Touch(action, obj.kind, obj.name, obj.table, obj.app, line, new_name, implied, referred_by))
 
     @property
     def _current(self) -> MigrationRecord:

@@ -138,13 +138,18 @@ class Touch:
     #: True when it followed from another touch: columns dropped with their table, a view with
     #: ``DROP TABLE ... CASCADE``, an index renamed with its table.
     implied: bool = False
+    #: For ``dropped`` and ``renamed``: the objects that referred to it at that moment (foreign
+    #: keys, views, triggers, functions, columns of its type), as ``(kind, name, owning app)``.
+    referred_by: tuple[tuple[str, str, str | None], ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
-        data = {"action": self.action, "kind": self.kind, "name": self.name, "table": self.table, "owner": self.owner, "line": self.line}
+        data: dict[str, Any] = {"action": self.action, "kind": self.kind, "name": self.name, "table": self.table, "owner": self.owner, "line": self.line}
         if self.new_name is not None:
             data["new_name"] = self.new_name
         if self.implied:
             data["implied"] = True
+        if self.referred_by:
+            data["referred_by"] = [{"kind": kind, "name": name, "app": app} for kind, name, app in self.referred_by]
         return data
 
 

@@ -90,6 +90,8 @@ def test_cross_app_alterations_renames_drops_views_and_triggers_are_attributed(m
     view = owners.get("view", "reports_user_invoices")
     assert (view.app, view.references) == ("reports", [("table", "users_user"), ("table", "billing_bill")])
     assert {obj.name for obj in owners.referrers("table", "users_user")} == {"billing_bill.billing_invoice_user", "reports_user_invoices"}
+    [renamed] = owners.migration("billing:0002_rename").renamed
+    assert (renamed.name, renamed.new_name, renamed.referred_by) == ("billing_invoice", "billing_bill", (("view", "reports_user_invoices", "reports"),))
 
     # a Python migration creating a table and a trigger on another app's table
     audit_log = owners.get("table", "audit_log")
@@ -163,3 +165,22 @@ def test_asking_about_one_app_lists_what_it_owns_and_its_migrations(make_project
     assert report.objects and {obj.app for obj in report.objects} == {app}
     assert {record.migration.app for record in report.migrations} == {app}
     assert report.as_dict()["app"] == app
+
+
+def test_a_drop_says_which_other_apps_objects_still_referred_to_what_it_dropped(make_project):
+    project = make_project({
+        "users": {
+            "0001_users.sql": "CREATE TABLE users_user (id INTEGER PRIMARY KEY);\n",
+            "0002_drop.sql": "-- modmig: depends billing:0001, reports:0001\nDROP TABLE users_user;\n",
+        },
+        "billing": {"0001_bills.sql": "-- modmig: depends users:0001\nCREATE TABLE billing_bill (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users_user (id));\n"},
+        "reports": {"0001_view.sql": "-- modmig: depends users:0001\nCREATE VIEW reports_users AS SELECT id FROM users_user;\n"},
+    })
+    owners = build_ownership(project.graph, project.dialect(), cache=None)
+    dropped = owners.migration("users:0002_drop").touched("dropped", implied=False)
+    assert [(t.name, t.owner) for t in dropped] == [("users_user", "users")]
+    [key] = [obj.name for obj in owners.objects("billing") if obj.detail == "foreign key"]  # named as the database names it
+    assert dropped[0].referred_by == (("constraint", key, "billing"), ("view", "reports_users", "reports"))
+    parts = {t.name for t in owners.migration("users:0002_drop").dropped if t.implied}  # its column and primary key
+    assert "users_user.id" in parts and {obj.kind for obj in owners.history("table", "users_user")} == {"table"}
+    assert all(not obj.exists for obj in owners.objects(include_dropped=True) if obj.table == "users_user")
