@@ -244,7 +244,9 @@ class Project(ProjectDatabase):
         Read from the migration files (``modmig.schema.ownership``; docs/ownership.md); the
         project's database is never read. Python migrations are replayed on a scratch database of
         the project's dialect: SQLite in memory, or a throwaway database created (and dropped) on
-        the server ``scratch`` names, by default the configured database's server. The map is
+        the server ``scratch`` names, by default the configured database's server (when that one
+        cannot be used, they are left opaque and the report says why; a ``scratch`` that cannot
+        be used is an error). The map is
         cached in ``.modmig/`` beside modmig.yaml: ``cache=False`` neither reads nor writes it,
         ``refresh=True`` rebuilds and rewrites it.
         """
@@ -253,11 +255,12 @@ class Project(ProjectDatabase):
         if app is not None:
             self.require_app(app)
         dialect = self.dialect()
-        if scratch is None and dialect != "sqlite":
+        named = scratch is not None
+        if not named and dialect != "sqlite":
             scratch = self.server_url()
         owners = build_ownership(
             self.graph, dialect, cache=cache_path(self.config.root, dialect) if cache else None, refresh=refresh,
-            replay_url=scratch, base_dir=self.config.root,
+            replay_url=scratch, replay_optional=not named, base_dir=self.config.root,
         )
         return OwnershipReport(owners, app)
 

@@ -53,6 +53,7 @@ def build_ownership(
     refresh: bool = False,
     replay: bool = True,
     replay_url: str | None = None,
+    replay_optional: bool = True,
     base_dir: Path | None = None,
 ) -> OwnershipMap:
     """The ownership map of every migration in ``graph``, read in ``dialect`` (``"sqlite"``,
@@ -62,11 +63,13 @@ def build_ownership(
     ``refresh`` ignores what it holds and writes it anew. Python migrations are replayed on a
     scratch database: SQLite in memory when ``replay_url`` is None, else a throwaway database
     created on the server ``replay_url`` names and dropped afterwards; ``replay=False`` leaves
-    them opaque. Raises MigrationFileError for a SQL file that cannot be split into statements.
+    them opaque, and so does a scratch database that cannot be created, unless
+    ``replay_optional`` is False (then DatabaseUnavailable is raised: the caller named the server).
+    Raises MigrationFileError for a SQL file that cannot be split into statements.
     """
     route = walk_order(graph)
     store = OwnershipCache(cache, dialect, read=not refresh)
-    recordings, replayed_on, failure = _recordings(route, store, replay, replay_url, base_dir or Path.cwd())
+    recordings, replayed_on, failure = _recordings(route, store, replay, replay_url, replay_optional, base_dir or Path.cwd())
     fold = Fold(dialect)
     for migration in route:
         ref = MigrationRef(migration.app, migration.version, migration.name, migration.replaces_from)
@@ -136,7 +139,7 @@ def _statements(migration: Migration, dialect: str):
 
 
 def _recordings(
-    route: list[Migration], store: OwnershipCache, replay: bool, replay_url: str | None, base_dir: Path
+    route: list[Migration], store: OwnershipCache, replay: bool, replay_url: str | None, optional: bool, base_dir: Path
 ) -> tuple[dict[tuple, Any], str | None, str | None]:
     """Each Python migration's recorded statements (cached, or replayed now), where they were
     replayed, and why the ones missing are missing."""
@@ -169,6 +172,8 @@ def _recordings(
                 failure = f"not replayed: the replay on {where} failed at {error.describe()}"
             dialect = backend.name
     except DatabaseUnavailable as error:
+        if not optional:
+            raise
         return recordings, None, f"not replayed: {error.message}. Pass --scratch URL (a server where a throwaway database may be created) to replay it"
     for key, statements in recorded.items():
         recordings[key] = store.store_recording(keys[key], where, dialect, [(s.line, s.text) for s in statements])

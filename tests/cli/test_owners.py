@@ -84,3 +84,18 @@ def test_the_ownership_page_shows_what_modmig_prints_for_the_sample_projects_use
     page = (REPO / "docs" / "ownership.md").read_text()
     printed = run_cli(sample_project)("owners", "users").stdout
     assert "```text\n" + printed + "```" in page
+
+
+def test_a_server_that_cannot_give_a_scratch_database_leaves_python_migrations_opaque_with_the_reason(tmp_path, run_cli):
+    write_tree(tmp_path, {"legacy": {"0001_import.py": "def upgrade(ctx):\n    ctx.execute('CREATE TABLE legacy_t (id INTEGER)')\n"}},
+               "postgresql+psycopg://modmig:secret@127.0.0.1:1/app")
+    result = run_cli(tmp_path)("owners")
+    assert result.exit_code == 0, result.output
+    assert "legacy:0001_import: not replayed: Cannot use database postgresql+psycopg://modmig:***@127.0.0.1:1" in result.stdout
+    assert "Pass --scratch URL" in result.stdout and "secret" not in result.stdout
+
+
+def test_a_scratch_url_that_cannot_be_used_is_an_error(sample_project, run_cli):
+    result = run_cli(sample_project)("owners", "--scratch", "oracle://scott@db/orcl")
+    assert result.exit_code == 2
+    assert "--scratch: modmig cannot create a scratch database on 'oracle'" in result.stderr
