@@ -21,6 +21,9 @@ from .ownership_map import TABLE_BOUND, MigrationRecord, MigrationRef, SchemaObj
 from .sql_effects import Effect
 
 _PREVIEW = 200
+#: The databases' own catalogs (a Python migration that inspects the schema reads them): never
+#: objects of the project, so never placeholders.
+_CATALOGS = ("sqlite_", "pragma_", "pg_", "information_schema.", "mysql.", "performance_schema.", "sys.")
 
 
 class Fold:
@@ -154,7 +157,7 @@ class Fold:
                 found = self._own_name("constraint", name, table, detail)
         else:
             found = self.live.get((kind, name))
-        if found is not None or not placeholder:
+        if found is not None or not placeholder or name.startswith(_CATALOGS):
             return found
         if kind in TABLE_BOUND:
             if kind == "column":

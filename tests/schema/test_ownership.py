@@ -184,3 +184,15 @@ def test_a_drop_says_which_other_apps_objects_still_referred_to_what_it_dropped(
     parts = {t.name for t in owners.migration("users:0002_drop").dropped if t.implied}  # its column and primary key
     assert "users_user.id" in parts and {obj.kind for obj in owners.history("table", "users_user")} == {"table"}
     assert all(not obj.exists for obj in owners.objects(include_dropped=True) if obj.table == "users_user")
+
+
+def test_catalog_queries_a_python_migration_makes_are_not_objects_of_the_project(make_project):
+    inspects = (
+        "from sqlalchemy import inspect\n\n\ndef upgrade(ctx):\n"
+        "    if 'shop_order' in inspect(ctx.connection).get_table_names():\n"
+        "        ctx.execute('ALTER TABLE shop_order ADD COLUMN note VARCHAR(10)')\n"
+    )
+    project = make_project({"shop": {"0001_orders.sql": "CREATE TABLE shop_order (id INTEGER PRIMARY KEY);\n", "0002_note.py": inspects}})
+    owners = project.owners(cache=False).map
+    assert owners.owner_of("column", "shop_order.note") == "shop"
+    assert {obj.app for obj in owners.objects()} == {"shop"}  # no catalog table without an owner
