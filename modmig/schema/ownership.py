@@ -163,7 +163,7 @@ def _recordings(
     last = max(index for index, migration in enumerate(route) if migration.key in missing)
     try:
         with scratch_database(replay_url, base_dir, option="--scratch") as backend:
-            where = IN_MEMORY if backend.name == "sqlite" else f"a throwaway database on {_server(replay_url)}"
+            where = IN_MEMORY if backend.name == "sqlite" else f"a throwaway database on {_server(replay_url or '')}"
             try:
                 recorded = run_replay(backend, route[: last + 1], record=missing)
                 failure = None
@@ -180,7 +180,7 @@ def _recordings(
     return recordings, _places(recordings), failure
 
 
-def _server(url: str | None) -> str:
+def _server(url: str) -> str:
     """The server part of a URL, password masked (the throwaway database's name is random)."""
     from sqlalchemy.engine import make_url
 

@@ -98,10 +98,10 @@ class OwnershipCache:
     def store_recording(self, key: str, on: str, dialect: str, statements: Iterable[tuple[int | None, str]]) -> tuple[str, list[Read]]:
         """Keep what a Python migration executed (read in ``dialect``) when replayed ``on`` somewhere."""
         self.replayed += 1
-        value = {"on": on, "statements": read_statements(statements, dialect)}
-        self._used_recordings[key] = self._recordings[key] = value
+        stored = read_statements(statements, dialect)
+        self._used_recordings[key] = self._recordings[key] = {"on": on, "statements": stored}
         self._changed = True
-        return on, _reads(value["statements"])
+        return on, _reads(stored)
 
     def save(self) -> bool:
         """Write the entries this map used; False when nothing was written (unchanged, or not writable)."""

@@ -86,9 +86,10 @@ class Fold:
 
     def _alter(self, effect: Effect, line: int | None, text: str | None) -> None:
         obj = self._resolve(effect.kind, effect.name, table=effect.table, placeholder=True)
+        if obj is None:
+            return
         self._change(obj, line)
-        if obj.kind == "column" and obj.table is not None:
-            self._change(self._resolve("table", obj.table, placeholder=True), line)
+        self._change_parent(obj, line)
         self._add_references(obj, effect, line)
 
     def _drop(self, effect: Effect, line: int | None, text: str | None) -> None:
@@ -103,13 +104,14 @@ class Fold:
 
     def _rename(self, effect: Effect, line: int | None, text: str | None) -> None:
         obj = self._resolve(effect.kind, effect.name, table=effect.table, placeholder=True)
+        if obj is None:
+            return
         old, new = obj.name, effect.new_name or obj.name
         if obj.kind in ("index", "constraint", "trigger") and obj.table is not None:
             new = f"{obj.table}.{new}"
         self._touch("renamed", obj, line, new_name=new, referred_by=self._referrers(obj))
         self._change(obj, line, touch=False)
-        if obj.kind == "column" and obj.table is not None:
-            self._change(self._resolve("table", obj.table, placeholder=True), line)
+        self._change_parent(obj, line)
         self._move(obj, new)
         if obj.kind in ("table", "view"):
             for child in list(self.children.get(old, {}).values()):
@@ -124,6 +126,8 @@ class Fold:
 
     def _write(self, effect: Effect, line: int | None, text: str | None) -> None:
         obj = self._resolve("table", effect.name, placeholder=True)
+        if obj is None:
+            return
         self._touch("wrote", obj, line)
         if not obj.written_by or obj.written_by[-1] != self._current.migration:
             obj.written_by.append(self._current.migration)
@@ -148,7 +152,8 @@ class Fold:
     # -- resolution ------------------------------------------------------------------------------
 
     def _resolve(self, kind: str, name: str, *, table: str | None = None, detail: str | None = None, placeholder: bool = False) -> SchemaObject | None:
-        """The live object ``kind``/``name`` names (``"table"`` finds a view too), or a placeholder."""
+        """The live object ``kind``/``name`` names (``"table"`` finds a view too), or with
+        ``placeholder`` one made for it (None for the database's own catalogs)."""
         if kind == "table":
             found = self.live.get(("table", name)) or self.live.get(("view", name))
         elif kind in TABLE_BOUND and kind != "column":
@@ -217,6 +222,13 @@ class Fold:
             for other in [o for o in self.live.values() if (obj.kind, obj.name) in o.references or ("table", obj.name) in o.references]:
                 if other.kind in ("view", "constraint", "trigger", "function"):
                     self._end(other, line, implied=True, cascade=True, touch=touch)
+
+    def _change_parent(self, obj: SchemaObject, line: int | None) -> None:
+        """A change to a column is a change to its table."""
+        if obj.kind == "column" and obj.table is not None:
+            parent = self._resolve("table", obj.table, placeholder=True)
+            if parent is not None:
+                self._change(parent, line)
 
     def _change(self, obj: SchemaObject, line: int | None, *, touch: bool = True) -> None:
         ref = self._current.migration
@@ -295,7 +307,7 @@ def generated_name(dialect: str, effect: Effect, table: str, taken: set[str]) ->
     """The name the database gives an unnamed constraint or index (a description on SQLite)."""
     bare = table.rsplit(".", 1)[-1]
     columns = [c if c.replace("_", "").isalnum() else "expr" for c in effect.columns]
-    detail = effect.detail if effect.kind == "constraint" else ("index" if effect.detail is None else "unique index")
+    detail = (effect.detail or "check") if effect.kind == "constraint" else ("index" if effect.detail is None else "unique index")
     if dialect == "postgresql":
         suffix = {"primary key": "pkey", "foreign key": "fkey", "unique": "key", "check": "check", "index": "idx", "unique index": "idx"}[detail]
         middle = "" if detail == "primary key" or (detail == "check" and len(columns) != 1) else "_" + "_".join(columns)

@@ -23,11 +23,14 @@ import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Collection, Iterator
+from typing import TYPE_CHECKING, Collection, Iterator
 
 from ..errors import DatabaseUnavailable, UsageError
 from ..model import Key, Migration, Step
 from ..run.backends.base import mask_url_text
+
+if TYPE_CHECKING:
+    from ..run.backends import Backend
 
 #: What messages show for the default scratch database.
 IN_MEMORY = "SQLite in memory"
@@ -186,7 +189,7 @@ def scratch_database(url: str | None, base_dir: Path, option: str = "--verify-ur
     except DBAPIError as error:
         admin.dispose()
         raise DatabaseUnavailable(server.render_as_string(hide_password=True), f"cannot create a scratch database: {' '.join(str(error.orig).split())}") from None
-    backend = None
+    backend: Backend | None = None
     try:
         backend = open_backend(server.set(database=name).render_as_string(hide_password=False), base_dir)
         yield backend
