@@ -196,3 +196,35 @@ def test_catalog_queries_a_python_migration_makes_are_not_objects_of_the_project
     owners = project.owners(cache=False).map
     assert owners.owner_of("column", "shop_order.note") == "shop"
     assert {obj.app for obj in owners.objects()} == {"shop"}  # no catalog table without an owner
+
+
+def test_postgresql_enum_types_and_sequences_have_owners_as_the_database_has_them(tmp_path, postgres_url):
+    from sqlalchemy import inspect
+
+    from ..conftest import ProjectBuilder
+
+    builder = ProjectBuilder(tmp_path, postgres_url)
+    try:
+        project = builder({
+            "moods": {
+                "0001_mood.sql": "CREATE TYPE mood AS ENUM ('sad', 'ok');\nCREATE SEQUENCE moods_ticket START 100;\n"
+                "CREATE TABLE moods_entry (id SERIAL PRIMARY KEY, feeling mood NOT NULL, n BIGINT GENERATED ALWAYS AS IDENTITY);\n",
+            },
+            "cheer": {"0001_happy.sql": "-- modmig: depends moods:0001\nALTER TYPE mood ADD VALUE 'happy';\nALTER SEQUENCE moods_ticket RESTART WITH 1;\n"},
+        })
+        owners = project.owners().map
+        mood = owners.get("type", "mood")
+        assert (mood.app, labels(mood.changed_by)) == ("moods", ["cheer:0001_happy"])
+        assert owners.get("column", "moods_entry.feeling").references == [("type", "mood")]
+        assert [obj.name for obj in owners.referrers("type", "mood")] == ["moods_entry.feeling"]
+        assert labels(owners.get("sequence", "moods_ticket").changed_by) == ["cheer:0001_happy"]
+        project.upgrade()
+        with project.connect() as connection:
+            inspector = inspect(connection)
+            sequences = {name for name in inspector.get_sequence_names() if not name.startswith("_schema_")}  # modmig's own
+            enums = {enum["name"] for enum in inspector.get_enums()}
+        assert {obj.name for obj in owners.objects() if obj.kind == "sequence"} == sequences
+        assert {obj.name for obj in owners.objects() if obj.kind == "type"} == enums
+        assert {obj.app for obj in owners.objects() if obj.kind in ("sequence", "type")} == {"moods"}
+    finally:
+        builder.close()
