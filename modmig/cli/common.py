@@ -8,6 +8,8 @@ traceback.
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from ..version import __version__
@@ -79,6 +81,26 @@ def json_option(function):
 def verbosity_options(function):
     function = click.option("-v", "--verbose", is_flag=True, help="Also print each step's file and mode.")(function)
     return click.option("-q", "--quiet", is_flag=True, help="Print only errors.")(function)
+
+
+def downgrade_confirmation(yes: bool, as_json: bool, question: str):
+    """``confirm(plan)`` for a downgrade that reaches into other apps: ``--yes``, or ask on a terminal.
+
+    With ``--json`` or without a terminal nobody can answer, so the answer is no
+    (``ConfirmationRequired`` then tells the user to pass ``--yes``).
+    """
+
+    def confirm(plan) -> bool:
+        if yes:
+            return True
+        if as_json or not sys.stdin.isatty():
+            return False
+        from .output import plan_text
+
+        click.echo(plan_text(plan))
+        return click.confirm(question.format(apps=", ".join(plan.other_apps)))
+
+    return confirm
 
 
 def complete_app(ctx: click.Context, param: click.Parameter, incomplete: str):

@@ -10,12 +10,11 @@ usage error. Each handler prints text or one JSON document (``fleet_run``, ``fle
 from __future__ import annotations
 
 import functools
-import sys
 from pathlib import Path
 
 import click
 
-from .common import EXIT_FAILED, get_project
+from .common import EXIT_FAILED, downgrade_confirmation, get_project
 
 #: The options each command gets: (name of the parameter, click option).
 _OPTIONS = {
@@ -73,16 +72,7 @@ def _upgrade(ctx, given, app, all_apps, to, quiet, verbose, as_json, lock_timeou
 
 
 def _downgrade(ctx, given, app, to, yes, quiet, verbose, as_json, lock_timeout):
-    from .output import plan_text
-
-    def confirm(plan) -> bool:
-        if yes:
-            return True
-        if as_json or not sys.stdin.isatty():
-            return False
-        click.echo(plan_text(plan))
-        return click.confirm(f"On some targets this also undoes migrations of {', '.join(plan.other_apps)}. Continue?")
-
+    confirm = downgrade_confirmation(yes, as_json, "On some targets this also undoes migrations of {apps}. Continue?")
     fleet = _fleet(ctx, given, app)
     with _progress(quiet or as_json, verbose) as on_progress:
         result = fleet.downgrade(app, to=to, confirm=confirm, lock_timeout=lock_timeout, on_progress=on_progress, **_run_options(given))

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-import sys
 from contextlib import contextmanager
 from typing import Iterator
 
 import click
 
 from ..errors import ModmigError
-from .common import cli, complete_app, get_project, json_option, lock_option, project_options, verbosity_options
+from .common import (
+    cli,
+    complete_app,
+    downgrade_confirmation,
+    get_project,
+    json_option,
+    lock_option,
+    project_options,
+    verbosity_options,
+)
 from .fleet import fleet_options
 
 
@@ -46,16 +54,7 @@ def upgrade(ctx, app, all_apps, to, quiet, verbose, as_json, lock_timeout):
 @click.pass_context
 def downgrade(ctx, app, to, yes, quiet, verbose, as_json, lock_timeout):
     """Unapply APP's migrations above N, after the migrations of other apps that depend on them."""
-    from .output import plan_text
-
-    def confirm(plan) -> bool:
-        if yes:
-            return True
-        if as_json or not sys.stdin.isatty():
-            return False
-        click.echo(plan_text(plan))
-        return click.confirm(f"This also undoes migrations of {', '.join(plan.other_apps)}. Continue?")
-
+    confirm = downgrade_confirmation(yes, as_json, "This also undoes migrations of {apps}. Continue?")
     project = get_project(ctx)
     with run_output(ctx, project, "downgrade", quiet, verbose, as_json) as listener:
         result = project.downgrade(app, to=to, confirm=confirm, lock_timeout=lock_timeout, on_event=listener)

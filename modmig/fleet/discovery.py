@@ -168,9 +168,8 @@ def _listed(spec: FleetSpec, environ: Mapping[str, str]) -> Discovery:
         listed = [(None, url) for url in spec.urls]
         where = spec.config_path
     else:
-        assert spec.url_file is not None  # the spec has one for this kind
-        listed = read_url_file(spec.url_file, environ)
-        where = spec.url_file
+        where = spec.url_file or spec.root
+        listed = read_url_file(where, environ)
     targets: dict[str, Target] = {}
     for line, text in listed:
         target = _listed_target(text, spec, where, line)

@@ -74,15 +74,7 @@ class Fleet:
         on_progress: ProgressCallback = ignore_progress,
     ) -> FleetRunResult:
         """Apply the pending migrations of ``app`` (or every app) on every target; per-target results."""
-        from ..plan.planner import plan_upgrade, verify
-
-        if to is not None:
-            self._check_version(app, to)
-
-        def decide(state: DatabaseState) -> Plan:
-            verify(self.graph, state).raise_first()
-            return plan_upgrade(self.graph, state, app, to)
-
+        decide = self._upgrade_decider(app, to)
         resume = f"modmig upgrade {app or '--all'}{'' if to is None else f' --to {to}'} --fleet {self.name} --only-failed"
         return self._run("upgrade", "up", decide, app, to, resume, None, parallel, on_error, canary, only_failed, lock_timeout, on_progress)
 
@@ -147,16 +139,7 @@ class Fleet:
 
     def plan(self, app: str | None = None, *, to: int | None = None, parallel: int | None = None) -> FleetPlan:
         """What ``upgrade`` would do, once per distinct state, with the targets in each."""
-        from ..plan.planner import plan_upgrade, verify
-
-        if to is not None:
-            self._check_version(app, to)
-
-        def decide(state: DatabaseState) -> Plan:
-            verify(self.graph, state).raise_first()
-            return plan_upgrade(self.graph, state, app, to)
-
-        decisions = Decisions(decide)
+        decisions = Decisions(self._upgrade_decider(app, to))
         groups: dict[int, PlanGroup] = {}
         result = FleetPlan(self.name, [], [], {})
         with self._servers(parallel) as servers:
@@ -270,6 +253,19 @@ class Fleet:
                 f"run it without --only-failed first."
             )
         return {name for name, entry in previous.items() if entry.get("status") == "failed"}
+
+    def _upgrade_decider(self, app: str | None, to: int | None) -> Callable[[DatabaseState], Plan]:
+        """What ``upgrade`` does in a state: verify it against the files, then plan (as for one database)."""
+        from ..plan.planner import plan_upgrade, verify
+
+        if to is not None:
+            self._check_version(app, to)
+
+        def decide(state: DatabaseState) -> Plan:
+            verify(self.graph, state).raise_first()
+            return plan_upgrade(self.graph, state, app, to)
+
+        return decide
 
     def _check_version(self, app: str | None, to: int) -> None:
         if app is None:

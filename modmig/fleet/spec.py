@@ -134,7 +134,7 @@ def read_url_file(path: Path, environ: Mapping[str, str]) -> list[tuple[int, str
     for number, line in enumerate(text.splitlines(), start=1):
         line = line.strip()
         if line and not line.startswith("#"):
-            found.append((number, expand_variables(line, environ, lambda var: ConfigError(_unset(var), path, number))))
+            found.append((number, expand_variables(line, environ, lambda var, at=number: ConfigError(_unset(var), path, at))))
     return found
 
 
