@@ -36,6 +36,8 @@ def target_line(result: "TargetResult") -> str:
 
 
 def run_summary(result: "FleetRunResult") -> list[Styled]:
+    if not result.targets:
+        return [(f"Fleet {result.fleet}: no target found; nothing to do.", "yellow")]
     counts = result.counts
     by_other = sum(1 for t in result.targets if t.by_other_run)
     what = f"{result.command} {result.app or '--all'}"
@@ -110,7 +112,9 @@ def status_lines(status: "FleetStatus") -> tuple[str, list[Styled]]:
     gone = [t for t in status.targets if t.gone]
     if gone:
         lines.append((f"\nGone ({len(gone)}): {names(t.target for t in gone)}", "yellow"))
-    if not behind and not troubled:
+    if not status.targets:
+        lines.append(("No target found.", "yellow"))
+    elif not behind and not troubled:
         lines.append(("\nEvery target is up to date.", "green"))
     return heading, lines
 

@@ -236,6 +236,8 @@ class FleetCheck:
 
         reasons: dict[str, list[str]] = {}
         for target in status.targets:
+            if target.gone:
+                continue  # not there: nothing to check (status lists it)
             if target.report is None:
                 reasons[target.target] = [target.problems[0] if target.problems else "could not be read"]
                 continue

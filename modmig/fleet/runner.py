@@ -53,6 +53,7 @@ _DEFERRED = object()
 SKIPPED_BECAUSE = {
     "canary": "a canary target failed, so the run stopped before this one",
     "on_error": "the run stopped at the first failure (--on-error stop)",
+    "interrupted": "the run was interrupted before this one",
 }
 
 
@@ -107,7 +108,11 @@ class Runner:
         if not items:
             return []
         with ThreadPoolExecutor(max_workers=min(parallel, len(items)), thread_name_prefix="modmig-fleet") as pool:
-            outcomes = list(pool.map(lambda item: self._attempt(item, wait), items))
+            try:
+                outcomes = list(pool.map(lambda item: self._attempt(item, wait), items))
+            except KeyboardInterrupt:  # Ctrl-C: the targets running finish their step, no other starts
+                self.stop("interrupted")
+                raise
         deferred = [item for item, outcome in zip(items, outcomes) if outcome is _DEFERRED]
         finished = [outcome for outcome in outcomes if isinstance(outcome, TargetResult)]
         results.extend(finished)
