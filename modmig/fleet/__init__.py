@@ -17,6 +17,7 @@ What this package adds is the part a loop cannot do well:
 * ``decisions``: verify and plan once per *distinct* state, not once per target;
 * ``runner``: the parallel run: try-lock, defer what another run holds, canaries, stop/continue;
 * ``journal``: each target's outcome, appended as it happens, for ``--only-failed`` and reports;
+* ``progress``: the events a run reports as it goes (the CLI's live line), and its counts;
 * ``outcome``: the per-target and whole-fleet results (``as_dict`` for ``--json``);
 * ``operations``: ``Fleet``: upgrade, downgrade, status, check and plan over a fleet.
 

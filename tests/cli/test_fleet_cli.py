@@ -7,6 +7,7 @@ MariaDB databases are in tests/fleet/.
 from __future__ import annotations
 
 import json
+import re
 
 import jsonschema
 import pytest
@@ -102,3 +103,18 @@ def test_a_fleet_downgrade_asks_once_for_a_plan_that_reaches_into_other_apps(fil
     assert files_fleet.versions(0) == {"log": 1, "users": 1, "blog": 1}
     again = valid(cli("downgrade", "users", "--to", "1", "--fleet", "tenants", "--json"), "fleet_run")
     assert again["counts"]["up_to_date"] == SIZE
+
+
+def test_on_a_terminal_a_run_is_one_live_line_with_counts_rate_and_eta_and_failures_above_it(files_fleet):
+    from ..terminal import run_in_terminal
+    from .test_terminal_output import BAR, COLOUR, plain
+
+    files_fleet.sql(3, "CREATE TABLE conflict (id INTEGER)")
+    code, output = run_in_terminal(["upgrade", "--all", "--fleet", "tenants", "--on-error", "continue", "--parallel", "2"], files_fleet.root)
+    assert code == 1
+    assert BAR in output and COLOUR.search(output)
+    text = plain(output).replace("\r", "\n")
+    assert re.search(rf"tenants +━*.* \d+/{SIZE} done · \d+ failed · \d+ remaining · \d+\.\d/s · ETA", text)
+    assert "tenants/t03.db: FAILED (migration): blog:0002 failed" in text
+    assert f"migrated {SIZE - 1}, up to date 0, failed 1, skipped 0, gone 0" in text
+    assert "tenants/t00.db: migrated" not in text  # on a terminal the live line replaces the per-target lines
