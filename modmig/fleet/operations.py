@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Callable, Mapping
 
@@ -74,9 +74,9 @@ class Fleet:
         on_progress: ProgressCallback = ignore_progress,
     ) -> FleetRunResult:
         """Apply the pending migrations of ``app`` (or every app) on every target; per-target results."""
-        decide = self._upgrade_decider(app, to)
         resume = f"modmig upgrade {app or '--all'}{'' if to is None else f' --to {to}'} --fleet {self.name} --only-failed"
-        return self._run("upgrade", "up", decide, app, to, resume, None, parallel, on_error, canary, only_failed, lock_timeout, on_progress)
+        command = _Command("upgrade", "up", self._upgrade_decider(app, to), app, to, resume)
+        return self._run(command, _Options(parallel, on_error, canary, only_failed, lock_timeout, on_progress))
 
     def downgrade(
         self,
@@ -107,7 +107,8 @@ class Fleet:
             return plan_downgrade(self.graph, state, app, to)
 
         resume = f"modmig downgrade {app} --to {to} --fleet {self.name} --only-failed"
-        return self._run("downgrade", "down", decide, app, to, resume, confirm, parallel, on_error, canary, only_failed, lock_timeout, on_progress)
+        command = _Command("downgrade", "down", decide, app, to, resume, confirm)
+        return self._run(command, _Options(parallel, on_error, canary, only_failed, lock_timeout, on_progress))
 
     # -- describing ----------------------------------------------------------------------------
 
@@ -159,40 +160,43 @@ class Fleet:
 
     # -- internals -----------------------------------------------------------------------------
 
-    def _run(self, command, direction, decide, app, to, resume, confirm, parallel, on_error, canary, only_failed, lock_timeout, on_progress) -> FleetRunResult:
-        if on_error not in ON_ERROR:
-            raise UsageError(f"--on-error must be one of {', '.join(ON_ERROR)}, not {on_error!r}.")
-        if canary < 0:
+    def _run(self, command: "_Command", options: "_Options") -> FleetRunResult:
+        if options.on_error not in ON_ERROR:
+            raise UsageError(f"--on-error must be one of {', '.join(ON_ERROR)}, not {options.on_error!r}.")
+        if options.canary < 0:
             raise UsageError("--canary takes a number of targets >= 1.")
         started, clock = datetime.now(timezone.utc).isoformat(timespec="seconds"), time.perf_counter()
-        decisions = Decisions(decide)
-        with self._servers(parallel) as servers:
+        decisions = Decisions(command.decide)
+        with self._servers(options.parallel) as servers:
             discovery = discover(self.spec, servers, self.environ)
             gone = self._gone(discovery)
-            if only_failed:
+            if options.only_failed:
                 failed = self._failed_names()
                 discovery.targets = [t for t in discovery.targets if t.name in failed]
                 gone = [g for g in gone if g.target in failed]
             states = read_states(discovery, servers, servers.parallel)
             done, work = self._sort(discovery, states, decisions)
-            if direction == "down":
-                self._confirm(work, decisions, confirm)
-            journal = Journal(self.spec.journal, self.name, command)
+            if command.direction == "down":
+                self._confirm(work, decisions, command.confirm)
+            journal = Journal(self.spec.journal, self.name, command.name)
             result: FleetRunResult | None = None
             try:
-                on_progress(FleetStarted(self.name, command, len(discovery.targets) + len(gone), servers.parallel))
-                progress = Progress(len(discovery.targets) + len(gone), journal, on_progress)
+                total = len(discovery.targets) + len(gone)
+                options.on_progress(FleetStarted(self.name, command.name, total, servers.parallel))
+                progress = Progress(total, journal, options.on_progress)
                 progress.finished(done + gone)
                 runner = Runner(
-                    graph=self.graph, servers=servers, decisions=decisions, direction=direction,
-                    lock_timeout=self._lock_timeout(lock_timeout), progress=progress, on_progress=on_progress, resume=resume,
+                    graph=self.graph, servers=servers, decisions=decisions, direction=command.direction,
+                    lock_timeout=self._lock_timeout(options.lock_timeout), progress=progress,
+                    on_progress=options.on_progress, resume=command.resume,
                 )
-                if on_error == "stop" and any(r.status == "failed" for r in done):
+                if options.on_error == "stop" and any(r.status == "failed" for r in done):
                     runner.stop("on_error")
-                ran = runner.run(work, parallel=servers.parallel, on_error=on_error, canary=canary)
+                ran = runner.run(work, parallel=servers.parallel, on_error=options.on_error, canary=options.canary)
                 result = FleetRunResult(
-                    self.name, command, sorted(done + gone + ran, key=lambda r: r.target), self.latest,
-                    duration_ms=int(round((time.perf_counter() - clock) * 1000)), started_at=started, app=app, to=to,
+                    self.name, command.name, sorted(done + gone + ran, key=lambda r: r.target), self.latest,
+                    duration_ms=int(round((time.perf_counter() - clock) * 1000)), started_at=started,
+                    app=command.app, to=command.to,
                     parallel=servers.parallel, distinct_states=decisions.distinct, stopped=runner.stopped,
                     servers={s.display_url: {"parallel": s.slots, "limited_by": s.limited_by} for s in servers.limits.values()},
                 )
@@ -286,6 +290,31 @@ class Fleet:
         if chosen < 1:
             raise UsageError("--parallel takes a number of targets >= 1.")
         return _Opened(Servers(self.config, chosen))
+
+
+@dataclass(frozen=True)
+class _Command:
+    """What a run does: its name, direction and decision, and the command that resumes it."""
+
+    name: str
+    direction: str
+    decide: Callable[[DatabaseState], Plan]
+    app: str | None
+    to: int | None
+    resume: str
+    confirm: Callable[[Plan], bool] | None = None
+
+
+@dataclass(frozen=True)
+class _Options:
+    """How a run goes: the options ``upgrade`` and ``downgrade`` share."""
+
+    parallel: int | None
+    on_error: str
+    canary: int
+    only_failed: bool
+    lock_timeout: float | None
+    on_progress: ProgressCallback
 
 
 class _Opened:
