@@ -1,0 +1,41 @@
+"""``Project.lint`` in one function: settings, dialect, selection, cross-app view, then the engine."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable, Sequence
+
+from .engine import lint
+from .report import LintReport
+from .selection import all_keys, changed_keys, pending_keys
+from .settings import parse_settings
+
+if TYPE_CHECKING:
+    from ..config import ProjectConfig
+    from ..model import DatabaseState
+    from ..plan.graph import MigrationGraph
+
+
+def lint_project(
+    config: "ProjectConfig",
+    graph: "MigrationGraph",
+    apps: Sequence[str] = (),
+    *,
+    state: "Callable[[], DatabaseState]",
+    everything: bool = False,
+    base: str | None = None,
+    dialect: str | None = None,
+    database_dialect: Callable[[], str],
+) -> LintReport:
+    """Lint ``apps``' migrations (every app's when empty): pending by default (``state()`` gives the
+    database's state), ``everything``, or those changed since the git ref ``base``."""
+    settings = parse_settings(getattr(config, "lint", None), config.path, sorted(config.apps))
+    dialect = dialect or settings.dialect or database_dialect()
+    if everything:
+        keys, selection = all_keys(graph), "all"
+    elif base is not None:
+        keys, selection = changed_keys(graph, base, config.root), f"changed since {base}"
+    else:
+        keys, selection = pending_keys(graph, state()), "pending"
+    if apps:
+        keys = [key for key in keys if key[0] in apps]
+    return lint(graph, keys, dialect=dialect, settings=settings, selection=selection, timeouts=dict(config.timeouts))
