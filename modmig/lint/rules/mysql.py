@@ -117,9 +117,9 @@ def drop_primary_key_copies_table(ctx):
     title="CONVERT TO CHARACTER SET",
     why="Converting a table's text columns to another character set rewrites every row with ALGORITHM=COPY, while writes wait.",
     fix="Use an online schema change tool (gh-ost, pt-online-schema-change), or convert column by column when each is instant.",
-    setup=ORDERS,
-    bad="ALTER TABLE orders CONVERT TO CHARACTER SET utf8mb4;\n",
-    safe="ALTER TABLE orders DEFAULT CHARACTER SET utf8mb4;\n",
+    setup="CREATE TABLE legacy_notes (id INT PRIMARY KEY, body TEXT) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3;\n",
+    bad="ALTER TABLE legacy_notes CONVERT TO CHARACTER SET utf8mb4;\n",
+    safe="ALTER TABLE legacy_notes DEFAULT CHARACTER SET utf8mb4;\n",
 )
 def convert_charset_copies_table(ctx):
     for statement, action, need in _needs(ctx, F.REWRITE_TABLE):

@@ -10,7 +10,7 @@ Other Kinds Of Table Schema Changes"). These rules catch the forms that fail at 
 from __future__ import annotations
 
 from .. import facts as F
-from ..rule import ERROR, SQ, rule
+from ..rule import ERROR, SQ, WARNING, rule
 
 ITEMS = """
     CREATE TABLE items (
@@ -45,8 +45,9 @@ def _added_columns(ctx):
     "SQ101", "add-column-not-null", ERROR, SQ,
     title="ADD COLUMN ... NOT NULL without a default",
     why="""
-        SQLite refuses it outright (`Cannot add a NOT NULL column with default value NULL`), even
-        on an empty table: the migration fails everywhere.
+        SQLite refuses it (`Cannot add a NOT NULL column with default value NULL`) as soon as the
+        table has a row: the migration passes on an empty development database and fails on
+        every database that holds data.
     """,
     fix="Give the column a constant default, or add it nullable; or rebuild the table with the new column.",
     setup=ITEMS,
@@ -57,7 +58,7 @@ def add_column_not_null(ctx):
     for statement, action, column in _added_columns(ctx):
         if column.not_null and column.default in (None, "NULL") and column.generated is None:
             yield ctx.hit(statement, action.target, f"SQLite refuses ADD COLUMN {action.target} NOT NULL without a "
-                          f"default (even on an empty table)")
+                          f"default once {action.table} has a row")
 
 
 @rule(
@@ -86,7 +87,8 @@ def alter_needs_rebuild(ctx):
     why="""
         SQLite refuses `ADD COLUMN` with a default of `CURRENT_TIMESTAMP`, `CURRENT_DATE`,
         `CURRENT_TIME` or any expression in parentheses (`Cannot add a column with non-constant
-        default`), because it would have to compute the value for every existing row.
+        default`) as soon as the table has a row, because it would have to compute the value for
+        every existing row: it passes on an empty development database and fails on real ones.
     """,
     fix="Add the column with a constant default (or none) and backfill with an UPDATE; or rebuild the table.",
     setup=ITEMS,
@@ -97,7 +99,7 @@ def add_column_non_constant_default(ctx):
     for statement, action, column in _added_columns(ctx):
         if column.default is not None and column.default_kind != F.CONSTANT:
             yield ctx.hit(statement, action.target, f"SQLite refuses ADD COLUMN {action.target} with the non-constant "
-                          f"default {column.default}")
+                          f"default {column.default} once {action.table} has a row")
 
 
 @rule(
@@ -168,12 +170,13 @@ def pragma_foreign_keys_in_transaction(ctx):
 
 
 @rule(
-    "SQ107", "add-column-references-with-default", ERROR, SQ,
+    "SQ107", "add-column-references-with-default", WARNING, SQ,
     title="ADD COLUMN ... REFERENCES with a non-NULL default",
     why="""
-        With foreign keys enabled, SQLite refuses to add a column that references another table
-        and has a default other than NULL (`Cannot add a REFERENCES column with non-NULL
-        default value`): existing rows would point at a row nobody checked.
+        Every existing row gets the default, a reference to a row nobody checked exists. With
+        foreign keys enabled (as most applications connect), SQLite refuses the statement
+        (`Cannot add a REFERENCES column with non-NULL default value`); modmig's own connection
+        leaves them off, so the migration passes and the unchecked references stay.
     """,
     fix="Add the column without a default (NULL), then fill it with an UPDATE that the foreign key checks.",
     setup=ITEMS + "CREATE TABLE suppliers (id INTEGER PRIMARY KEY, name TEXT);\n",
