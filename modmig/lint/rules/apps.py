@@ -1,1 +1,1 @@
-"""placeholder"""
+"""Across apps (XA): written once the ownership map (modmig.schema.ownership) lands."""
