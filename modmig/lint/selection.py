@@ -47,24 +47,26 @@ def changed_keys(graph: "MigrationGraph", base: str, root: Path) -> list["Key"]:
 def changed_paths(root: Path, base: str) -> set[Path]:
     """Files added or changed since the merge base of HEAD and ``base`` (working tree included)."""
     top = Path(_git(root, "rev-parse", "--show-toplevel").strip())
+    commit = _git(root, "rev-parse", "--verify", "--quiet", f"{base}^{{commit}}", ref=base).strip()
     try:
-        since = _git(root, "merge-base", base, "HEAD").strip()
-    except UsageError:
-        since = _git(root, "rev-parse", "--verify", "--quiet", f"{base}^{{commit}}").strip()
+        since = _git(root, "merge-base", commit, "HEAD").strip()
+    except UsageError:  # no common history (or no HEAD yet): compare with the ref itself
+        since = commit
     names = _git(root, "diff", "--name-only", "-z", "--diff-filter=ACMR", since, "--").split("\0")
     names += _git(root, "ls-files", "--others", "--exclude-standard", "-z").split("\0")
     return {(top / name).resolve() for name in names if name}
 
 
-def _git(root: Path, *args: str) -> str:
+def _git(root: Path, *args: str, ref: str | None = None) -> str:
     try:
         done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=False)
     except FileNotFoundError:
         raise UsageError("--base needs git, which is not installed (or not on PATH).") from None
     if done.returncode != 0:
-        reason = " ".join(done.stderr.split()) or f"git {' '.join(args)} failed"
+        reason = " ".join(done.stderr.split())
         if "not a git repository" in reason:
             raise UsageError(f"--base needs a git repository, and {root} is not in one.")
-        ref = next((a for a in args if not a.startswith("-") and a not in ("merge-base", "rev-parse", "HEAD")), "")
-        raise UsageError(f"--base {ref}: git cannot resolve it ({reason}). Name a branch, tag or commit, e.g. origin/main.")
+        if ref is not None:
+            raise UsageError(f"--base {ref}: git cannot resolve it to a commit. Name a branch, tag or commit, e.g. origin/main.")
+        raise UsageError(f"git {' '.join(args)} failed: {reason or 'no message'}")
     return done.stdout

@@ -59,9 +59,17 @@ def find_allows(source: str) -> list[Allow]:
     return found
 
 
+def _code(text: str) -> str:
+    """A statement's text from its first line of code (the splitter keeps comments above it)."""
+    lines = text.split("\n")
+    while len(lines) > 1 and (not lines[0].strip() or lines[0].lstrip().startswith(("--", "#"))):
+        lines.pop(0)
+    return "\n".join(lines)
+
+
 def scope(allows: list[Allow], statements: list[ParsedStatement], first_code_line: int | None) -> None:
     """Attach each allow to the statement it is about (see the module docstring)."""
-    spans = [(s.line, s.line + s.text.count("\n")) for s in statements]
+    spans = [(s.line, s.line + _code(s.text).count("\n")) for s in statements]
     for allow in allows:
         allow.header = first_code_line is None or allow.line < first_code_line
         if allow.trailing:

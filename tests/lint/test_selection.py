@@ -1,0 +1,81 @@
+"""Which migrations ``--base GIT_REF`` lints, how "existing" is decided, and the pytest assertion."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from modmig.api import Project
+from modmig.errors import UsageError
+from modmig.testing import assert_lint_clean
+
+from ..conftest import write_tree
+
+ORDERS = "CREATE TABLE orders (id INTEGER PRIMARY KEY, note TEXT);\n-- modmig: down\nDROP TABLE orders;\n"
+DROP = "ALTER TABLE orders DROP COLUMN note;\n-- modmig: down\nALTER TABLE orders ADD COLUMN note TEXT;\n"
+
+
+def git(cwd, *args):
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args], cwd=cwd, check=True, capture_output=True)
+
+
+def test_base_lints_the_files_added_or_changed_since_the_branch_point(tmp_path):
+    config = write_tree(tmp_path, {"shop": {"0001_a.sql": ORDERS}}, None)
+    git(tmp_path, "init", "-q", "-b", "main")
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-q", "-m", "base")
+    git(tmp_path, "checkout", "-q", "-b", "feature")
+    (tmp_path / "apps/shop/migrations/0002_b.sql").write_text(DROP)  # untracked, as in a working copy
+    with Project.load(config) as project:
+        report = project.lint(base="main")
+    assert report.files == ["shop:0002_b"] and report.selection == "changed since main"
+    assert [f.rule for f in report.findings] == ["DS102"]
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-q", "-m", "feature")
+    with Project.load(config) as project:
+        assert project.lint(base="main").files == ["shop:0002_b"]
+        assert project.lint(base="feature").files == []
+
+
+def test_base_names_a_ref_git_does_not_know_and_a_folder_outside_git(tmp_path):
+    config = write_tree(tmp_path, {"shop": {"0001_a.sql": ORDERS}}, None)
+    with Project.load(config) as project, pytest.raises(UsageError, match="not in one"):
+        project.lint(base="main")
+    git(tmp_path, "init", "-q", "-b", "main")
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-q", "-m", "base")
+    with Project.load(config) as project, pytest.raises(UsageError, match="--base no-such-branch: git cannot resolve it"):
+        project.lint(base="no-such-branch")
+
+
+def test_a_table_created_earlier_in_the_same_file_is_new_and_one_from_an_earlier_migration_is_not(tmp_path):
+    same_file = "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT);\nALTER TABLE t DROP COLUMN a;\n-- modmig: down\nDROP TABLE t;\n"
+    config = write_tree(tmp_path, {"shop": {"0001_a.sql": same_file, "0002_b.sql": "ALTER TABLE t DROP COLUMN id;\n-- modmig: down\nSELECT 1;\n"}}, None)
+    with Project.load(config) as project:
+        report = project.lint(everything=True)
+    assert [(f.migration, f.rule) for f in report.findings if f.rule == "DS102"] == [("shop:0002_b", "DS102")]
+
+
+def test_the_old_type_comes_from_earlier_migrations_of_other_apps_too(tmp_path):
+    config = write_tree(tmp_path, {
+        "billing": {"0001_a.sql": "CREATE TABLE invoices (id bigint PRIMARY KEY, ref varchar(20));\n"},
+        "shop": {"0001_a.sql": "-- modmig: depends billing:0001\nALTER TABLE invoices ALTER COLUMN ref TYPE varchar(40);\n"
+                               "ALTER TABLE invoices ALTER COLUMN id TYPE text;\n"},
+    }, None)
+    with Project.load(config) as project:
+        report = project.lint(["shop"], everything=True, dialect="postgresql")
+    assert [(f.rule, f.line) for f in report.findings if f.rule == "PG124"] == [("PG124", 3)]
+    assert "bigint -> text rewrites every row" in next(f.message for f in report.findings if f.rule == "PG124")
+
+
+def test_assert_lint_clean_passes_quietly_and_fails_with_every_finding(tmp_path):
+    clean = write_tree(tmp_path / "clean", {"shop": {"0001_a.sql": ORDERS}}, None)
+    assert assert_lint_clean(clean).ok
+    dirty = write_tree(tmp_path / "dirty", {"shop": {"0001_a.sql": ORDERS, "0002_b.sql": DROP}}, None)
+    with pytest.raises(AssertionError, match=r"0002_b.sql:1: DS102 error: dropping orders.note"):
+        assert_lint_clean(dirty)
+    warned = write_tree(tmp_path / "warned", {"shop": {"0001_a.sql": ORDERS.split("-- modmig: down")[0]}}, None)
+    assert_lint_clean(warned)
+    with pytest.raises(AssertionError, match="DM103 warning"):
+        assert_lint_clean(warned, strict=True)
