@@ -98,7 +98,7 @@ def lint(
         if key in parsed:
             file = parsed[key]
             annotate(file.statements, catalog)
-            context = FileContext(file.migration, dialect, file.statements, dict(timeouts or {}), apps)
+            context = FileContext(file.migration, dialect, file.statements, dict(timeouts or {}), apps, graph)
             found, quiet = _check(context, rules, settings)
             report.findings.extend(found)
             report.suppressed.extend(quiet)

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable, Sequence
 
+from .apps import UNAVAILABLE, AppsView
 from .engine import lint
 from .report import LintReport
 from .selection import all_keys, changed_keys, pending_keys
-from .settings import parse_settings
+from .settings import OFF, parse_settings
+
+#: The rules that read the ownership map (XA106 reads only the graph).
+OWNERSHIP_RULES = ("XA101", "XA102", "XA103", "XA104", "XA105")
 
 if TYPE_CHECKING:
     from ..config import ProjectConfig
@@ -38,4 +42,16 @@ def lint_project(
         keys, selection = pending_keys(graph, state()), "pending"
     if apps:
         keys = [key for key in keys if key[0] in apps]
-    return lint(graph, keys, dialect=dialect, settings=settings, selection=selection, timeouts=dict(config.timeouts))
+    view, notes = None, []
+    if keys and len(graph.histories) > 1 and _cross_app_rules_on(settings, {key[0] for key in keys}):
+        view = AppsView.build(graph, dialect, config.root)
+        if view is None:
+            notes.append(UNAVAILABLE)
+    report = lint(graph, keys, dialect=dialect, settings=settings, selection=selection, timeouts=dict(config.timeouts), apps=view)
+    report.notes.extend(notes)
+    return report
+
+
+def _cross_app_rules_on(settings, apps: set[str]) -> bool:
+    """Some ownership-based rule runs for one of ``apps`` (building the map is the costly part)."""
+    return any(settings.level(rule_id, app) != OFF for rule_id in OWNERSHIP_RULES for app in apps)

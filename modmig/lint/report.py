@@ -55,6 +55,8 @@ class LintReport:
     suppressed: list[Finding] = field(default_factory=list)
     #: Metadata of every rule that ran (id -> ``Rule.info()``).
     rules: dict[str, dict] = field(default_factory=dict)
+    #: What the lint could not do, and why (e.g. rules that had nothing to read).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def errors(self) -> list[Finding]:
@@ -78,7 +80,7 @@ class LintReport:
 
     def describe(self) -> str:
         lines = [finding.describe() for finding in self.findings]
-        return "\n".join([*lines, self.summary()])
+        return "\n".join([*lines, *(f"Note: {note}" for note in self.notes), self.summary()])
 
     def as_dict(self) -> dict:
         return {
@@ -90,6 +92,7 @@ class LintReport:
             "findings": [f.as_dict() for f in self.findings],
             "suppressed": [f.as_dict() for f in self.suppressed],
             "rules": [self.rules[r] for r in sorted(self.rules)],
+            "notes": list(self.notes),
         }
 
     def as_sarif(self) -> dict:

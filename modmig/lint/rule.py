@@ -19,6 +19,7 @@ from .facts import Action, ParsedStatement
 
 if TYPE_CHECKING:
     from ..model import Migration
+    from ..plan.graph import MigrationGraph
     from .apps import AppsView
 
 ERROR, WARNING = "error", "warning"
@@ -106,6 +107,7 @@ class FileContext:
     timeouts: dict[str, float] = field(default_factory=dict)
     #: The project around the file: apps, dependencies, owners (cross-app rules).
     apps: "AppsView | None" = None
+    graph: "MigrationGraph | None" = None
 
     def actions(self, *kinds: str) -> Iterator[tuple[ParsedStatement, Action]]:
         """Every (statement, action) of the given kinds (all kinds when none is given), in order."""
