@@ -52,7 +52,8 @@ def _hit(ctx, touch, message):
 )
 def alters_other_apps_object(ctx):
     for touch, owner in _foreign(ctx, ("altered", "renamed")):
-        yield _hit(ctx, touch, f"{ctx.migration.app} {touch.action} {touch.kind} {touch.name}, which app {owner} owns: "
+        verb = "renames" if touch.action == "renamed" else "alters"
+        yield _hit(ctx, touch, f"{ctx.migration.label} {verb} {touch.kind} {touch.name}, which app {owner} owns: "
                    f"change it in a migration of {owner}")
 
 
@@ -71,7 +72,7 @@ def alters_other_apps_object(ctx):
 )
 def drops_other_apps_object(ctx):
     for touch, owner in _foreign(ctx, ("dropped",)):
-        yield _hit(ctx, touch, f"{ctx.migration.app} drops {touch.kind} {touch.name}, which app {owner} owns")
+        yield _hit(ctx, touch, f"{ctx.migration.label} drops {touch.kind} {touch.name}, which app {owner} owns")
 
 
 @rule(
@@ -90,7 +91,7 @@ def drops_other_apps_object(ctx):
 )
 def writes_other_apps_table(ctx):
     for touch, owner in _foreign(ctx, ("wrote",)):
-        yield _hit(ctx, touch, f"{ctx.migration.app} writes rows of {touch.name}, which app {owner} owns")
+        yield _hit(ctx, touch, f"{ctx.migration.label} writes rows of {touch.name}, which app {owner} owns")
 
 
 @rule(
