@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from ..errors import LintUnavailable, show_path
 from ..files.splitter import ScriptError, split_statements
@@ -78,8 +78,11 @@ def lint(
     settings: LintSettings,
     selection: str,
     timeouts: dict[str, float] | None = None,
-    apps: "AppsView | None" = None,
+    apps: "Callable[[re.Pattern | None], AppsView | None] | None" = None,
 ) -> LintReport:
+    """Lint the migrations ``targets`` of ``graph``. ``apps``, when given, is called with the
+    pattern of every name the linted migrations touch and returns the view the cross-app rules
+    read (or None when no other app could be involved, so the map need not be built)."""
     parser = make_parser(dialect)
     ordered = graph.in_order(set(targets))
     parsed = {key: parse_migration(graph.migration(key), parser, dialect) for key in ordered}
@@ -90,6 +93,7 @@ def lint(
         return report
 
     mentions = _mentions_pattern(parsed.values())
+    view = apps(mentions) if apps is not None else None
     last = graph.rank[ordered[-1]]
     catalog = Catalog()
     for key in _walk(graph, set(ordered)):
@@ -98,7 +102,7 @@ def lint(
         if key in parsed:
             file = parsed[key]
             annotate(file.statements, catalog)
-            context = FileContext(file.migration, dialect, file.statements, dict(timeouts or {}), apps, graph)
+            context = FileContext(file.migration, dialect, file.statements, dict(timeouts or {}), view, graph)
             found, quiet = _check(context, rules, settings)
             report.findings.extend(found)
             report.suppressed.extend(quiet)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Callable, Sequence
 
 from .apps import UNAVAILABLE, AppsView
@@ -42,12 +43,25 @@ def lint_project(
         keys, selection = pending_keys(graph, state()), "pending"
     if apps:
         keys = [key for key in keys if key[0] in apps]
-    view, notes = None, []
-    if keys and len(graph.histories) > 1 and _cross_app_rules_on(settings, {key[0] for key in keys}):
+    notes: list[str] = []
+    linted_apps = {key[0] for key in keys}
+
+    def cross_app_view(mentions: "re.Pattern | None") -> AppsView | None:
+        """The ownership map's view, built only when another app's file mentions a name the linted
+        migrations touch: otherwise no cross-app rule can find anything, and the map (a walk of
+        every migration) is not worth building."""
+        if mentions is None or not _cross_app_rules_on(settings, linted_apps):
+            return None
+        if not any(m.kind == "sql" and (m.app not in linted_apps or len(linted_apps) > 1) and mentions.search(m.sql_up)
+                   for m in graph.nodes.values()):
+            return None
         view = AppsView.build(graph, dialect, config.root)
         if view is None:
             notes.append(UNAVAILABLE)
-    report = lint(graph, keys, dialect=dialect, settings=settings, selection=selection, timeouts=dict(config.timeouts), apps=view)
+        return view
+
+    report = lint(graph, keys, dialect=dialect, settings=settings, selection=selection,
+                  timeouts=dict(config.timeouts), apps=cross_app_view)
     report.notes.extend(notes)
     return report
 
