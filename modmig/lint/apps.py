@@ -34,10 +34,10 @@ class AppsView:
     def build(cls, graph: "MigrationGraph", dialect: str, root) -> "AppsView | None":
         """The view over a fresh (or cached) ownership map; None when the map is not available."""
         try:
-            from ..schema.ownership import build_ownership, cache_path
+            from ..schema import ownership
         except ImportError:
             return None
-        owners = build_ownership(graph, dialect, cache=cache_path(root, dialect), replay=False, base_dir=root)
+        owners = ownership.build_ownership(graph, dialect, cache=ownership.cache_path(root, dialect), replay=False, base_dir=root)
         return cls(graph, owners)
 
     def touches(self, migration: "Migration") -> list:
