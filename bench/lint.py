@@ -25,9 +25,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from measure import run_child  # noqa: E402
-from warm import read_tree  # noqa: E402
-from workload import generate, write_modmig_project  # noqa: E402
+from measure import run_child
+from warm import read_tree
+from workload import generate, write_modmig_project
 
 BEHIND = 10
 

@@ -17,8 +17,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from modmig.lint.engine import RULES  # noqa: E402
-from modmig.lint.rule import DIALECT_NAMES, Rule  # noqa: E402
+from modmig.lint.engine import RULES
+from modmig.lint.rule import DIALECT_NAMES, Rule
 
 RULES_DIR = REPO / "docs" / "lint" / "rules"
 MKDOCS = REPO / "mkdocs.yml"

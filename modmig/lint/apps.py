@@ -25,13 +25,13 @@ UNAVAILABLE = "the cross-app rules (XA) need the ownership map (modmig.schema.ow
 
 
 class AppsView:
-    def __init__(self, graph: "MigrationGraph", owners: Any) -> None:
+    def __init__(self, graph: MigrationGraph, owners: Any) -> None:
         self.graph = graph
         self.owners = owners
-        self._ancestors: dict["Key", set] = {}
+        self._ancestors: dict[Key, set] = {}
 
     @classmethod
-    def build(cls, graph: "MigrationGraph", dialect: str, root) -> "AppsView | None":
+    def build(cls, graph: MigrationGraph, dialect: str, root) -> AppsView | None:
         """The view over a fresh (or cached) ownership map; None when the map is not available."""
         try:
             from ..schema import ownership
@@ -40,7 +40,7 @@ class AppsView:
         owners = ownership.build_ownership(graph, dialect, cache=ownership.cache_path(root, dialect), replay=False, base_dir=root)
         return cls(graph, owners)
 
-    def touches(self, migration: "Migration") -> list:
+    def touches(self, migration: Migration) -> list:
         """What ``migration`` did, statement by statement (``Touch``: action, kind, name, table,
         owner at that moment, line, new_name, implied); empty if the map did not walk it."""
         try:
@@ -53,7 +53,7 @@ class AppsView:
         one per lifetime (an object dropped and created again has two), oldest first."""
         return [life.created_by for life in self.owners.history(kind, name) if life.created_by is not None]
 
-    def depends(self, key: "Key", on: "Key") -> bool:
+    def depends(self, key: Key, on: Key) -> bool:
         """``key`` runs after ``on`` on every database: ``on`` is among its prerequisites."""
         if key not in self._ancestors:
             self._ancestors[key] = self.graph.ancestors_within([key], set(self.graph.nodes))
@@ -65,7 +65,7 @@ class AppsView:
         return [f"{obj.kind} {obj.name} (app {obj.app})" for obj in self.owners.referrers(kind, name)
                 if obj.app is not None and obj.app != app]
 
-    def later_uses(self, kind: str, name: str, after: "Key", app: str) -> list[str]:
+    def later_uses(self, kind: str, name: str, after: Key, app: str) -> list[str]:
         """Migrations of other apps, after ``after`` in graph order, that use ``kind name``."""
         rank = self.graph.rank.get(after, -1)
         found = []

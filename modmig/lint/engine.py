@@ -14,8 +14,9 @@ ten thousand.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Iterable
+from typing import TYPE_CHECKING
 
 from ..errors import LintUnavailable, show_path
 from ..files.splitter import ScriptError, split_statements
@@ -53,11 +54,11 @@ def make_parser(dialect: str):
 
 @dataclass
 class ParsedMigration:
-    migration: "Migration"
+    migration: Migration
     statements: list[ParsedStatement] = field(default_factory=list)
 
 
-def parse_migration(migration: "Migration", parser, dialect: str) -> ParsedMigration:
+def parse_migration(migration: Migration, parser, dialect: str) -> ParsedMigration:
     parsed = ParsedMigration(migration)
     if migration.kind != "sql":
         return parsed
@@ -71,14 +72,14 @@ def parse_migration(migration: "Migration", parser, dialect: str) -> ParsedMigra
 
 
 def lint(
-    graph: "MigrationGraph",
-    targets: Iterable["Key"],
+    graph: MigrationGraph,
+    targets: Iterable[Key],
     *,
     dialect: str,
     settings: LintSettings,
     selection: str,
     timeouts: dict[str, float] | None = None,
-    apps: "Callable[[re.Pattern | None], AppsView | None] | None" = None,
+    apps: Callable[[re.Pattern | None], AppsView | None] | None = None,
 ) -> LintReport:
     """Lint the migrations ``targets`` of ``graph``. ``apps``, when given, is called with the
     pattern of every name the linted migrations touch and returns the view the cross-app rules
@@ -141,7 +142,7 @@ def annotate(statements: list[ParsedStatement], catalog: Catalog) -> None:
                 new_indexes.add(action.name)
 
 
-def _walk(graph: "MigrationGraph", targets: set) -> Iterable["Key"]:
+def _walk(graph: MigrationGraph, targets: set) -> Iterable[Key]:
     """Graph order, without squash files that stand for originals still present (one route)."""
     for key in graph.order:
         if key in targets or not stands_for_present_originals(graph, key):
@@ -190,7 +191,7 @@ def _check(context: FileContext, rules: list[Rule], settings: LintSettings) -> t
     return found, quiet
 
 
-def _allow_findings(resolved: list[tuple[Allow, set]], migration: "Migration", settings: LintSettings) -> list[Finding]:
+def _allow_findings(resolved: list[tuple[Allow, set]], migration: Migration, settings: LintSettings) -> list[Finding]:
     found = []
     for allow, ids in resolved:
         hits: list[tuple[str, Hit]] = []
@@ -213,6 +214,6 @@ def _allow_findings(resolved: list[tuple[Allow, set]], migration: "Migration", s
     return found
 
 
-def _finding(rule: Rule, level: str, hit: Hit, migration: "Migration") -> Finding:
+def _finding(rule: Rule, level: str, hit: Hit, migration: Migration) -> Finding:
     return Finding(rule.id, rule.slug, level, migration.app, migration.label, show_path(migration.path),
                    hit.line, hit.object, hit.message)

@@ -205,3 +205,25 @@ class ParsedStatement:
     @property
     def writes(self) -> set[str]:
         return {a.table for a in self.actions if a.kind in DML_KINDS and a.table}
+
+
+def on_table(table: str | None, actions: list[Action], detail: str | None = None) -> list[Action]:
+    """``actions`` (parsed without knowing their table) set on ``table``, marked ``detail``."""
+    for action in actions:
+        action.table = table
+        if detail:
+            action.detail = detail
+    return actions
+
+
+def mark_table_keys(actions: list[Action]) -> None:
+    """Table-level ``PRIMARY KEY (a)`` / ``UNIQUE (a)`` of a CREATE TABLE, marked on its columns."""
+    columns = {a.column: a.definition for a in actions if a.kind == ADD_COLUMN and a.definition}
+    for action in actions:
+        if action.kind == ADD_CONSTRAINT and action.constraint in (PRIMARY_KEY, UNIQUE):
+            for name in action.columns:
+                column = columns.get(name)
+                if column is not None and action.constraint == PRIMARY_KEY:
+                    column.primary_key = column.not_null = True
+                elif column is not None and len(action.columns) == 1:
+                    column.unique = True

@@ -26,11 +26,11 @@ from .facts import Action, ColumnDef, ParsedStatement, TypeRef
 logging.getLogger("sqlglot").setLevel(logging.CRITICAL)
 
 _DIALECTS = {"mysql": "mysql", "sqlite": "sqlite"}
-_OPTION = re.compile(r"(,\s*)?\b(ALGORITHM|LOCK)\s*=?\s*(DEFAULT|INSTANT|INPLACE|COPY|NOCOPY|NONE|SHARED|EXCLUSIVE)\b(\s*,)?", re.I)
-_HAS_OPTIONS = re.compile(r"^\s*(ALTER\s+TABLE|CREATE\s+(UNIQUE\s+|FULLTEXT\s+|SPATIAL\s+)?INDEX|DROP\s+INDEX)\b", re.I)
-_RENAME_TABLE = re.compile(r"^\s*RENAME\s+TABLES?\s+(.*)$", re.I | re.S)
-_RENAME_PAIR = re.compile(r"\s*([`\"\w.]+)\s+TO\s+([`\"\w.]+)\s*", re.I)
-_CONVERT = re.compile(r"^\s*ALTER\s+(?:ONLINE\s+|IGNORE\s+)*TABLE\s+([`\"\w.]+)\s+.*\bCONVERT\s+TO\s+(CHARACTER\s+SET|CHARSET)\b", re.I | re.S)
+_OPTION = re.compile(r"(,\s*)?\b(ALGORITHM|LOCK)\s*=?\s*(DEFAULT|INSTANT|INPLACE|COPY|NOCOPY|NONE|SHARED|EXCLUSIVE)\b(\s*,)?", re.IGNORECASE)
+_HAS_OPTIONS = re.compile(r"^\s*(ALTER\s+TABLE|CREATE\s+(UNIQUE\s+|FULLTEXT\s+|SPATIAL\s+)?INDEX|DROP\s+INDEX)\b", re.IGNORECASE)
+_RENAME_TABLE = re.compile(r"^\s*RENAME\s+TABLES?\s+(.*)$", re.IGNORECASE | re.DOTALL)
+_RENAME_PAIR = re.compile(r"\s*([`\"\w.]+)\s+TO\s+([`\"\w.]+)\s*", re.IGNORECASE)
+_CONVERT = re.compile(r"^\s*ALTER\s+(?:ONLINE\s+|IGNORE\s+)*TABLE\s+([`\"\w.]+)\s+.*\bCONVERT\s+TO\s+(CHARACTER\s+SET|CHARSET)\b", re.IGNORECASE | re.DOTALL)
 _TYPE_NAMES = {
     "INT": "integer", "UINT": "integer", "MEDIUMINT": "mediumint", "DECIMAL": "numeric", "BOOLEAN": "boolean",
     "DOUBLE": "double precision", "TIMESTAMPTZ": "timestamptz", "NCHAR": "char", "NVARCHAR": "varchar",
@@ -77,7 +77,7 @@ class GlotParser:
             return "," if match.group(1) and match.group(4) else " "
 
         cleaned = _OPTION.sub(keep, text)
-        return re.sub(r"(^\s*ALTER\s+TABLE\s+[`\"\w.]+)\s*,", r"\1 ", cleaned, flags=re.I).rstrip().rstrip(",")
+        return re.sub(r"(^\s*ALTER\s+TABLE\s+[`\"\w.]+)\s*,", r"\1 ", cleaned, flags=re.IGNORECASE).rstrip().rstrip(",")
 
     @staticmethod
     def _by_hand(text: str, statement: ParsedStatement) -> bool:
@@ -139,12 +139,10 @@ class GlotParser:
             if isinstance(element, exp.ColumnDef):
                 column, inline = self.column_def(element)
                 actions.append(Action(F.ADD_COLUMN, table=table, column=column.name, definition=column, detail="create"))
-                actions.extend(_on(table, inline, "create"))
+                actions.extend(F.on_table(table, inline, "create"))
             else:
-                actions.extend(_on(table, _constraints(element), "create"))
-        from .parse_pg import mark_table_keys
-
-        mark_table_keys(actions)
+                actions.extend(F.on_table(table, _constraints(element), "create"))
+        F.mark_table_keys(actions)
         return actions
 
     def _alter(self, tree: exp.Alter) -> list[Action]:
@@ -162,7 +160,7 @@ class GlotParser:
     def _alter_action(self, table: str | None, action: exp.Expression) -> list[Action]:
         if isinstance(action, exp.ColumnDef):
             column, inline = self.column_def(action)
-            return [Action(F.ADD_COLUMN, table=table, column=column.name, definition=column), *_on(table, inline)]
+            return [Action(F.ADD_COLUMN, table=table, column=column.name, definition=column), *F.on_table(table, inline)]
         if isinstance(action, exp.Drop):
             kind = str(action.args.get("kind") or "").upper()
             names = [F.norm(t.name) for t in action.args.get("tables") or ()]
@@ -182,13 +180,13 @@ class GlotParser:
             if old is not None and F.norm(old.name) != column.name:
                 found.append(Action(F.RENAME_COLUMN, table=table, column=F.norm(old.name), new_name=column.name))
             found.append(Action(F.ALTER_TYPE, table=table, column=column.name, definition=column, detail="modify"))
-            return found + _on(table, inline)
+            return found + F.on_table(table, inline)
         if isinstance(action, exp.RenameColumn):
             return [Action(F.RENAME_COLUMN, table=table, column=F.norm(action.this.name), new_name=F.norm(action.args["to"].name))]
         if isinstance(action, exp.AlterRename):
             return [Action(F.RENAME_TABLE, table=table, new_name=_table_name(action.this))]
         if isinstance(action, exp.AddConstraint):
-            return _on(table, [a for e in action.expressions for a in _constraints(e)])
+            return F.on_table(table, [a for e in action.expressions for a in _constraints(e)])
         if isinstance(action, exp.ForceProperty):
             return [Action(F.REWRITE_TABLE, table=table, detail="FORCE")]
         return [Action(F.ALTER_OTHER, table=table, detail=type(action).__name__)]
@@ -327,13 +325,6 @@ def _constraints(element: exp.Expression) -> list[Action]:
 def _names(items) -> tuple[str, ...]:
     return tuple(F.norm(item.name) for item in items if getattr(item, "name", None))
 
-
-def _on(table: str | None, actions: list[Action], detail: str | None = None) -> list[Action]:
-    for action in actions:
-        action.table = table
-        if detail:
-            action.detail = detail
-    return actions
 
 
 def _drop(tree: exp.Drop) -> list[Action]:

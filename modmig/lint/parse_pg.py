@@ -138,7 +138,7 @@ def column_def(body: dict) -> tuple[ColumnDef, list[Action]]:
     column.not_null = bool(body.get("is_not_null"))
     inline: list[Action] = []
     for item in body.get("constraints") or ():
-        kind, constraint = _only(item)
+        constraint = _only(item)[1]
         contype = constraint.get("contype")
         if contype == "CONSTR_NOTNULL":
             column.not_null = True
@@ -199,32 +199,13 @@ def _create(body: dict) -> list[Action]:
         if kind == "ColumnDef":
             column, inline = column_def(element)
             actions.append(Action(F.ADD_COLUMN, table=table, column=column.name, definition=column, detail="create"))
-            actions.extend(_on(table, inline, detail="create"))
+            actions.extend(F.on_table(table, inline, detail="create"))
         elif kind == "Constraint":
-            actions.extend(_on(table, [_constraint_action(element)], detail="create"))
-    mark_table_keys(actions)
+            actions.extend(F.on_table(table, [_constraint_action(element)], detail="create"))
+    F.mark_table_keys(actions)
     return actions
 
 
-def mark_table_keys(actions: list[Action]) -> None:
-    """Table-level ``PRIMARY KEY (a)`` / ``UNIQUE (a)`` of a CREATE TABLE, marked on its columns."""
-    columns = {a.column: a.definition for a in actions if a.kind == F.ADD_COLUMN and a.definition}
-    for action in actions:
-        if action.kind == F.ADD_CONSTRAINT and action.constraint in (F.PRIMARY_KEY, F.UNIQUE):
-            for name in action.columns:
-                column = columns.get(name)
-                if column is not None and action.constraint == F.PRIMARY_KEY:
-                    column.primary_key = column.not_null = True
-                elif column is not None and len(action.columns) == 1:
-                    column.unique = True
-
-
-def _on(table: str | None, actions: list[Action], detail: str | None = None) -> list[Action]:
-    for action in actions:
-        action.table = table
-        if detail:
-            action.detail = detail
-    return actions
 
 
 def _alter(body: dict) -> list[Action]:
@@ -239,7 +220,7 @@ def _alter(body: dict) -> list[Action]:
         if subtype == "AT_AddColumn":
             column, inline = column_def(_only(definition)[1])
             actions.append(Action(F.ADD_COLUMN, table=table, column=column.name, definition=column))
-            actions.extend(_on(table, inline))
+            actions.extend(F.on_table(table, inline))
         elif subtype == "AT_DropColumn":
             actions.append(Action(F.DROP_COLUMN, table=table, column=name, cascade=cmd.get("behavior") == "DROP_CASCADE"))
         elif subtype == "AT_AlterColumnType":
@@ -253,7 +234,7 @@ def _alter(body: dict) -> list[Action]:
         elif subtype == "AT_ColumnDefault":
             actions.append(Action(F.SET_DEFAULT, table=table, column=name, value=None if definition is None else default_kind(definition)))
         elif subtype == "AT_AddConstraint":
-            actions.append(_on(table, [_constraint_action(_only(definition)[1])])[0])
+            actions.append(F.on_table(table, [_constraint_action(_only(definition)[1])])[0])
         elif subtype == "AT_ValidateConstraint":
             actions.append(Action(F.VALIDATE_CONSTRAINT, table=table, name=name))
         elif subtype == "AT_DropConstraint":
@@ -342,6 +323,34 @@ def _dml(kind: str):
     return handler
 
 
+def _create_as(body: dict) -> list[Action]:
+    name = F.norm(body["into"]["rel"].get("relname"))
+    if body.get("objtype") == "OBJECT_MATVIEW":
+        return [Action(F.CREATE_VIEW, name=name)]
+    return [Action(F.CREATE_TABLE, table=name)]
+
+
+def _type_name(body: dict) -> str | None:
+    return F.norm(".".join(_strings(body.get("typeName"))))
+
+
+def _enum_value(body: dict) -> list[Action]:
+    if not body.get("newVal") or body.get("oldVal"):  # RENAME VALUE changes no stored value
+        return []
+    return [Action(F.ADD_ENUM_VALUE, name=_type_name(body), value=body["newVal"])]
+
+
+def _domain(body: dict) -> list[Action]:
+    if body.get("subtype") != "C" or not body.get("def"):  # only ADD CONSTRAINT scans
+        return []
+    return [Action(F.DOMAIN_CONSTRAINT, name=_type_name(body), not_valid=bool(_only(body["def"])[1].get("skip_validation")))]
+
+
+def _lock(body: dict) -> list[Action]:
+    return [Action(F.LOCK_TABLE, table=F.norm(_only(r)[1].get("relname")), value=str(body.get("mode")))
+            for r in body.get("relations") or ()]
+
+
 _HANDLERS = {
     "CreateStmt": _create,
     "AlterTableStmt": _alter,
@@ -359,17 +368,10 @@ _HANDLERS = {
     "ReindexStmt": _reindex,
     "RefreshMatViewStmt": lambda b: [Action(F.REFRESH_VIEW, name=_relation(b), concurrently=bool(b.get("concurrent")))],
     "ViewStmt": lambda b: [Action(F.CREATE_VIEW, name=_relation(b, "view"))],
-    "CreateTableAsStmt": lambda b: [Action(
-        F.CREATE_VIEW if b.get("objtype") == "OBJECT_MATVIEW" else F.CREATE_TABLE,
-        **({"name": F.norm(b["into"]["rel"].get("relname"))} if b.get("objtype") == "OBJECT_MATVIEW"
-           else {"table": F.norm(b["into"]["rel"].get("relname"))}),
-    )],
-    "CreateEnumStmt": lambda b: [Action(F.CREATE_ENUM, name=F.norm(".".join(_strings(b.get("typeName")))), columns=tuple(_strings(b.get("vals"))))],
-    "AlterEnumStmt": lambda b: [Action(F.ADD_ENUM_VALUE, name=F.norm(".".join(_strings(b.get("typeName")))), value=b.get("newVal"))]
-    if b.get("newVal") and not b.get("oldVal") else [],
-    "AlterDomainStmt": lambda b: [Action(F.DOMAIN_CONSTRAINT, name=F.norm(".".join(_strings(b.get("typeName")))),
-                                         not_valid=bool(_only(b["def"])[1].get("skip_validation")))]
-    if b.get("subtype") == "C" and b.get("def") else [],
+    "CreateTableAsStmt": _create_as,
+    "CreateEnumStmt": lambda b: [Action(F.CREATE_ENUM, name=_type_name(b), columns=tuple(_strings(b.get("vals"))))],
+    "AlterEnumStmt": _enum_value,
+    "AlterDomainStmt": _domain,
     "TransactionStmt": lambda b: [Action(F.TRANSACTION, detail=b.get("kind", "").replace("TRANS_STMT_", ""))],
-    "LockStmt": lambda b: [Action(F.LOCK_TABLE, table=F.norm(_only(r)[1].get("relname")), value=str(b.get("mode"))) for r in b.get("relations") or ()],
+    "LockStmt": _lock,
 }

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from .apps import UNAVAILABLE, AppsView
 from .engine import lint
@@ -21,11 +22,11 @@ if TYPE_CHECKING:
 
 
 def lint_project(
-    config: "ProjectConfig",
-    graph: "MigrationGraph",
+    config: ProjectConfig,
+    graph: MigrationGraph,
     apps: Sequence[str] = (),
     *,
-    state: "Callable[[], DatabaseState]",
+    state: Callable[[], DatabaseState],
     everything: bool = False,
     base: str | None = None,
     dialect: str | None = None,
@@ -46,7 +47,7 @@ def lint_project(
     notes: list[str] = []
     linted_apps = {key[0] for key in keys}
 
-    def cross_app_view(mentions: "re.Pattern | None") -> AppsView | None:
+    def cross_app_view(mentions: re.Pattern | None) -> AppsView | None:
         """The ownership map's view, built only when another app's file mentions a name the linted
         migrations touch: otherwise no cross-app rule can find anything, and the map (a walk of
         every migration) is not worth building."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..errors import show_path
 from ..version import __version__
 from .rule import ERROR, WARNING
 
@@ -143,10 +142,6 @@ class LintReport:
                          f"{_escape_data(finding.message)}")
         lines.append(self.summary())
         return "\n".join(lines)
-
-
-def shown(path) -> str:
-    return show_path(path)
 
 
 def _sarif_level(level: str) -> str:

@@ -12,8 +12,10 @@ what they protect against, an inline directive to suppress one finding).
 
 from __future__ import annotations
 
+import textwrap
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from .facts import Action, ParsedStatement
 
@@ -60,7 +62,7 @@ class Rule:
     setup: tuple[tuple[str, str], ...] = ()
     #: The app the example migrations belong to.
     app: str = EXAMPLE_APP
-    check: Callable[["FileContext"], Iterable[Hit]] = field(default=lambda ctx: (), compare=False, repr=False)
+    check: Callable[[FileContext], Iterable[Hit]] = field(default=lambda ctx: (), compare=False, repr=False)
     #: The module (family) the rule lives in: locks, rewrites, types, mysql, sqlite, data, apps...
     family: str = ""
 
@@ -78,7 +80,7 @@ def rule(id: str, slug: str, level: str, dialects: tuple[str, ...], *, title: st
          bad: str, safe: str, setup: str | tuple[tuple[str, str], ...] = (), app: str = EXAMPLE_APP):
     """Register the decorated ``check(ctx)`` as a rule with its documentation and examples."""
 
-    def register(check: Callable[["FileContext"], Iterable[Hit]]):
+    def register(check: Callable[[FileContext], Iterable[Hit]]):
         if id in RULES:
             raise ValueError(f"two lint rules with id {id}")
         earlier = ((app, setup),) if isinstance(setup, str) else tuple(setup)
@@ -91,8 +93,6 @@ def rule(id: str, slug: str, level: str, dialects: tuple[str, ...], *, title: st
 
 
 def _dedent(text: str) -> str:
-    import textwrap
-
     return textwrap.dedent(text).strip("\n") + "\n" if text else ""
 
 
@@ -100,14 +100,14 @@ def _dedent(text: str) -> str:
 class FileContext:
     """One migration as the rules see it: its parsed statements, its database, its project."""
 
-    migration: "Migration"
+    migration: Migration
     dialect: str
     statements: list[ParsedStatement]
     #: modmig.yaml ``timeouts:`` (seconds): modmig sets these at the start of every migration.
     timeouts: dict[str, float] = field(default_factory=dict)
     #: The project around the file: apps, dependencies, owners (cross-app rules).
-    apps: "AppsView | None" = None
-    graph: "MigrationGraph | None" = None
+    apps: AppsView | None = None
+    graph: MigrationGraph | None = None
 
     def actions(self, *kinds: str) -> Iterator[tuple[ParsedStatement, Action]]:
         """Every (statement, action) of the given kinds (all kinds when none is given), in order."""

@@ -20,17 +20,17 @@ if TYPE_CHECKING:
     from ..plan.graph import MigrationGraph
 
 
-def pending_keys(graph: "MigrationGraph", state: "DatabaseState") -> list["Key"]:
+def pending_keys(graph: MigrationGraph, state: DatabaseState) -> list[Key]:
     from ..plan.planner import pending_route
 
     return graph.in_order(m.key for app in graph.histories for m in pending_route(graph, state, app))
 
 
-def all_keys(graph: "MigrationGraph") -> list["Key"]:
+def all_keys(graph: MigrationGraph) -> list[Key]:
     return [key for key in graph.order if not stands_for_present_originals(graph, key)]
 
 
-def stands_for_present_originals(graph: "MigrationGraph", key: "Key") -> bool:
+def stands_for_present_originals(graph: MigrationGraph, key: Key) -> bool:
     """A squash file whose originals are all still there: a second route over the same changes."""
     migration = graph.migration(key)
     if not migration.is_squash:
@@ -39,7 +39,7 @@ def stands_for_present_originals(graph: "MigrationGraph", key: "Key") -> bool:
     return all(history.get(v) is not None for v in range(migration.first_version, migration.version + 1))
 
 
-def changed_keys(graph: "MigrationGraph", base: str, root: Path) -> list["Key"]:
+def changed_keys(graph: MigrationGraph, base: str, root: Path) -> list[Key]:
     paths = changed_paths(root, base)
     return [key for key in graph.order if graph.migration(key).path.resolve() in paths]
 

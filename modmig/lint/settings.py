@@ -100,7 +100,7 @@ class _Lines:
         return self._keys.of(tuple(key)) or (self._keys.of(tuple(key[:-1])) if len(key) > 1 else None)
 
 
-def _levels(section: dict, where: tuple[str, ...], path: Path | None, lines: "_Lines") -> dict[str, str]:
+def _levels(section: dict, where: tuple[str, ...], path: Path | None, lines: _Lines) -> dict[str, str]:
     found: dict[str, str] = {}
     disable = section.get("disable") or []
     if not isinstance(disable, list):
@@ -121,7 +121,7 @@ def _levels(section: dict, where: tuple[str, ...], path: Path | None, lines: "_L
     return found
 
 
-def _rule_id(name: str, where: tuple[str, ...], path: Path | None, lines: "_Lines") -> str:
+def _rule_id(name: str, where: tuple[str, ...], path: Path | None, lines: _Lines) -> str:
     rule_id = resolve_rule(name)
     if rule_id is None:
         choices = [*RULES, *(r.slug for r in RULES.values())]
@@ -130,7 +130,7 @@ def _rule_id(name: str, where: tuple[str, ...], path: Path | None, lines: "_Line
     return rule_id
 
 
-def _known_keys(section: dict, known: tuple[str, ...], where: str, path: Path | None, lines: "_Lines") -> None:
+def _known_keys(section: dict, known: tuple[str, ...], where: str, path: Path | None, lines: _Lines) -> None:
     for key in section:
         if key not in known:
             raise ConfigError(f"unknown key '{where}.{key}'.{did_you_mean(str(key), known)} Known keys here: "

@@ -108,7 +108,7 @@ def squawk_verdicts(folder: Path, files) -> dict[str, set[str]]:
         command = [binary, "--reporter", "json", "--pg-version", "15"]
         if "transaction off" not in text:
             command.append("--assume-in-transaction")
-        done = subprocess.run([*command, str(path)], capture_output=True, text=True)
+        done = subprocess.run([*command, str(path)], capture_output=True, text=True, check=False)
         if done.returncode not in (0, 1) or not done.stdout.strip().startswith("["):
             pytest.skip(f"squawk could not run here: {done.stderr.strip()[:300]}")
         found[name] = {v["rule_name"] for v in json.loads(done.stdout)}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .. import facts as F
 from ..rule import ERROR, MY, WARNING, rule
-from .mysql_algorithms import ALGORITHMS, COPY, INPLACE, LOCKS, SHARED, needs, rank, type_changes, enum_appended
+from .mysql_algorithms import ALGORITHMS, COPY, INPLACE, LOCKS, SHARED, enum_appended, needs, rank, type_changes
 
 ORDERS = """
     CREATE TABLE orders (
