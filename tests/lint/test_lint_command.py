@@ -103,7 +103,7 @@ def test_sarif_output_names_each_rule_and_points_at_the_line(project, run_cli):
 def test_github_output_is_one_workflow_command_per_finding(project, run_cli):
     result = run_cli(project)("lint", "--all", "--format", "github")
     lines = result.output.splitlines()
-    assert lines[0].startswith("::error file=apps/shop/migrations/0002_stock.sql,line=3,title=SQ101 add-column-not-null::")
+    assert lines[0].startswith("::error file=apps/shop/migrations/0002_stock.sql,line=3,title=SQ101 add-column-not-null-fails::")
     assert lines[-1].startswith("Linted 2 migrations")
 
 

@@ -79,3 +79,33 @@ def test_assert_lint_clean_passes_quietly_and_fails_with_every_finding(tmp_path)
     assert_lint_clean(warned)
     with pytest.raises(AssertionError, match="DM103 warning"):
         assert_lint_clean(warned, strict=True)
+
+
+def test_pending_follows_each_database(make_project):
+    """The conformance suite: on SQLite, PostgreSQL and MariaDB, lint reads which files are pending
+    from the database it is pointed at, and parses them as that database's SQL."""
+    project = make_project({"shop": {
+        "0001_a.sql": "CREATE TABLE orders (id INTEGER PRIMARY KEY, note TEXT);\n-- modmig: down\nDROP TABLE orders;\n",
+        "0002_b.sql": "DELETE FROM orders;\n-- modmig: down\nSELECT 1;\n",
+    }})
+    before = project.lint()
+    assert before.files == ["shop:0001_a", "shop:0002_b"] and before.dialect == project.dialect()
+    project.upgrade("shop", to=1)
+    after = project.lint()
+    assert after.files == ["shop:0002_b"] and [f.rule for f in after.findings] == ["DM102"]
+
+
+def test_cross_app_rules_run_when_another_app_mentions_what_a_migration_touches(tmp_path):
+    import importlib.util
+
+    config = write_tree(tmp_path, {
+        "users": {"0001_a.sql": "CREATE TABLE users_user (id INTEGER PRIMARY KEY);\n-- modmig: down\nDROP TABLE users_user;\n"},
+        "blog": {"0001_a.sql": "CREATE VIEW blog_users AS SELECT id FROM users_user;\n-- modmig: down\nDROP VIEW blog_users;\n"},
+    }, None)
+    with Project.load(config) as project:
+        report = project.lint(everything=True)
+    if importlib.util.find_spec("modmig.schema.ownership") is None:
+        assert report.notes and "ownership map" in report.notes[0]
+        assert "Note: the cross-app rules (XA) need the ownership map" in report.describe()
+    else:
+        assert report.notes == [] and "XA104" in {f.rule for f in report.findings}

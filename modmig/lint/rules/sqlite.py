@@ -42,7 +42,7 @@ def _added_columns(ctx):
 
 
 @rule(
-    "SQ101", "add-column-not-null", ERROR, SQ,
+    "SQ101", "add-column-not-null-fails", ERROR, SQ,
     title="ADD COLUMN ... NOT NULL without a default",
     why="""
         SQLite refuses it (`Cannot add a NOT NULL column with default value NULL`) as soon as the
