@@ -121,7 +121,7 @@ def annotate(statements: list[ParsedStatement], catalog: Catalog) -> None:
     for statement in statements:
         for action in statement.actions:
             prior = action.prior
-            prior.table_is_new = action.table in new_tables
+            prior.table_is_new = action.kind == F.CREATE_TABLE or action.table in new_tables
             known = catalog.column(action.table, action.column)
             prior.column = F.ColumnDef(**vars(known)) if known is not None else None
             if action.kind in (F.DROP_INDEX, F.REINDEX, F.CREATE_INDEX):

@@ -109,3 +109,12 @@ def test_cross_app_rules_run_when_another_app_mentions_what_a_migration_touches(
         assert "Note: the cross-app rules (XA) need the ownership map" in report.describe()
     else:
         assert report.notes == [] and "XA104" in {f.rule for f in report.findings}
+
+
+def test_creating_a_table_is_not_altering_an_existing_one(tmp_path):
+    """A CREATE TABLE needs no lock timeout: the table it creates is new (MY111 once fired on it)."""
+    config = write_tree(tmp_path, {"shop": {"0001_a.sql": "CREATE TABLE t (id BIGINT PRIMARY KEY);\n-- modmig: down\nDROP TABLE t;\n",
+                                            "0002_b.sql": "ALTER TABLE t ADD COLUMN a INT NULL;\n-- modmig: down\nSELECT 1;\n"}}, None)
+    with Project.load(config) as project:
+        report = project.lint(everything=True, dialect="mysql")
+    assert [(f.migration, f.rule) for f in report.findings] == [("shop:0002_b", "MY111")]
