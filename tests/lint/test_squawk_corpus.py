@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -98,7 +99,8 @@ def corpus() -> list[tuple[str, str, str]]:
 
 
 def squawk_verdicts(folder: Path, files) -> dict[str, set[str]]:
-    binary = shutil.which("squawk")
+    beside = Path(sys.executable).with_name("squawk")  # installed into this venv, on PATH or not
+    binary = str(beside) if beside.is_file() else shutil.which("squawk")
     if binary is None:
         pytest.skip("the squawk binary is not installed (pip install squawk-cli, part of modmig[test])")
     found = {}
