@@ -18,6 +18,8 @@ DOCS_URL = "https://modmig.readthedocs.io/en/latest/"
 
 @dataclass
 class Finding:
+    """One problem a rule found: which rule, at which level, where (file and line), about what."""
+
     rule: str
     slug: str
     level: str
@@ -45,6 +47,9 @@ class Finding:
 
 @dataclass
 class LintReport:
+    """What ``Project.lint`` returns: the findings that remain (``findings``), the ones an inline
+    allow suppressed (``suppressed``), and what was linted; ``ok`` is False when an error remains."""
+
     dialect: str
     #: ``pending``, ``all``, ``changed since REF``, or ``files``.
     selection: str
