@@ -8,7 +8,10 @@ commands GitHub Actions turns into annotations on a pull request.
 
 from __future__ import annotations
 
+import subprocess
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 
 from ..version import __version__
 from .rule import ERROR, WARNING
@@ -100,7 +103,8 @@ class LintReport:
         }
 
     def as_sarif(self) -> dict:
-        """A SARIF 2.1.0 log: one run, the rules that ran, one result per finding."""
+        """A SARIF 2.1.0 log: one run, the rules that ran, one result per finding (paths relative
+        to the git repository's root, as code scanning wants them)."""
         ids = sorted(self.rules)
         rules = [
             {
@@ -120,7 +124,7 @@ class LintReport:
                 "level": _sarif_level(finding.level),
                 "message": {"text": finding.message},
                 "locations": [{"physicalLocation": {
-                    "artifactLocation": {"uri": finding.path.replace("\\", "/")},
+                    "artifactLocation": {"uri": repository_path(finding.path)},
                     "region": {"startLine": finding.line},
                 }}],
             }
@@ -138,15 +142,39 @@ class LintReport:
         }
 
     def github_annotations(self) -> str:
-        """GitHub Actions workflow commands: each finding becomes an annotation on its line."""
+        """GitHub Actions workflow commands: each finding becomes an annotation on its line (paths
+        relative to the git repository's root, so they land on the pull request's files)."""
         lines = []
         for finding in self.findings:
             command = "error" if finding.level == ERROR else "warning"
             title = _escape_property(f"{finding.rule} {finding.slug}")
-            lines.append(f"::{command} file={_escape_property(finding.path)},line={finding.line},title={title}::"
+            lines.append(f"::{command} file={_escape_property(repository_path(finding.path))},line={finding.line},title={title}::"
                          f"{_escape_data(finding.message)}")
         lines.append(self.summary())
         return "\n".join(lines)
+
+
+def repository_path(path: str) -> str:
+    """``path`` (as shown: relative to the current folder, or absolute) relative to the root of
+    the git repository it is in, with ``/``; unchanged outside a repository."""
+    here = Path.cwd()
+    root = _repository_root(str(here))
+    absolute = (here / path).resolve()
+    if root is not None:
+        try:
+            return absolute.relative_to(root).as_posix()
+        except ValueError:
+            pass
+    return Path(path).as_posix()
+
+
+@lru_cache(maxsize=16)
+def _repository_root(cwd: str) -> Path | None:
+    try:
+        done = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=cwd, capture_output=True, text=True, check=False)
+    except OSError:
+        return None
+    return Path(done.stdout.strip()).resolve() if done.returncode == 0 and done.stdout.strip() else None
 
 
 def _sarif_level(level: str) -> str:
