@@ -93,7 +93,7 @@ def lint(
     if not ordered:
         return report
 
-    mentions = _mentions_pattern(parsed.values())
+    mentions = Mentions.of(parsed.values())
     view = apps(mentions) if apps is not None else None
     last = graph.rank[ordered[-1]]
     catalog = Catalog()
@@ -109,7 +109,7 @@ def lint(
             report.suppressed.extend(quiet)
         else:
             migration = graph.migration(key)
-            if migration.kind == "sql" and mentions is not None and mentions.search(migration.sql_up):
+            if migration.kind == "sql" and mentions.found_in(migration.sql_up):
                 annotate(parse_migration(migration, parser, dialect).statements, catalog)
     return report
 
@@ -149,17 +149,37 @@ def _walk(graph: MigrationGraph, targets: set) -> Iterable[Key]:
             yield key
 
 
-def _mentions_pattern(files: Iterable[ParsedMigration]) -> re.Pattern | None:
-    names: set[str] = set()
-    for file in files:
-        for statement in file.statements:
-            names.update(statement.reads)
-            for action in statement.actions:
-                names.update(n for n in (action.table, action.name, action.new_name, action.references) if n)
-    names.discard("?")
-    if not names:
-        return None
-    return re.compile(r"\b(?:" + "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)) + r")\b", re.IGNORECASE)
+@dataclass
+class Mentions:
+    """The names the linted migrations touch (tables, indexes, types...), and which apps touch each:
+    a cheap text search for them tells which other files can matter."""
+
+    apps_by_name: dict[str, set[str]]
+    pattern: re.Pattern | None
+
+    @classmethod
+    def of(cls, files: Iterable[ParsedMigration]) -> "Mentions":
+        found: dict[str, set[str]] = {}
+        for file in files:
+            for statement in file.statements:
+                names = set(statement.reads)
+                for action in statement.actions:
+                    names.update(n for n in (action.table, action.name, action.new_name, action.references) if n)
+                for name in names - {"?"}:
+                    found.setdefault(name, set()).add(file.migration.app)
+        if not found:
+            return cls(found, None)
+        alternatives = "|".join(re.escape(n) for n in sorted(found, key=len, reverse=True))
+        return cls(found, re.compile(r"\b(?:" + alternatives + r")\b", re.IGNORECASE))
+
+    def found_in(self, text: str) -> bool:
+        return self.pattern is not None and self.pattern.search(text) is not None
+
+    def by_another_app(self, text: str, app: str) -> bool:
+        """``text`` (of a migration of ``app``) names something a linted migration of another app touches."""
+        if self.pattern is None:
+            return False
+        return any(self.apps_by_name.get(m.group().lower(), set()) - {app} for m in self.pattern.finditer(text))
 
 
 def _check(context: FileContext, rules: list[Rule], settings: LintSettings) -> tuple[list[Finding], list[Finding]]:

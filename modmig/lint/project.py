@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from .apps import UNAVAILABLE, AppsView
-from .engine import lint
+from .engine import Mentions, lint
 from .report import LintReport
 from .selection import all_keys, changed_keys, pending_keys
 from .settings import OFF, parse_settings
@@ -47,14 +47,13 @@ def lint_project(
     notes: list[str] = []
     linted_apps = {key[0] for key in keys}
 
-    def cross_app_view(mentions: re.Pattern | None) -> AppsView | None:
-        """The ownership map's view, built only when another app's file mentions a name the linted
-        migrations touch: otherwise no cross-app rule can find anything, and the map (a walk of
-        every migration) is not worth building."""
-        if mentions is None or not _cross_app_rules_on(settings, linted_apps):
+    def cross_app_view(mentions: Mentions) -> AppsView | None:
+        """The ownership map's view, built only when a file of one app names something a linted
+        migration of another app touches: otherwise no cross-app rule can find anything, and the
+        map (a walk of every migration) is not worth building."""
+        if not _cross_app_rules_on(settings, linted_apps):
             return None
-        if not any(m.kind == "sql" and (m.app not in linted_apps or len(linted_apps) > 1) and mentions.search(m.sql_up)
-                   for m in graph.nodes.values()):
+        if not any(m.kind == "sql" and mentions.by_another_app(m.sql_up, m.app) for m in graph.nodes.values()):
             return None
         view = AppsView.build(graph, dialect, config.root)
         if view is None:

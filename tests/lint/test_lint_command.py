@@ -168,11 +168,13 @@ def test_the_repository_documents_every_option_of_lint():
         assert option in page, option
 
 
-def test_sarif_and_github_paths_are_relative_to_the_repository_root(project, run_cli):
+def test_sarif_and_github_paths_are_relative_to_the_repository_root(tmp_path, run_cli):
     """Code scanning and annotations place findings by repository path, wherever modmig runs."""
-    subprocess.run(["git", "init", "-q"], cwd=project.parent, check=True)
+    project = tmp_path / "db"
+    write_tree(project, {"shop": {"0001_orders.sql": SAFE, "0002_stock.sql": DANGEROUS}}, None)
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
     sarif = json.loads(run_cli(project)("lint", "--all", "--format", "sarif").output)
     uri = sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
-    assert uri == f"{project.name}/apps/shop/migrations/0002_stock.sql"
+    assert uri == "db/apps/shop/migrations/0002_stock.sql"
     github = run_cli(project)("lint", "--all", "--format", "github").output
-    assert github.startswith(f"::error file={project.name}/apps/shop/migrations/0002_stock.sql,line=3,")
+    assert github.startswith("::error file=db/apps/shop/migrations/0002_stock.sql,line=3,")

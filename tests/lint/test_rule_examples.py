@@ -6,27 +6,17 @@ the same text), so the docs cannot promise what the linter does not do.
 
 from __future__ import annotations
 
-import importlib.util
-
 import pytest
 
 from modmig.lint.engine import RULES
-from modmig.lint.project import OWNERSHIP_RULES
 
 from .examples import findings_of
 
 CASES = [(rule_id, dialect) for rule_id in sorted(RULES) for dialect in RULES[rule_id].dialects]
-HAS_OWNERSHIP = importlib.util.find_spec("modmig.schema.ownership") is not None
-
-
-def needs_the_map(rule_id):
-    if rule_id in OWNERSHIP_RULES and not HAS_OWNERSHIP:
-        pytest.skip("the cross-app rules read the ownership map (modmig.schema.ownership, issue 11), not merged yet")
 
 
 @pytest.mark.parametrize("rule_id, dialect", CASES, ids=[f"{r}-{d}" for r, d in CASES])
 def test_the_bad_example_triggers_the_rule(tmp_path, rule_id, dialect):
-    needs_the_map(rule_id)
     rule = RULES[rule_id]
     found = findings_of(rule, rule.bad, dialect, tmp_path)
     assert found, f"{rule_id} ({rule.slug}) did not fire on its bad example on {dialect}:\n{rule.bad}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 
 import pytest
 
@@ -95,20 +96,33 @@ def test_pending_follows_each_database(make_project):
     assert after.files == ["shop:0002_b"] and [f.rule for f in after.findings] == ["DM102"]
 
 
-def test_cross_app_rules_run_when_another_app_mentions_what_a_migration_touches(tmp_path):
-    import importlib.util
-
+def test_cross_app_rules_run_when_another_app_mentions_what_a_migration_touches(tmp_path, monkeypatch):
     config = write_tree(tmp_path, {
         "users": {"0001_a.sql": "CREATE TABLE users_user (id INTEGER PRIMARY KEY);\n-- modmig: down\nDROP TABLE users_user;\n"},
         "blog": {"0001_a.sql": "CREATE VIEW blog_users AS SELECT id FROM users_user;\n-- modmig: down\nDROP VIEW blog_users;\n"},
     }, None)
     with Project.load(config) as project:
         report = project.lint(everything=True)
-    if importlib.util.find_spec("modmig.schema.ownership") is None:
-        assert report.notes and "ownership map" in report.notes[0]
-        assert "Note: the cross-app rules (XA) need the ownership map" in report.describe()
-    else:
-        assert report.notes == [] and "XA104" in {f.rule for f in report.findings}
+    assert report.notes == [] and [(f.migration, f.rule) for f in report.findings] == [("blog:0001_a", "XA104")]
+    assert (tmp_path / ".modmig").is_dir()  # the ownership map's cache, as 'modmig owners' keeps it
+    import modmig.schema
+
+    monkeypatch.setitem(sys.modules, "modmig.schema.ownership", None)  # a modmig without the map
+    monkeypatch.delattr(modmig.schema, "ownership", raising=False)
+    with Project.load(config) as project:
+        report = project.lint(everything=True)
+    assert report.findings == [] and "ownership map" in report.notes[0]
+    assert "Note: the cross-app rules (XA) need the ownership map" in report.describe()
+
+
+def test_no_ownership_map_is_built_when_no_other_app_mentions_what_is_linted(tmp_path):
+    config = write_tree(tmp_path, {
+        "users": {"0001_a.sql": "CREATE TABLE users_user (id INTEGER PRIMARY KEY);\n-- modmig: down\nDROP TABLE users_user;\n"},
+        "blog": {"0001_a.sql": "CREATE TABLE blog_post (id INTEGER PRIMARY KEY);\n-- modmig: down\nDROP TABLE blog_post;\n"},
+    }, None)
+    with Project.load(config) as project:
+        assert project.lint(everything=True).findings == []
+    assert not (tmp_path / ".modmig").exists()
 
 
 def test_creating_a_table_is_not_altering_an_existing_one(tmp_path):
