@@ -53,9 +53,10 @@ def lint_project(
         map (a walk of every migration) is not worth building."""
         if not _cross_app_rules_on(settings, linted_apps):
             return None
-        if not any(m.kind == "sql" and mentions.by_another_app(m.sql_up, m.app) for m in graph.nodes.values()):
+        involved = {m.app for m in graph.nodes.values() if m.app not in linted_apps and mentions.found_in(m.source)}
+        if not involved and not any(m.kind == "sql" and mentions.by_another_app(m.sql_up, m.app) for m in graph.nodes.values()):
             return None
-        view = AppsView.build(graph, dialect, config.root)
+        view = AppsView.build(graph, dialect, config.root, involved | linted_apps)
         if view is None:
             notes.append(UNAVAILABLE)
         return view

@@ -104,7 +104,7 @@ def test_cross_app_rules_run_when_another_app_mentions_what_a_migration_touches(
     with Project.load(config) as project:
         report = project.lint(everything=True)
     assert report.notes == [] and [(f.migration, f.rule) for f in report.findings] == [("blog:0001_a", "XA104")]
-    assert (tmp_path / ".modmig").is_dir()  # the ownership map's cache, as 'modmig owners' keeps it
+    assert (tmp_path / ".modmig" / "lint-ownership-sqlite.json").is_file()  # the map's cache, beside modmig owners's
     import modmig.schema
 
     monkeypatch.setitem(sys.modules, "modmig.schema.ownership", None)  # a modmig without the map
