@@ -61,8 +61,8 @@ def create_index_concurrently(ctx):
 def drop_index_concurrently(ctx):
     for statement, action in ctx.actions(F.DROP_INDEX):
         if not action.concurrently and not action.prior.index_is_new and action.existing:
-            table = f" on {action.prior.index_table}" if action.prior.index_table else ""
-            yield ctx.hit(statement, action.name or "?", f"DROP INDEX {action.name} without CONCURRENTLY locks its table{table} "
+            table = action.prior.index_table or "its table"
+            yield ctx.hit(statement, action.name or "?", f"DROP INDEX {action.name} without CONCURRENTLY locks {table} "
                           f"against reads and writes (ACCESS EXCLUSIVE) until it commits")
 
 

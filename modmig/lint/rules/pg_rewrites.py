@@ -30,7 +30,7 @@ def add_column_not_null(ctx):
         if (action.existing and action.detail != "create" and column and column.not_null and column.default is None
                 and column.generated is None):
             yield ctx.hit(statement, action.target, f"NOT NULL column {action.target} has no default: the ALTER fails "
-                          f"on any {action.table} that has rows")
+                          f"as soon as {action.table} has a row")
 
 
 @rule(
