@@ -26,6 +26,7 @@ from ..config import ProjectConfig
 from ..errors import DatabaseUnavailable, TargetMissing
 from ..run.backends.base import driver_message, scrub
 from ..run.backends.mysql import MysqlBackend
+from ..run.backends.postgresql import PostgresBackend
 from ..run.database import ProjectDatabase
 from ..run.recorder import Recorder
 
@@ -97,10 +98,8 @@ class Servers:
             return ProjectDatabase(self.config, database=target.url)
         engine = self._engine(target)
         if target.kind == "postgresql":
-            from ..run.backends.postgresql import PostgresBackend
-
             schema = target.schema or self.config.schema
-            backend: Backend = PostgresBackend(_url(target.url), engine=engine, schema=schema, timeouts=self.config.timeouts)
+            backend: Backend = SchemaOnServer(_url(target.url), engine=engine, schema=schema, timeouts=self.config.timeouts)
             return TargetDatabase(self.config, backend, engine, schema)
         backend = DatabaseOnServer(_url(target.url), engine, target.database or "", self.config)
         return TargetDatabase(self.config, backend, engine, target.database)
@@ -157,8 +156,6 @@ class Servers:
         if target.kind == "postgresql":
             from sqlalchemy import event
 
-            from ..run.backends.postgresql import PostgresBackend
-
             backend = PostgresBackend(_url(target.url), timeouts=self.config.timeouts, engine_options=pool)
             event.listen(backend.engine, "connect", _no_prepared_statements)
             return backend
@@ -205,6 +202,24 @@ class TargetDatabase(ProjectDatabase):
     @property
     def recorder(self) -> Recorder:
         return self._target_recorder
+
+
+class SchemaOnServer(PostgresBackend):
+    """A PostgreSQL target reached through its database's shared engine.
+
+    Every connection of that engine is the fleet's own, opened by a backend that configured it
+    (``application_name``, ``client_connection_check_interval``), so a borrow only has to put the
+    target's schema first on the ``search_path``: one statement, where an embedding program's
+    connection needs its settings saved and restored (six more round trips per target).
+    """
+
+    @contextmanager
+    def borrow(self, connection: "Connection") -> Iterator[None]:
+        if connection.in_transaction():
+            connection.commit()
+        search_path = f"SET search_path TO {self._quote(self.schema)}, public" if self.schema else "SET search_path TO DEFAULT"
+        self._run_in_autocommit(connection.connection.dbapi_connection, [search_path])
+        yield
 
 
 class DatabaseOnServer(MysqlBackend):
