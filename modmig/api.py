@@ -118,6 +118,13 @@ class Project(ProjectDatabase):
         self._histories = None
         self._graph = None
 
+    def ignored_files(self) -> list[tuple[str, str]]:
+        """Files in the apps' migrations folders that look like migrations but are not read as
+        one, with why: ``[("apps/blog/migrations/0003.sql", "it has no name after the number ...")]``."""
+        from .errors import show_path
+
+        return [(show_path(path), reason) for label in self.apps for path, reason in self.histories[label].ignored]
+
     def require_app(self, app: str) -> str:
         if app not in self.config.apps:
             raise UnknownApp(app, self.apps)

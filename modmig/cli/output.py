@@ -51,7 +51,9 @@ def status_rows(report: StatusReport) -> tuple[list[list[object]], list[str]]:
     rows: list[list[object]] = []
     for app in report.apps:
         state = []
-        if app.problem == "ahead":
+        if app.problem == "corrupt":
+            state.append(f"CORRUPT BOOKKEEPING: {app.corrupt}")
+        elif app.problem == "ahead":
             state.append("AHEAD OF FILES")
         elif app.problem == "behind":
             state.append("BEFORE FIRST FILE")
@@ -78,7 +80,13 @@ def status_rows(report: StatusReport) -> tuple[list[list[object]], list[str]]:
         out.append(f"\nIn the database but not configured (orphans): {listed}")
     for migration, requirement in report.inconsistent:
         out.append(f"\nInconsistent: {migration} is applied but its dependency {requirement} is not.")
+    out.extend("\n" + ignored_text(path, reason) for path, reason in report.ignored)
     return rows, out
+
+
+def ignored_text(path: str, reason: str) -> str:
+    """The warning for a file that looks like a migration but is not read as one."""
+    return f"Warning: {path} looks like a migration but is not read as one: {reason}."
 
 
 def check_text(report: CheckReport) -> str:

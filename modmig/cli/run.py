@@ -26,6 +26,7 @@ def upgrade(ctx, app, all_apps, to, quiet, verbose, as_json, lock_timeout):
     if bool(app) == all_apps:
         raise click.UsageError("Name one app or pass --all.")
     project = get_project(ctx)
+    warn_ignored_files(project)
     with run_output(ctx, project, "upgrade", quiet, verbose, as_json) as listener:
         result = project.upgrade(app, to=to, lock_timeout=lock_timeout, on_event=listener)
     if not result.steps_done and not (quiet or as_json):
@@ -58,6 +59,14 @@ def downgrade(ctx, app, to, yes, quiet, verbose, as_json, lock_timeout):
         result = project.downgrade(app, to=to, confirm=confirm, lock_timeout=lock_timeout, on_event=listener)
     if not result.steps_done and not (quiet or as_json):
         click.echo(f"Nothing to undo: {app} is already at {to}.")
+
+
+def warn_ignored_files(project) -> None:
+    """Name, on stderr, every file that looks like a migration but is not read as one."""
+    from .output import ignored_text
+
+    for path, reason in project.ignored_files():
+        click.echo(ignored_text(path, reason), err=True)
 
 
 @contextmanager
