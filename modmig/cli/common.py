@@ -19,7 +19,12 @@ EXIT_FAILED = 1
 class ModmigGroup(click.Group):
     def invoke(self, ctx: click.Context):
         try:
-            return super().invoke(ctx)
+            try:
+                return super().invoke(ctx)
+            except KeyboardInterrupt as interrupt:  # SIGINT / SIGTERM where no step was running
+                from ..errors import Interrupted, RunInterrupted
+
+                raise RunInterrupted(interrupt if isinstance(interrupt, Interrupted) else Interrupted(2)) from None
         except ModmigError as error:
             from .console import Console
 

@@ -73,8 +73,8 @@ def downgrade(
     """Undo ``app``'s migrations above ``to``, after the applied migrations that depend on them.
 
     The plan is previewed without the lock; when it reaches into other apps, ``confirm(plan)``
-    must return True (else ``ConfirmationRequired``). Under the lock the plan is made again and
-    must be the one confirmed.
+    must return True (else ``ConfirmationRequired``). Under the lock the plan is made again, from
+    what the database holds by then (``replan_under_lock``).
     """
     from ..plan.planner import plan_downgrade
 
@@ -83,10 +83,33 @@ def downgrade(
         raise ConfirmationRequired(preview)
     with database.locked(lock_timeout, on_event) as connection:
         state = verified_state(database, graph, connection)
-        plan = plan_downgrade(graph, state, app, to)
-        if [s.label for s in plan.steps] != [s.label for s in preview.steps]:
-            raise UsageError("The database changed while the downgrade was being confirmed; nothing was done. Run it again.")
+        plan = replan_under_lock(graph, state, app, to, preview, confirm)
         return run_plan(database, graph, "down", plan, state, connection, on_event)
+
+
+def replan_under_lock(
+    graph: "MigrationGraph", state: DatabaseState, app: str, to: int, preview: Plan, confirm: Callable[[Plan], bool] | None
+) -> Plan:
+    """The downgrade to run now that the lock is held: another run may have changed the database.
+
+    Nothing left to undo (another run did it, or went further down) is an empty plan: "nothing to
+    do". Steps of ``app`` itself need no confirmation (the user asked for ``app`` at ``to``); steps
+    of other apps that were not in the confirmed preview must be confirmed again, else nothing runs.
+    """
+    from ..plan.planner import plan_downgrade
+
+    if to > state.version(app) and preview:
+        return Plan([], (app,))  # already below the target: the work was done, and more
+    plan = plan_downgrade(graph, state, app, to)
+    shown = {step.label for step in preview.steps}
+    unconfirmed = [step for step in plan.steps if step.migration.app != app and step.label not in shown]
+    if unconfirmed and not (confirm is not None and confirm(plan)):
+        raise UsageError(
+            "The database changed while the downgrade waited for the lock: it now also undoes "
+            + ", ".join(step.label for step in unconfirmed)
+            + ", which was not shown when it was confirmed. Nothing was done; run it again to see the new plan."
+        )
+    return plan
 
 
 def run_plan(
@@ -105,11 +128,11 @@ def run_plan(
     from .backends.base import driver_message, executed_by, scrub
     from .executor import Executor
 
-    if not plan:
-        return RunResult(direction, plan, 0, 0)
     backend = database.backend
     executor = Executor(backend, database.recorder, connection, graph, executed_by(), on_event, state.names)
-    resume = executor.resume_points(plan, state)
+    resume = executor.resume_points(plan, state, plan.requested, direction)  # a dirty app refuses even an empty plan
+    if not plan:
+        return RunResult(direction, plan, 0, 0)
     with connection.begin():
         backend.ensure_bookkeeping(connection, database.recorder)
     on_event(RunStarted(plan))

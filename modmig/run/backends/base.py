@@ -59,6 +59,10 @@ class Backend(Protocol):
     def dispose(self) -> None:
         """Close every connection this backend opened."""
 
+    def session_id(self, connection: "Connection") -> "str | None":
+        """The server's id of the session behind ``connection``, where a statement can outlive its
+        client (MySQL: the connection id); None where it cannot."""
+
 
 def open_connection(engine: "Engine", display_url: str) -> "Connection":
     """A connection from ``engine``; DatabaseUnavailable (password masked) if the server refuses."""
@@ -70,12 +74,20 @@ def open_connection(engine: "Engine", display_url: str) -> "Connection":
         raise DatabaseUnavailable(display_url, scrub(driver_message(error.orig), engine.url.password)) from None
 
 
-def driver_message(error: BaseException) -> str:
+def driver_message(error: BaseException, keep_lines: bool = False) -> str:
     """A driver exception as one readable line: PyMySQL's ``(1146, "Table ...")`` becomes
-    ``Table ... (error 1146)``; others as they print."""
+    ``Table ... (error 1146)``; others as they print.
+
+    With ``keep_lines``, a message of several lines keeps them (PostgreSQL's ``LINE 1: ...`` and
+    the caret under the culprit only make sense line by line); each line loses trailing blanks.
+    """
     args = getattr(error, "args", ())
     if len(args) == 2 and isinstance(args[0], int) and isinstance(args[1], str):
         return f"{' '.join(args[1].split())} (error {args[0]})"
+    if keep_lines:
+        lines = [line.rstrip() for line in str(error).strip("\n").splitlines()]
+        text = "\n".join(line for line in lines if line.strip())
+        return text or type(error).__name__
     return " ".join(str(error).split()) or type(error).__name__
 
 

@@ -84,7 +84,7 @@ class MysqlBackend:
         return split_statements(script, first_line, dialect="mysql")
 
     def ensure_bookkeeping(self, connection: Connection, recorder) -> None:
-        recorder.metadata.create_all(connection, checkfirst=True)
+        recorder.ensure(connection)
 
     def prepare_transaction(self, connection: Connection) -> None:
         lock_timeout = self.timeouts.get("lock_timeout")
@@ -112,6 +112,12 @@ class MysqlBackend:
     def borrow(self, connection: Connection) -> Iterator[None]:
         """Nothing to adjust: MySQL's session settings are set per migration (prepare_transaction)."""
         yield
+
+    def session_id(self, connection: Connection) -> str | None:
+        """The connection id: a statement whose client died keeps running under it (``ddl_effects``)."""
+        dbapi = connection.connection.dbapi_connection
+        thread_id = getattr(dbapi, "thread_id", None)
+        return str(thread_id()) if callable(thread_id) else None
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -108,7 +108,7 @@ class PostgresBackend:
     def ensure_bookkeeping(self, connection: Connection, recorder) -> None:
         if self.schema:
             connection.exec_driver_sql(f"CREATE SCHEMA IF NOT EXISTS {self._quote(self.schema)}")
-        recorder.metadata.create_all(connection, checkfirst=True)
+        recorder.ensure(connection)
 
     def prepare_transaction(self, connection: Connection) -> None:
         scope = "LOCAL " if connection.in_transaction() else ""
@@ -125,6 +125,9 @@ class PostgresBackend:
         if sqlstate == "57014" and "statement timeout" in message:
             return timeout_hint("statement_timeout", self.timeouts.get("statement_timeout"), "running")
         return None
+
+    def session_id(self, connection: Connection) -> None:
+        return None  # the server cancels the statement of a client that died (client_connection_check_interval)
 
     def dispose(self) -> None:
         self.engine.dispose()
