@@ -26,6 +26,7 @@ The hierarchy, with the exit code the CLI turns each branch into::
     │   ├── DatabaseInsideSquash  inside a squashed range whose originals were deleted
     │   ├── RenumberedMigration   an applied migration was renumbered by 'modmig merge'
     │   └── DirtyState            a non-transactional migration stopped half-way
+    ├── Declined (1)              the user answered no to a confirmation; nothing was changed
     ├── MigrationFailed (1)       a migration raised; nothing after it ran (130 / 143 when SIGINT
     │                             or SIGTERM stopped it: ``interrupted`` says which)
     ├── RunInterrupted (130/143)  SIGINT / SIGTERM where no step was half-done
@@ -48,7 +49,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Sequence
 
 if TYPE_CHECKING:
-    from .model import Migration, Plan
+    from .model import DirtyMark, Migration, Plan
 
 
 class ModmigError(Exception):
@@ -103,13 +104,22 @@ class Irreversible(UsageError):
 
 
 class ConfirmationRequired(UsageError):
-    def __init__(self, plan: "Plan") -> None:
+    """A downgrade reaching into other apps, and nobody could be asked (``why``)."""
+
+    def __init__(self, plan: "Plan", why: str | None = None) -> None:
         self.plan = plan
         steps = "\n".join(f"  {step.direction} {step.label}" for step in plan.steps)
+        because = f" ({why})" if why else ""
         super().__init__(
             f"This downgrade also undoes migrations of {', '.join(plan.other_apps)}:\n{steps}\n"
-            f"Re-run with --yes to confirm (no terminal to ask on)."
+            f"Nothing was changed. Confirm it with --yes{because}; from Python, pass confirm=."
         )
+
+
+class Declined(ModmigError):
+    """The user answered no when asked to confirm: nothing was changed (exit 1)."""
+
+    exit_code = 1
 
 
 class ConnectionInTransaction(UsageError):
@@ -330,6 +340,47 @@ class DirtyState(StateError):
                 f"'modmig repair {app} --not-applied'."
             )
         super().__init__(f"App {app!r} is dirty: {detail} {advice}")
+
+
+def resume_hint(mark: "DirtyMark") -> str:
+    """The command that finishes the interrupted step, and the repair choices with what each records."""
+    before, after = _dirty_versions(mark)
+    options = repair_choices(mark)
+    if mark.statements_done is None:
+        return f"a Python migration cannot resume part-way. {options}"
+    if mark.direction == "up":
+        resume, part = f"'modmig upgrade {mark.app} --to {after}' resumes it", "upgrade"
+    else:
+        resume, part = f"'modmig downgrade {mark.app} --to {before}' resumes it", "down section"
+    return f"{resume} (from statement {mark.statements_done + 1} of its {part}). {options}"
+
+
+def repair_choices(mark: "DirtyMark") -> str:
+    """What ``repair --applied`` and ``--not-applied`` record for this mark, in plain words."""
+    before, after = _dirty_versions(mark)
+    label = f"{mark.app}:{mark.name}"
+    if mark.direction == "up":
+        applied = f"the upgrade {label} took full effect: records {mark.app} at {after}"
+        not_applied = f"none of it took effect, or you undid it: records {mark.app} at {before}"
+    else:
+        applied = f"the downgrade of {label} took full effect (what it undoes is gone): records {mark.app} at {before}"
+        not_applied = f"none of the downgrade took effect, or you redid it: records {mark.app} at {after}"
+    partial = ""
+    if mark.statements_done:
+        partial = (
+            f" Neither is true yet if only the first {mark.statements_done} statement(s) took effect: "
+            f"finish or undo them by hand first."
+        )
+    return (
+        f"If the database was fixed by hand, say what it holds: 'modmig repair {mark.app} --applied' "
+        f"({applied}) or 'modmig repair {mark.app} --not-applied' ({not_applied}).{partial}"
+    )
+
+
+def _dirty_versions(mark: "DirtyMark") -> tuple[int, int]:
+    """(the version below the interrupted migration, the version it leaves the app at)."""
+    first = mark.first_version if mark.first_version is not None else mark.version
+    return first - 1, mark.version
 
 
 class MigrationFailed(ModmigError):

@@ -83,6 +83,11 @@ class StatusReport:
                 return DatabaseInsideSquash(app.app, app.version, app.squash)
         if self.changed:
             return ChecksumMismatch(self.changed)  # type: ignore[arg-type]
+        for app in self.apps:
+            if app.dirty is not None:
+                from .errors import DirtyState, resume_hint
+
+                return DirtyState(app.app, app.dirty.describe(), resume_hint(app.dirty)[0].upper() + resume_hint(app.dirty)[1:])
         return None
 
     def as_dict(self) -> dict:

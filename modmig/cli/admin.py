@@ -30,10 +30,14 @@ def new(ctx, app, slug, python):
     "--from-user-version", is_flag=True,
     help="SQLite: take VERSION from the database's PRAGMA user_version (a database migrated by numbered .sql files).",
 )
+@click.option(
+    "--force", is_flag=True,
+    help="Record it even if the result is inconsistent (a dependency not applied) or, with --from-user-version, lower than recorded.",
+)
 @lock_option
 @project_options
 @click.pass_context
-def stamp(ctx, app, version, from_user_version, lock_timeout):
+def stamp(ctx, app, version, from_user_version, force, lock_timeout):
     """Record APP at VERSION without running anything (to adopt an existing database)."""
     if (version is None) == (not from_user_version):
         raise click.UsageError("Give VERSION or --from-user-version (one of them).")
@@ -41,7 +45,7 @@ def stamp(ctx, app, version, from_user_version, lock_timeout):
     if from_user_version:
         version = project.user_version()
         click.echo(f"The database's PRAGMA user_version is {version}.")
-    result = project.stamp(app, version, lock_timeout=lock_timeout)
+    result = project.stamp(app, version, lock_timeout=lock_timeout, force=force, from_user_version=from_user_version)
     click.echo(f"Stamped {result.app} at {result.version} (was {result.previous}).")
 
 

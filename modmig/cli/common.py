@@ -86,6 +86,16 @@ def verbosity_options(function):
     return click.option("-q", "--quiet", is_flag=True, help="Print only errors.")(function)
 
 
+def target_options(to: str | None, steps: int | None) -> dict:
+    """``--to 3`` / ``--to -1`` / ``--to +2`` / ``--steps K`` as the api's to= / by= / steps=."""
+    from ..plan.targets import parse_target
+
+    if to is None:
+        return {"steps": steps}
+    absolute, by = parse_target(to)
+    return {"to": absolute, "by": by, "steps": steps}
+
+
 def complete_app(ctx: click.Context, param: click.Parameter, incomplete: str):
     """Shell completion of app labels, read from modmig.yaml (no database is opened)."""
     from ..config import find_config, load_config

@@ -114,11 +114,14 @@ class Console:
             )
         self.rich.print(grid)
 
-    def run_listener(self) -> Callable[[Event], None]:
-        """What prints a run as it happens: plain lines, or rich lines with a progress bar."""
+    def run_listener(self, transactional_ddl: bool = True) -> Callable[[Event], None]:
+        """What prints a run as it happens: plain lines, or rich lines with a progress bar.
+
+        ``transactional_ddl`` is the database's: ``-v`` says how each step really runs there.
+        """
         if not self.is_terminal:
-            return EventPrinter(click.echo, self.quiet, self.verbose)
-        return RichRunPrinter(self.rich, self.quiet, self.verbose)
+            return EventPrinter(click.echo, self.quiet, self.verbose, transactional_ddl)
+        return RichRunPrinter(self.rich, self.quiet, self.verbose, transactional_ddl)
 
 
 class RichRunPrinter:
@@ -128,8 +131,9 @@ class RichRunPrinter:
     the run lasts, and is erased at the end, leaving the step lines and the summary.
     """
 
-    def __init__(self, console: "RichConsole", quiet: bool, verbose: bool) -> None:
+    def __init__(self, console: "RichConsole", quiet: bool, verbose: bool, transactional_ddl: bool = True) -> None:
         self.console, self.quiet, self.verbose = console, quiet, verbose
+        self.transactional_ddl = transactional_ddl
         self.progress: Progress | None = None
         self.task: TaskID | None = None
         self.pending_line = ""
@@ -184,7 +188,7 @@ class RichRunPrinter:
         else:
             self.console.print(outcome)
         if self.verbose:
-            self.console.print(f"    {step_detail(event.step)}", style="dim", markup=False)
+            self.console.print(f"    {step_detail(event.step, self.transactional_ddl)}", style="dim", markup=False)
 
     def _stop(self) -> None:
         if self.progress is not None:

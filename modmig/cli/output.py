@@ -59,16 +59,18 @@ def status_rows(report: StatusReport) -> tuple[list[list[object]], list[str]]:
             state.append("BEFORE FIRST FILE")
         elif app.problem == "inside squash":
             state.append("INSIDE SQUASHED RANGE")
+        elif app.dirty is not None:
+            doing = "upgrade to" if app.dirty.direction == "up" else "downgrade of"
+            state.append(f"DIRTY: {doing} {app.dirty.version:04d} stopped part-way")
         elif app.pending:
             state.append(f"{len(app.pending)} pending")
         else:
             state.append("up to date")
-        if app.dirty is not None:
-            state.append("DIRTY")
         if app.changed:
             state.append(f"{len(app.changed)} edited")
         pending = ", ".join(f"{v:04d}" for v in app.pending[:6]) + (" ..." if len(app.pending) > 6 else "")
-        rows.append([app.app, app.version, app.latest, pending or "-", ", ".join(state)])
+        version = "?" if app.problem == "corrupt" else app.version
+        rows.append([app.app, version, app.latest, pending or "-", ", ".join(state)])
     out: list[str] = []
     for app in report.apps:
         if app.dirty is not None:
@@ -95,7 +97,14 @@ def check_text(report: CheckReport) -> str:
     return "Check failed:\n" + "\n".join(f"  - {reason}" for reason in report.reasons)
 
 
-def plan_text(plan: Plan, sql: Callable | None = None) -> str:
+#: ``plan --sql`` summarises a step whose SQL is longer than this many characters (``--full``
+#: prints it all): a 5 MB data file should not scroll a terminal for minutes.
+SQL_SHOWN = 20_000
+#: ... showing this many statements from its start and its end, each cut to STATEMENT_SHOWN.
+SQL_HEAD, SQL_TAIL, STATEMENT_SHOWN = 10, 3, 2_000
+
+
+def plan_text(plan: Plan, sql: Callable | None = None, full: bool = False) -> str:
     if not plan:
         return "Nothing to do: every requested app is up to date."
     verb = {"up": "apply", "down": "unapply"}
@@ -108,8 +117,29 @@ def plan_text(plan: Plan, sql: Callable | None = None) -> str:
             if statements is None:
                 lines.append(f"        (Python migration: {step.migration.path.name})")
             else:
-                lines.extend(f"        {s};".replace("\n", "\n        ") for s in statements)
+                lines.extend(f"        {s};".replace("\n", "\n        ") for s in _shown_sql(statements, full))
     return "\n".join(lines)
+
+
+def _shown_sql(statements: list[str], full: bool) -> list[str]:
+    """The statements of one step as ``plan --sql`` prints them: all, or a summary of a long script."""
+    size = sum(len(s) for s in statements)
+    if full or size <= SQL_SHOWN:
+        return statements
+
+    def cut(text: str) -> str:
+        if len(text) <= STATEMENT_SHOWN:
+            return text
+        return text[:STATEMENT_SHOWN] + f" ... [{len(text) - STATEMENT_SHOWN:,} more characters]"
+
+    if len(statements) <= SQL_HEAD + SQL_TAIL:
+        return [cut(s) for s in statements] + [f"-- (long statements cut; --full shows all {size:,} characters)"]
+    hidden = statements[SQL_HEAD:-SQL_TAIL]
+    note = (
+        f"-- ... {len(hidden):,} more statement(s), {sum(len(s) for s in hidden):,} characters, not shown "
+        f"({len(statements):,} in all); --full shows them"
+    )
+    return [*(cut(s) for s in statements[:SQL_HEAD]), note, *(cut(s) for s in statements[-SQL_TAIL:])]
 
 
 def plan_json(plan: Plan, sql: Callable | None = None) -> str:
@@ -159,18 +189,26 @@ def summary_line(event: RunFinished) -> str:
     return f"Done: {event.steps_done} step(s) across {apps} app(s) in {event.duration_ms / 1000:.2f} s."
 
 
-def step_detail(step) -> str:
-    """What ``-v`` adds under a step: its file and how it runs."""
+def step_detail(step, transactional_ddl: bool = True) -> str:
+    """What ``-v`` adds under a step: its file and how it runs on this database."""
     migration = step.migration
-    mode = "one transaction" if migration.transaction else "no transaction"
+    if not migration.transaction:
+        mode = "no transaction"
+    elif transactional_ddl:
+        mode = "one transaction"
+    elif migration.kind == "sql":
+        mode = "statement by statement, each with its progress: this database commits DDL implicitly"
+    else:
+        mode = "one transaction for its data; its DDL commits implicitly"
     return f"{show_path(migration.path)} ({migration.kind}, {mode})"
 
 
 class EventPrinter:
     """Prints one line per step (``Applying blog:0003_add_tags ... OK (12 ms)``) and a summary."""
 
-    def __init__(self, echo: Echo, quiet: bool = False, verbose: bool = False) -> None:
+    def __init__(self, echo: Echo, quiet: bool = False, verbose: bool = False, transactional_ddl: bool = True) -> None:
         self.echo, self.quiet, self.verbose = echo, quiet, verbose
+        self.transactional_ddl = transactional_ddl
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, LockWaiting):
@@ -184,7 +222,7 @@ class EventPrinter:
         elif isinstance(event, (StepFinished, StepFailed)):
             self.echo(f" OK ({event.duration_ms} ms)" if isinstance(event, StepFinished) else " FAILED")
             if self.verbose:
-                self.echo(f"    {step_detail(event.step)}")
+                self.echo(f"    {step_detail(event.step, self.transactional_ddl)}")
         elif isinstance(event, RunFinished) and event.success:
             self.echo(summary_line(event))
 

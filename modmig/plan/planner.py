@@ -197,6 +197,11 @@ def plan_downgrade(graph: MigrationGraph, state: DatabaseState, app: str, to: in
     if to < 0:
         raise UsageError("A downgrade target is a version >= 0.")
     if to > current:
+        if to > history.latest:
+            raise UsageError(
+                f"Cannot downgrade {app!r} to {to}: it is at version {current}, and its migrations "
+                f"only go up to {history.latest:04d} (there is no version {to})."
+            )
         raise UsageError(
             f"Cannot downgrade {app!r} to {to}: it is at version {current}, below the target. "
             f"Use 'modmig upgrade {app} --to {to}'."

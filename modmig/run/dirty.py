@@ -14,8 +14,9 @@ starts, what such a mark allows:
 * everything else about the app waits until the mark is resolved.
 
 Whose job: the executor runs steps and writes marks; ``repair`` resolves them; this module only
-reads a mark against a plan. The wording of what each ``repair`` choice records lives here too,
-so that the refusal of ``upgrade`` and the refusal of ``repair`` say the same thing.
+reads a mark against a plan. The wording of what each ``repair`` choice records is shared,
+so that the refusal of ``upgrade`` and the refusal of ``repair`` say the same thing (that wording
+is in ``modmig.errors``, beside ``DirtyState``, so ``status`` uses it too).
 
 May import: ``modmig.files``, ``modmig.errors``, ``modmig.model``.
 """
@@ -24,7 +25,7 @@ from __future__ import annotations
 
 from typing import Callable, Iterable
 
-from ..errors import DirtyState, show_path
+from ..errors import DirtyState, repair_choices, resume_hint, show_path
 from ..files.checksum import checksum_of_statements
 from ..files.splitter import Statement
 from ..model import DatabaseState, DirtyMark, Plan, Step
@@ -79,44 +80,3 @@ def blocked(mark: DirtyMark, direction: str, step: Step | None = None) -> str:
     else:
         doing = f"{this_run} cannot start on top of it"
     return f"{doing.capitalize() if doing[0].islower() else doing}, but {resume_hint(mark)}"
-
-
-def resume_hint(mark: DirtyMark) -> str:
-    """The command that finishes the interrupted step, and the repair choices with what each records."""
-    before, after = _versions(mark)
-    if mark.direction == "up":
-        resume = f"'modmig upgrade {mark.app} --to {after}' resumes it" if mark.statements_done is not None else None
-    else:
-        resume = f"'modmig downgrade {mark.app} --to {before}' resumes it" if mark.statements_done is not None else None
-    options = repair_choices(mark)
-    if resume is None:
-        return f"a Python migration cannot resume part-way. {options}"
-    return f"{resume} (from statement {mark.statements_done + 1} of its {'upgrade' if mark.direction == 'up' else 'down section'}). {options}"
-
-
-def repair_choices(mark: DirtyMark) -> str:
-    """What ``repair --applied`` and ``--not-applied`` record for this mark, in plain words."""
-    before, after = _versions(mark)
-    label = f"{mark.app}:{mark.name}"
-    if mark.direction == "up":
-        applied = f"the upgrade {label} took full effect: records {mark.app} at {after}"
-        not_applied = f"none of it took effect, or you undid it: records {mark.app} at {before}"
-    else:
-        applied = f"the downgrade of {label} took full effect (what it undoes is gone): records {mark.app} at {before}"
-        not_applied = f"none of the downgrade took effect, or you redid it: records {mark.app} at {after}"
-    partial = ""
-    if mark.statements_done:
-        partial = (
-            f" Neither is true yet if only the first {mark.statements_done} statement(s) took effect: "
-            f"finish or undo them by hand first."
-        )
-    return (
-        f"If the database was fixed by hand, say what it holds: 'modmig repair {mark.app} --applied' "
-        f"({applied}) or 'modmig repair {mark.app} --not-applied' ({not_applied}).{partial}"
-    )
-
-
-def _versions(mark: DirtyMark) -> tuple[int, int]:
-    """(the version below the interrupted migration, the version it leaves the app at)."""
-    first = mark.first_version if mark.first_version is not None else mark.version
-    return first - 1, mark.version

@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Callable
 
-from ..errors import ConfirmationRequired, UsageError
+from ..errors import ConfirmationRequired, UnknownApp, UsageError
 from ..events import EventCallback, RunFinished, RunStarted, ignore
 from ..model import DatabaseState, Plan
 from ..results import RunResult
@@ -48,15 +48,21 @@ def upgrade(
     app: str | None = None,
     *,
     to: int | None = None,
+    by: int | None = None,
+    steps: int | None = None,
     lock_timeout: float | None = None,
     on_event: EventCallback = ignore,
 ) -> RunResult:
-    """Apply the pending migrations of ``app`` (and what they need), or of every app if None."""
+    """Apply the pending migrations of ``app`` (and what they need), or of every app if None.
+
+    ``by`` (+K versions) and ``steps`` (K files) are relative to where the app stands once the
+    lock is held (``plan.targets``).
+    """
     from ..plan.planner import plan_upgrade
 
     with database.locked(lock_timeout, on_event) as connection:
         state = verified_state(database, graph, connection)
-        plan = plan_upgrade(graph, state, app, to)
+        plan = plan_upgrade(graph, state, app, absolute_target(graph, state, app, to, by, steps, "up"))
         return run_plan(database, graph, "up", plan, state, connection, on_event)
 
 
@@ -65,7 +71,9 @@ def downgrade(
     graph: "MigrationGraph",
     app: str,
     *,
-    to: int,
+    to: int | None = None,
+    by: int | None = None,
+    steps: int | None = None,
     confirm: Callable[[Plan], bool] | None = None,
     lock_timeout: float | None = None,
     on_event: EventCallback = ignore,
@@ -78,13 +86,33 @@ def downgrade(
     """
     from ..plan.planner import plan_downgrade
 
-    preview = plan_downgrade(graph, current_state(database, graph), app, to)
+    state = current_state(database, graph)
+    to = absolute_target(graph, state, app, to, by, steps, "down")  # relative to where the app stands now
+    if to is None:
+        raise UsageError("A downgrade needs a target: --to N (0 undoes everything), --to -K, or --steps K.")
+    preview = plan_downgrade(graph, state, app, to)
     if preview.other_apps and not (confirm is not None and confirm(preview)):
         raise ConfirmationRequired(preview)
     with database.locked(lock_timeout, on_event) as connection:
         state = verified_state(database, graph, connection)
         plan = replan_under_lock(graph, state, app, to, preview, confirm)
         return run_plan(database, graph, "down", plan, state, connection, on_event)
+
+
+def absolute_target(
+    graph: "MigrationGraph", state: DatabaseState, app: str | None, to: int | None, by: int | None,
+    steps: int | None, direction: str,
+) -> int | None:
+    """The version ``to`` / ``by`` / ``steps`` (relative: ``by=-1``, ``steps=1``) mean now."""
+    from ..plan.targets import resolve_target
+
+    if app is None:
+        if to is not None or by is not None or steps is not None:
+            raise UsageError("--to and --steps need an app: 'modmig upgrade APP --to N'.")
+        return None
+    if app not in graph.histories:
+        raise UnknownApp(app, list(graph.histories))
+    return resolve_target(graph.histories[app], state, to, by, steps, direction)
 
 
 def replan_under_lock(
@@ -103,13 +131,20 @@ def replan_under_lock(
     plan = plan_downgrade(graph, state, app, to)
     shown = {step.label for step in preview.steps}
     unconfirmed = [step for step in plan.steps if step.migration.app != app and step.label not in shown]
-    if unconfirmed and not (confirm is not None and confirm(plan)):
+    if unconfirmed and not _confirmed_again(confirm, plan):
         raise UsageError(
             "The database changed while the downgrade waited for the lock: it now also undoes "
             + ", ".join(step.label for step in unconfirmed)
             + ", which was not shown when it was confirmed. Nothing was done; run it again to see the new plan."
         )
     return plan
+
+
+def _confirmed_again(confirm: Callable[[Plan], bool] | None, plan: Plan) -> bool:
+    try:
+        return confirm is not None and confirm(plan)
+    except ConfirmationRequired:  # nobody to ask: refused below, saying why the plan changed
+        return False
 
 
 def run_plan(

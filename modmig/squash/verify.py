@@ -15,7 +15,6 @@ afterwards; all it needs from the server's backend is the ordinary ``Backend`` p
 
 from __future__ import annotations
 
-import secrets
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,7 +22,8 @@ from pathlib import Path
 from typing import Iterator
 
 from ..run.backends.base import mask_url_text
-from ..errors import DatabaseUnavailable, SquashNotVerified, UsageError
+from ..run.scratch import scratch_database
+from ..errors import SquashNotVerified
 from ..model import Migration, Step
 
 #: What the CLI shows for the default scratch database.
@@ -159,56 +159,6 @@ def _failure(what: str, migration: Migration, statement, error: BaseException, b
     if statement is not None:
         text += f"\n  statement: {' '.join(statement.text.split())[:300]}"
     return text
-
-
-@contextmanager
-def scratch_database(url: str | None, base_dir: Path) -> Iterator:
-    """A backend on an empty throwaway database, dropped afterwards."""
-    from ..run.backends import open_backend
-
-    if url is None:
-        backend = open_backend("sqlite://", base_dir)
-        try:
-            yield backend
-        finally:
-            backend.dispose()
-        return
-    from sqlalchemy import create_engine
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError, DBAPIError
-
-    try:
-        server = make_url(url)
-    except ArgumentError:
-        raise DatabaseUnavailable(mask_url_text(url), "not a valid SQLAlchemy URL") from None
-    kind = server.get_backend_name()
-    if kind == "sqlite":
-        if server.database not in (None, "", ":memory:"):
-            raise UsageError("--verify-url: a SQLite scratch database is always in memory; pass 'sqlite://' or leave it out.")
-        with scratch_database(None, base_dir) as backend:
-            yield backend
-        return
-    if kind not in ("postgresql", "mysql", "mariadb"):
-        raise UsageError(f"--verify-url: modmig cannot create a scratch database on {kind!r}; use PostgreSQL or MySQL/MariaDB.")
-    name = f"modmig_verify_{secrets.token_hex(6)}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    quoted = admin.dialect.identifier_preparer.quote(name)
-    try:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f"CREATE DATABASE {quoted}")
-    except DBAPIError as error:
-        admin.dispose()
-        raise DatabaseUnavailable(server.render_as_string(hide_password=True), f"cannot create a scratch database: {' '.join(str(error.orig).split())}") from None
-    backend = None
-    try:
-        backend = open_backend(server.set(database=name).render_as_string(hide_password=False), base_dir)
-        yield backend
-    finally:
-        if backend is not None:
-            backend.dispose()
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {quoted}")
-        admin.dispose()
 
 
 def _lap(clock: float) -> float:
