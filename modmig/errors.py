@@ -9,7 +9,8 @@ The hierarchy, with the exit code the CLI turns each branch into::
     │   ├── ConnectionInTransaction  an embedding caller's Connection is inside a transaction
     │   └── Irreversible          a downgrade through a migration without a down section
     ├── ConfigError (2)           modmig.yaml, app folders, database URLs
-    │   └── DatabaseUnavailable   the database cannot be reached (no password shown)
+    │   ├── DatabaseUnavailable   the database cannot be reached (no password shown)
+    │   └── InsufficientPrivilege the account lacks a privilege (which one, on which database)
     ├── MigrationFileError (2)    one migration file cannot be understood (file:line)
     ├── GraphError (2)            the files do not form a valid history
     │   ├── DuplicateVersion      two files claim one version of an app
@@ -153,6 +154,17 @@ class DatabaseUnavailable(ConfigError):
     def __init__(self, url: str, reason: str) -> None:
         self.url = url
         super().__init__(f"Cannot use database {url}: {reason}")
+
+
+class InsufficientPrivilege(ConfigError):
+    """The database account lacks a privilege modmig needs (which one, on which database: ``hint``)."""
+
+    def __init__(self, url: str, doing: str, reason: str, hint: str) -> None:
+        self.url, self.reason, self.hint = url, reason, hint
+        super().__init__(
+            f"The database account may not do what modmig needs while {doing} on {url}: {reason}. "
+            f"The {hint}. Nothing was changed."
+        )
 
 
 class MigrationFileError(ModmigError):

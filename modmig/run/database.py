@@ -99,7 +99,10 @@ class ProjectDatabase:
             connection.close()
 
     def read_state(self, connection: "Connection") -> DatabaseState:
-        state = self.recorder.read_state(connection)
+        from .privileges import bookkeeping_errors
+
+        with bookkeeping_errors(self.backend, "reading the bookkeeping tables"):
+            state = self.recorder.read_state(connection)
         if connection.in_transaction():
             connection.commit()
         return state

@@ -285,7 +285,7 @@ class Executor:
     def _message(self, error: BaseException) -> str:
         """The database's message, with the backend's explanation (e.g. which timeout ran out)."""
         message = _describe(error)
-        hint = self.backend.explain_failure(error)
+        hint = self.backend.explain_failure(error) or self.backend.privilege_hint(error)
         return f"{message} ({hint})" if hint else message
 
     def _autocommit(self):

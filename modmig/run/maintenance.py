@@ -12,6 +12,7 @@ from .backends.base import executed_by
 from ..errors import UsageError, resume_hint
 from ..events import EventCallback
 from ..plan.planner import Verification, _verify_checksums
+from .privileges import bookkeeping_errors
 from .recorder import utcnow
 from ..results import RepairResult, StampResult
 
@@ -45,7 +46,7 @@ def stamp(
         previous = state.version(app)
         if not force:
             _refuse_surprising_stamp(graph, state, app, version, lower_needs_force)
-        with connection.begin():
+        with bookkeeping_errors(database.backend, "stamping"), connection.begin():
             database.backend.ensure_bookkeeping(connection, recorder)
             stamped = _stamped_route(history, previous, version)
             # The version row names the file the history rows below say the app stands on.
@@ -79,7 +80,7 @@ def repair(
         if mark is None and applied is not None:
             raise UsageError(f"App {app!r} is not dirty; --applied / --not-applied have nothing to resolve.")
         version = state.version(app)
-        with connection.begin():
+        with bookkeeping_errors(database.backend, "repairing"), connection.begin():
             database.backend.ensure_bookkeeping(connection, recorder)
             if mark is not None:
                 migration = history.get(mark.version) or next(m for m in history.squashes if m.version == mark.version)

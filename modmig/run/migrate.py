@@ -162,13 +162,14 @@ def run_plan(
     from ..errors import ConnectionLost
     from .backends.base import driver_message, executed_by, scrub
     from .executor import Executor
+    from .privileges import bookkeeping_errors, privilege_error
 
     backend = database.backend
     executor = Executor(backend, database.recorder, connection, graph, executed_by(), on_event, state.names)
     resume = executor.resume_points(plan, state, plan.requested, direction)  # a dirty app refuses even an empty plan
     if not plan:
         return RunResult(direction, plan, 0, 0)
-    with connection.begin():
+    with bookkeeping_errors(backend, "creating or upgrading the bookkeeping tables"), connection.begin():
         backend.ensure_bookkeeping(connection, database.recorder)
     on_event(RunStarted(plan))
     clock = time.perf_counter()
@@ -176,7 +177,10 @@ def run_plan(
     try:
         executor.run(plan, resume)
         success = True
-    except DBAPIError as error:  # the bookkeeping itself failed: the connection is gone
+    except DBAPIError as error:  # the bookkeeping itself failed: no privilege, or the connection is gone
+        denied = privilege_error(backend, error, "recording a migration")
+        if denied is not None:
+            raise denied from None
         reason = scrub(driver_message(error.orig or error), backend.engine.url.password)
         raise ConnectionLost(backend.display_url, reason, executor.steps_done) from None
     finally:

@@ -52,6 +52,10 @@ class Backend(Protocol):
     def explain_failure(self, error: BaseException) -> "str | None":
         """A hint to add to a failed statement's message (e.g. which configured timeout ran out)."""
 
+    def privilege_hint(self, error: BaseException) -> "str | None":
+        """For an error saying the account lacks a privilege: which one, on which database, and the
+        GRANT that gives it; None for any other error."""
+
     def borrow(self, connection: "Connection") -> AbstractContextManager[None]:
         """Adjust a caller's connection for modmig while modmig uses it, and undo it afterwards
         (embedding: modmig never changes a caller's engine for good)."""

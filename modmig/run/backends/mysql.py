@@ -21,6 +21,7 @@
 from __future__ import annotations
 
 import math
+import re
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -34,6 +35,9 @@ from ...files.splitter import Statement, split_statements
 from .base import WaitCallback
 from .server import CONNECT_TIMEOUT, lock_name, scalar, server_engine, session_lock, timeout_hint, with_default_driver
 
+#: Server error codes of a privilege the account lacks: command denied for a table or column,
+#: access denied to a database, a statement needing SUPER (or another global privilege).
+_PRIVILEGE_ERRORS = (1142, 1143, 1044, 1227, 1370)
 #: Server error codes of a statement stopped by a timeout.
 _LOCK_WAIT_TIMEOUT = 1205
 _STATEMENT_TIMEOUTS = (1969, 3024)  # MariaDB max_statement_time, MySQL max_execution_time
@@ -107,6 +111,19 @@ class MysqlBackend:
         if code in _STATEMENT_TIMEOUTS:
             return timeout_hint("statement_timeout", self.timeouts.get("statement_timeout"), "running")
         return None
+
+    def privilege_hint(self, error: BaseException) -> str | None:
+        """For "command denied" / "access denied" errors: which privilege is missing, on which database."""
+        args = getattr(getattr(error, "orig", error), "args", ())
+        if not args or args[0] not in _PRIVILEGE_ERRORS:
+            return None
+        message = str(args[1]) if len(args) > 1 else ""
+        database = self.engine.url.database
+        account = re.search(r"user '([^']*)'@'([^']*)'", message)
+        who = f"'{account.group(1)}'@'{account.group(2)}'" if account else f"'{self.engine.url.username}'"
+        command = re.match(r"(\w+(?: \w+)*) command denied", message)
+        privilege = command.group(1).upper() if command else "the privileges modmig needs (CREATE, ALTER, SELECT, INSERT, UPDATE)"
+        return f"user {who} lacks {privilege} on database {database}; grant it with 'GRANT {privilege} ON `{database}`.* TO {who};'"
 
     @contextmanager
     def borrow(self, connection: Connection) -> Iterator[None]:

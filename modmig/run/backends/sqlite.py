@@ -108,6 +108,9 @@ class SqliteBackend:
     def explain_failure(self, error: BaseException) -> None:
         return None
 
+    def privilege_hint(self, error: BaseException) -> None:
+        return None  # a file's permissions: the driver's message ("readonly database") says it
+
     def session_id(self, connection: Connection) -> None:
         return None  # a statement dies with its process
 
