@@ -35,5 +35,6 @@ def part_checksums(migration) -> tuple[str | None, str | None]:
     """
     if migration.kind != "sql":
         return None, None
-    down = checksum(migration.sql_down) if migration.sql_down is not None else None
-    return checksum(migration.sql_up), down
+    if migration.sql_down is None:  # the up part is the whole file
+        return migration.checksum, None
+    return checksum(migration.sql_up), checksum(migration.sql_down)

@@ -27,7 +27,7 @@ from ..errors import Interrupted, MigrationFailed, MigrationFileError, RunInterr
 from ..events import EventCallback, StepFailed, StepFinished, StepStarted
 from ..plan.graph import MigrationGraph
 from ..model import DatabaseState, DirtyMark, Key, Migration, Plan, Step
-from . import dirty, preflight
+from . import direct, dirty, preflight
 from .interrupts import SignalGuard
 from .python_steps import MigrationContext, call_python
 from .recorder import Recorder, utcnow
@@ -35,6 +35,8 @@ from ..plan.routes import applied_route
 from ..files.splitter import ScriptError, Statement
 
 _RAW = {"no_parameters": True}
+#: A step with more statements than this runs them on the driver's cursor (``direct``).
+_DIRECT_FROM = 50
 __all__ = ["Executor", "MigrationContext", "step_statements"]
 
 
@@ -159,8 +161,17 @@ class Executor:
         if step.migration.kind == "python":
             self._call_python(step, connection)
             return
-        for statement in self.statements(step):
-            self._execute(connection, statement)
+        statements = self.statements(step)
+        execute = direct.runner(connection) if len(statements) > _DIRECT_FROM else None
+        if execute is None:
+            for statement in statements:
+                self._execute(connection, statement)
+            return
+        for statement in statements:  # the driver's cursor: the same transaction, less overhead
+            try:
+                execute(statement.text)
+            except BaseException as error:
+                raise _StatementFailed(statement, error) from error
 
     def _run_statements_tracked(self, step: Step, skip: int, per_statement_transaction: bool) -> None:
         statements = self.statements(step)
