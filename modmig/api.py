@@ -228,18 +228,27 @@ class Project(ProjectDatabase):
         *,
         applied: bool | None = None,
         renumbered: bool = False,
+        statements_done: int | None = None,
         lock_timeout: float | None = None,
         on_event: EventCallback = ignore,
     ) -> "RepairResult":
-        """Re-record edited checksums, resolve a dirty mark, or (``renumbered``) catch up after merge."""
+        """Re-record edited checksums, resolve a dirty mark, or (``renumbered``) catch up after merge.
+
+        A dirty mark is resolved by ``applied`` (all of the stopped migration took effect, or none)
+        or ``statements_done=N`` (exactly its first N statements did: the next run resumes after them).
+        """
         from .run.maintenance import repair, repair_renumbered
 
         self.require_app(app)
+        if applied is not None and statements_done is not None:
+            raise UsageError("Give --applied / --not-applied or --statements-done N, not both.")
         if renumbered:
-            if applied is not None:
-                raise UsageError("--renumbered cannot be combined with --applied / --not-applied.")
+            if applied is not None or statements_done is not None:
+                raise UsageError("--renumbered cannot be combined with --applied / --not-applied / --statements-done.")
             return repair_renumbered(self, self.graph, app, lock_timeout=lock_timeout, on_event=on_event)
-        return repair(self, self.graph, app, applied=applied, lock_timeout=lock_timeout, on_event=on_event)
+        return repair(
+            self, self.graph, app, applied=applied, statements_done=statements_done, lock_timeout=lock_timeout, on_event=on_event
+        )
 
     def merge(self, app: str) -> "MergeResult":
         """Renumber ``app``'s migrations that share a version (parallel branches); see merge.py."""

@@ -380,8 +380,9 @@ def repair_choices(mark: "DirtyMark") -> str:
     partial = ""
     if mark.statements_done:
         partial = (
-            f" Neither is true yet if only the first {mark.statements_done} statement(s) took effect: "
-            f"finish or undo them by hand first."
+            f" Neither is true if only the first {mark.statements_done} statement(s) took effect: then "
+            f"'modmig repair {mark.app} --statements-done {mark.statements_done}' (or the number that did) "
+            f"records that, and the next run resumes after them."
         )
     return (
         f"If the database was fixed by hand, say what it holds: 'modmig repair {mark.app} --applied' "

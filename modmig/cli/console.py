@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 import click
 
-from ..events import Event, LockWaiting, RunFinished, RunStarted, StepFailed, StepFinished, StepStarted
+from ..events import Event, LockWaiting, RunFinished, RunStarted, StatementWaiting, StepFailed, StepFinished, StepStarted
 from .output import EventPrinter, lock_waiting_text, step_detail, summary_line, table
 
 if TYPE_CHECKING:
@@ -139,7 +139,7 @@ class RichRunPrinter:
         self.pending_line = ""
 
     def __call__(self, event: Event) -> None:
-        if isinstance(event, LockWaiting):
+        if isinstance(event, (LockWaiting, StatementWaiting)):
             lock_notice(event)
             return
         if self.quiet:
@@ -198,7 +198,7 @@ class RichRunPrinter:
 
 def lock_notice(event: Event) -> None:
     """Tell stderr who holds the lock while a run waits for it (in every output mode, even --json)."""
-    if isinstance(event, LockWaiting):
+    if isinstance(event, (LockWaiting, StatementWaiting)):
         click.echo(lock_waiting_text(event), err=True)
 
 

@@ -11,7 +11,7 @@ from typing import Callable, Sequence
 
 from ..version import __version__
 from ..errors import ModmigError, show_path
-from ..events import Event, LockWaiting, RunFinished, StepFailed, StepFinished, StepStarted
+from ..events import Event, LockWaiting, RunFinished, StatementWaiting, StepFailed, StepFinished, StepStarted
 from ..model import Plan
 from ..results import CheckReport, StatusReport, error_dict, history_entry_dict, plan_dict
 
@@ -179,7 +179,12 @@ def error_json(error: ModmigError) -> str:
     return json_document("error", {"error": error_dict(error)})
 
 
-def lock_waiting_text(event: LockWaiting) -> str:
+def lock_waiting_text(event: LockWaiting | StatementWaiting) -> str:
+    if isinstance(event, StatementWaiting):
+        return (
+            f"Waiting for a statement the stopped run left running on the server to finish, before "
+            f"resuming ({event.statement}; {event.waited:.0f} s)..."
+        )
     who = f" held by {event.holder}" if event.holder else ""
     return f"Waiting for the migration lock{who} ({event.waited:.0f} s)..."
 
@@ -211,7 +216,7 @@ class EventPrinter:
         self.transactional_ddl = transactional_ddl
 
     def __call__(self, event: Event) -> None:
-        if isinstance(event, LockWaiting):
+        if isinstance(event, (LockWaiting, StatementWaiting)):
             self.echo(lock_waiting_text(event), err=True)
         elif self.quiet:
             return

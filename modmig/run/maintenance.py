@@ -62,28 +62,42 @@ def stamp(
 
 def repair(
     database: "ProjectDatabase", graph: "MigrationGraph", app: str, *,
-    applied: bool | None, lock_timeout: float | None, on_event: EventCallback,
+    applied: bool | None, lock_timeout: float | None, on_event: EventCallback, statements_done: int | None = None,
 ) -> RepairResult:
     """Re-record edited checksums of ``app`` and resolve its dirty mark as the operator says.
 
     A dirty mark needs a decision (``applied=True``: the interrupted migration's effect is in the
-    database; ``False``: it is not); modmig cannot know which is true, so it refuses to guess.
+    database; ``False``: it is not; ``statements_done=N``: exactly its first N statements took
+    effect, and the next run resumes after them). modmig cannot know which is true, so it refuses
+    to guess, and it refuses an answer the catalog shows to be false (``resolve``).
     """
+    from .resolve import check_answer, progress_mark, statements_of
+
     history = graph.histories[app]
     recorder = database.recorder
     result = RepairResult(app)
     with database.locked(lock_timeout, on_event) as connection:
         state = database.read_state(connection)
         mark = state.dirty.get(app)
-        if mark is not None and applied is None:
+        if mark is not None and applied is None and statements_done is None:
             raise UsageError(f"App {app!r} is dirty: {mark.describe()} {_capital(resume_hint(mark))}")
-        if mark is None and applied is not None:
-            raise UsageError(f"App {app!r} is not dirty; --applied / --not-applied have nothing to resolve.")
+        if mark is None and (applied is not None or statements_done is not None):
+            raise UsageError(f"App {app!r} is not dirty; --applied, --not-applied and --statements-done have nothing to resolve.")
+        migration = None
+        if mark is not None:
+            migration = history.get(mark.version) or next(m for m in history.squashes if m.version == mark.version)
+            check_answer(connection, database.backend, mark, migration, applied, statements_done)
+            if connection.in_transaction():
+                connection.commit()
         version = state.version(app)
         with bookkeeping_errors(database.backend, "repairing"), connection.begin():
             database.backend.ensure_bookkeeping(connection, recorder)
-            if mark is not None:
-                migration = history.get(mark.version) or next(m for m in history.squashes if m.version == mark.version)
+            if mark is not None and statements_done is not None:
+                statements = statements_of(database.backend, migration, mark.direction)
+                recorder.mark_dirty(connection, progress_mark(mark, statements, statements_done), version)
+                result.resolved = f"{statements_done} of {len(statements)} statement(s) done; the next run resumes after them"
+                _history_row(database, connection, app, migration.version, migration.name, None, "repair")
+            elif mark is not None:
                 before, after = migration.first_version - 1, migration.version
                 if mark.direction == "up":
                     version = after if applied else before

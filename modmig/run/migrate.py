@@ -140,6 +140,20 @@ def replan_under_lock(
     return plan
 
 
+def _waiting(on_event: EventCallback) -> Callable[[str, float], None]:
+    """Tell listeners, every few seconds, what a resume is waiting for."""
+    from ..events import StatementWaiting
+
+    last = [-1.0]
+
+    def report(statement: str, waited: float) -> None:
+        if waited - last[0] >= 3 or last[0] < 0:
+            last[0] = waited
+            on_event(StatementWaiting(statement, waited))
+
+    return report
+
+
 def _confirmed_again(confirm: Callable[[Plan], bool] | None, plan: Plan) -> bool:
     try:
         return confirm is not None and confirm(plan)
@@ -161,6 +175,7 @@ def run_plan(
 
     from ..errors import ConnectionLost
     from .backends.base import driver_message, executed_by, scrub
+    from .ddl_effects import settle_resume
     from .executor import Executor
     from .privileges import bookkeeping_errors, privilege_error
 
@@ -169,6 +184,7 @@ def run_plan(
     resume = executor.resume_points(plan, state, plan.requested, direction)  # a dirty app refuses even an empty plan
     if not plan:
         return RunResult(direction, plan, 0, 0)
+    resume = settle_resume(connection, backend, state, plan, resume, executor.statements, _waiting(on_event))
     with bookkeeping_errors(backend, "creating or upgrading the bookkeeping tables"), connection.begin():
         backend.ensure_bookkeeping(connection, database.recorder)
     on_event(RunStarted(plan))

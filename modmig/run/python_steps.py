@@ -33,11 +33,10 @@ _IN_TRANSACTION = {
     "rollback": "raise an exception instead: modmig then rolls the migration back and records it failed",
     "begin": "the migration already runs inside modmig's transaction (begin_nested() gives a savepoint)",
     "close": "the connection belongs to modmig, which goes on to record the migration",
-    "invalidate": "the connection belongs to modmig, which goes on to record the migration",
-    "detach": "the connection belongs to modmig, which goes on to record the migration",
 }
+# (invalidate() is not guarded: SQLAlchemy calls it itself when the connection breaks.)
 #: With ``transaction = False`` the migration may commit (the connection is in autocommit).
-_WITHOUT_TRANSACTION = {name: why for name, why in _IN_TRANSACTION.items() if name in ("close", "invalidate", "detach")}
+_WITHOUT_TRANSACTION = {name: why for name, why in _IN_TRANSACTION.items() if name == "close"}
 
 
 class ContractBroken(Exception):

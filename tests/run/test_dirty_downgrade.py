@@ -102,9 +102,30 @@ def test_repair_says_what_each_choice_records_for_a_downgrade(make_project):
     text = str(caught.value)
     assert "'modmig repair app --applied' (the downgrade of app:0002_pair took full effect (what it undoes is gone): records app at 1)" in text
     assert "'modmig repair app --not-applied' (none of the downgrade took effect, or you redid it: records app at 2)" in text
-    assert "Neither is true yet if only the first 1 statement(s) took effect" in text
-    project.repair("app", applied=False)  # the operator recreated t_two by hand
+    assert "Neither is true if only the first 1 statement(s) took effect: then 'modmig repair app --statements-done 1'" in text
+    with project.connect() as connection:  # the operator recreates what the down section dropped
+        connection.exec_driver_sql("CREATE TABLE t_two (id INTEGER PRIMARY KEY)")
+        connection.commit()
+    project.repair("app", applied=False)
     assert versions(project) == {"app": 2} and project.status().apps[0].dirty is None
+
+
+def test_repair_refuses_an_answer_the_catalog_shows_false(make_project):
+    project, _ = stopped_downgrade(make_project)
+    with pytest.raises(UsageError) as caught:
+        project.repair("app", applied=False)  # but DROP TABLE t_two did take effect
+    text = str(caught.value)
+    assert "statement 1 of the down section of app:0002_pair" in text and "table t_two" in text
+    assert "'modmig repair app --statements-done 1'" in text
+    assert project.status().apps[0].dirty is not None  # nothing was recorded
+    project.repair("app", statements_done=1)
+    mark = project.status().apps[0].dirty
+    assert mark.statements_done == 1
+    path = project.histories["app"].migrations[1].path
+    path.write_text(DOWN_FAILS.replace("DROP TABLE t_missing", "SELECT 1"))
+    with Project.load(project.config.path) as fixed:
+        fixed.downgrade("app", to=1)
+        assert versions(fixed) == {"app": 1}
 
 
 def test_a_downgrade_refuses_to_start_on_a_stopped_upgrade(make_project, run_cli):

@@ -136,6 +136,17 @@ class MysqlBackend:
         thread_id = getattr(dbapi, "thread_id", None)
         return str(thread_id()) if callable(thread_id) else None
 
+    def running_statement(self, connection: Connection, session: str) -> str | None:
+        """What session ``session`` is running now, or None: MariaDB finishes a DDL statement whose
+        client was killed, so a resume waits for it before judging its effect."""
+        row = connection.execute(
+            text("SELECT INFO FROM information_schema.PROCESSLIST WHERE ID = :id AND COMMAND <> 'Sleep'"),
+            {"id": int(session)},
+        ).first()
+        if connection.in_transaction():
+            connection.commit()
+        return row[0] if row is not None and row[0] else None
+
     def dispose(self) -> None:
         self.engine.dispose()
 

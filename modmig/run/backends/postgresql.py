@@ -157,6 +157,9 @@ class PostgresBackend:
             )
         return f"role {user} lacks a privilege on database {database} ({message})"
 
+    def running_statement(self, connection: Connection, session: str) -> None:
+        return None  # the server cancels the statement of a client that died
+
     def dispose(self) -> None:
         self.engine.dispose()
 

@@ -114,6 +114,9 @@ class SqliteBackend:
     def session_id(self, connection: Connection) -> None:
         return None  # a statement dies with its process
 
+    def running_statement(self, connection: Connection, session: str) -> None:
+        return None  # a statement dies with its process
+
     def dispose(self) -> None:
         self.engine.dispose()
 
