@@ -19,7 +19,6 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 from ..run.backends.base import mask_url_text
 from ..run.scratch import scratch_database
@@ -127,7 +126,9 @@ def _apply(backend, graph, migrations: list[Migration], squash: Migration, what:
                     else:
                         for statement in step_statements(backend, step):
                             connection.exec_driver_sql(statement.text, execution_options={"no_parameters": True})
-            except Exception as error:  # the migration's own code or SQL: any exception is its failure
+            except KeyboardInterrupt:
+                raise  # Ctrl-C / SIGTERM stops the squash; nothing was written
+            except BaseException as error:  # the migration's own code or SQL (sys.exit() too) is its failure
                 raise SquashNotVerified(squash.app, squash.name, _failure(what, migration, statement, error, backend)) from None
         if connection.in_transaction():
             connection.commit()

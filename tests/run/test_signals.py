@@ -44,7 +44,7 @@ def test_a_signal_rolls_the_running_migration_back_and_says_so(tmp_path, databas
         if "MIGRATION-STARTED" in line:
             break
     victim.send_signal(signum)
-    out, err = victim.communicate(timeout=60)
+    _, err = victim.communicate(timeout=60)
     name = signal.Signals(signum).name
     assert victim.returncode == code, err
     assert f"Interrupted by {name} during app:0002, at apps/app/migrations/0002_slow.py:" in err  # the line it was on
@@ -84,7 +84,7 @@ def test_on_mysql_a_signal_waits_for_the_running_statement_and_leaves_an_exact_m
         notice = victim.stderr.readline() + victim.stderr.readline()
         assert "received: stopping after the running statement of app:0002_gated finishes" in notice
         holder.exec_driver_sql(f"SELECT RELEASE_LOCK('{GATE}')")
-        out, err = victim.communicate(timeout=60)
+        _, err = victim.communicate(timeout=60)
     finally:
         holder.close()
         gate.dispose()

@@ -70,7 +70,7 @@ def test_steps_of_another_app_that_were_never_shown_are_refused(tmp_path, databa
 
         run_plan(project, project.graph, "up", plan_upgrade(project.graph, state, "blog"), state, connection, ignore)
 
-    code, out, err = downgrade_while_the_lock_is_held(folder, ["users", "--to", "1"], blog_arrives)
+    code, _, err = downgrade_while_the_lock_is_held(folder, ["users", "--to", "1"], blog_arrives)
     assert code == 2, err
     assert "it now also undoes blog:0001_posts, which was not shown when it was confirmed" in err
     with Project.load(folder) as project:
