@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from .run.recorder import HistoryEntry
     from .results import CheckReport, RepairResult, StatusReport
     from .squash.merge import MergeResult
+    from .schema.ownership import OwnershipReport
     from .schema.roundtrip import RoundtripReport
     from .squash.collapse import PruneResult, SquashResult
 
@@ -286,6 +287,34 @@ class Project(ProjectDatabase):
         if scratch is None and self._engine is None and self.dialect() != "sqlite":
             server, _ = config_module.choose_database_url(self.config, self._database, self._environ)
         return check_roundtrip(self.config, self.graph, scratch, server=server)
+
+    def owners(
+        self, app: str | None = None, *, scratch: str | None = None, cache: bool = True, refresh: bool = False
+    ) -> "OwnershipReport":
+        """Which app's migration created each schema object, and which migrations changed it since.
+
+        Read from the migration files (``modmig.schema.ownership``; docs/ownership.md); the
+        project's database is never read. Python migrations are replayed on a scratch database of
+        the project's dialect: SQLite in memory, or a throwaway database created (and dropped) on
+        the server ``scratch`` names, by default the configured database's server (when that one
+        cannot be used, they are left opaque and the report says why; a ``scratch`` that cannot
+        be used is an error). The map is
+        cached in ``.modmig/`` beside modmig.yaml: ``cache=False`` neither reads nor writes it,
+        ``refresh=True`` rebuilds and rewrites it.
+        """
+        from .schema.ownership import OwnershipReport, build_ownership, cache_path
+
+        if app is not None:
+            self.require_app(app)
+        dialect = self.dialect()
+        named = scratch is not None
+        if not named and dialect != "sqlite":
+            scratch = self.server_url()
+        owners = build_ownership(
+            self.graph, dialect, cache=cache_path(self.config.root, dialect) if cache else None, refresh=refresh,
+            replay_url=scratch, replay_optional=not named, base_dir=self.config.root,
+        )
+        return OwnershipReport(owners, app)
 
     def user_version(self) -> int:
         """SQLite's ``PRAGMA user_version`` of the database (for ``stamp --from-user-version``)."""

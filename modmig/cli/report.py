@@ -124,3 +124,28 @@ def graph(ctx, fmt):
 
     project = get_project(ctx)
     click.echo(render(project.graph, fmt, project.state_if_configured()), nl=False)
+
+
+@cli.command()
+@click.argument("app", required=False, shell_complete=complete_app)
+@click.option(
+    "--scratch", metavar="URL",
+    help="Replay Python migrations on a throwaway database created on this server (default: SQLite in memory, "
+         "or the configured database's server).",
+)
+@click.option("--rebuild", is_flag=True, help="Ignore the cache in .modmig/ and build the map from the files again.")
+@json_option
+@project_options
+@click.pass_context
+def owners(ctx, app, scratch, rebuild, as_json):
+    """Which app's migration created each schema object, and which migrations changed it since."""
+    from .output import json_document
+
+    report = get_project(ctx).owners(app, scratch=scratch, refresh=rebuild)
+    if as_json:
+        click.echo(json_document("owners", report.as_dict()))
+        return
+    from .console import Console
+    from .output_owners import owners_lines
+
+    Console().lines(owners_lines(report))

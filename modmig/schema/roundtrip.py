@@ -269,7 +269,7 @@ def _scratch_url(scratch: str | None, server: str | None, base_dir) -> Iterator[
         yield scratch
         return
     if server is not None:
-        from ..run.scratch import scratch_database
+        from .scratch import scratch_database
 
         with scratch_database(server, base_dir, option="check --roundtrip") as backend:
             yield backend.engine.url.render_as_string(hide_password=False)
