@@ -85,7 +85,8 @@ class StatusReport:
             return ChecksumMismatch(self.changed)  # type: ignore[arg-type]
         for app in self.apps:
             if app.dirty is not None:
-                from .errors import DirtyState, resume_hint
+                from .advice import resume_hint
+                from .errors import DirtyState
 
                 return DirtyState(app.app, app.dirty.describe(), resume_hint(app.dirty)[0].upper() + resume_hint(app.dirty)[1:])
         return None

@@ -35,6 +35,7 @@ _CELL_STYLES = (
     ("to stamp", "yellow"),
     ("recorded", "green"),
     ("DIRTY", "bold red"),
+    ("CORRUPT", "bold red"),
     ("AHEAD", "bold red"),
     ("BEFORE FIRST", "bold red"),
     ("edited", "red"),

@@ -32,7 +32,8 @@ from typing import Callable, Iterator
 
 from sqlalchemy import inspect
 
-from ..errors import DirtyState, repair_choices, show_path
+from ..advice import repair_choices
+from ..errors import DirtyState, show_path
 from ..model import DatabaseState, DirtyMark, Plan, Step
 
 #: How long a resume waits for the statement of a dead session to finish before giving up.

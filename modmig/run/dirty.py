@@ -16,16 +16,17 @@ starts, what such a mark allows:
 Whose job: the executor runs steps and writes marks; ``repair`` resolves them; this module only
 reads a mark against a plan. The wording of what each ``repair`` choice records is shared,
 so that the refusal of ``upgrade`` and the refusal of ``repair`` say the same thing (that wording
-is in ``modmig.errors``, beside ``DirtyState``, so ``status`` uses it too).
+is in ``modmig.advice``, so ``status`` uses it too).
 
-May import: ``modmig.files``, ``modmig.errors``, ``modmig.model``.
+May import: ``modmig.files``, ``modmig.advice``, ``modmig.errors``, ``modmig.model``.
 """
 
 from __future__ import annotations
 
 from typing import Callable, Iterable
 
-from ..errors import DirtyState, repair_choices, resume_hint, show_path
+from ..advice import repair_choices, resume_hint
+from ..errors import DirtyState, show_path
 from ..files.checksum import checksum_of_statements
 from ..files.splitter import Statement
 from ..model import DatabaseState, DirtyMark, Plan, Step

@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .backends.base import executed_by
-from ..errors import UsageError, resume_hint
+from ..advice import resume_hint
+from ..errors import UsageError
 from ..events import EventCallback
 from ..plan.planner import Verification, _verify_checksums
 from .privileges import bookkeeping_errors

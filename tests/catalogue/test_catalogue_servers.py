@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from sqlalchemy.engine import make_url
 
-from ..databases import admin_engine
+from ..databases import limited_account
 from .cases import Case
 from .projects import migration
 from .test_catalogue import run_case
@@ -49,28 +47,12 @@ def server_url(request, tmp_path):
         if not extra or extra == "negative":
             yield url
         elif extra == "limited":
-            yield from _limited(server, url)
+            with limited_account(server, url) as limited:
+                yield limited
         elif extra == "wrong-password":
             yield make_url(url).set(password="s3cret-wrong").render_as_string(hide_password=False)
         elif extra == "missing-db":
             yield make_url(url).set(password="s3cret", database="no_such_db_here").render_as_string(hide_password=False)
-
-
-def _limited(server, url):
-    name = f"modmig_ltd_{uuid.uuid4().hex[:8]}"
-    admin = admin_engine(server)
-    database = make_url(url).database
-    with admin.connect() as connection:
-        if server == "postgresql":
-            connection.exec_driver_sql(f"CREATE ROLE {name} LOGIN PASSWORD 's3cret'")
-        else:
-            connection.exec_driver_sql(f"CREATE USER '{name}'@'%%' IDENTIFIED BY 's3cret'")
-            connection.exec_driver_sql(f"GRANT SELECT ON `{database}`.* TO '{name}'@'%%'")
-    try:
-        yield make_url(url).set(username=name, password="s3cret").render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f"DROP ROLE IF EXISTS {name}" if server == "postgresql" else f"DROP USER IF EXISTS '{name}'@'%%'")
 
 
 @pytest.mark.parametrize("case, server_url", [(case, case.backend) for case in SERVER_CASES], ids=[c.name for c in SERVER_CASES], indirect=["server_url"])

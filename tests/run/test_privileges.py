@@ -5,46 +5,26 @@ Before, a PostgreSQL role without CREATE on ``public`` (the default since Postgr
 failure. Now: exit 2, the privilege and the database named, the password masked, nothing changed.
 """
 
-import uuid
-
 import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
 from ..conftest import write_tree
-from ..databases import admin_engine
+from ..databases import limited_account
 
 APPS = {"app": {"0001_t.sql": "CREATE TABLE t (id INTEGER PRIMARY KEY);\n"}}
 
 
 @pytest.fixture
 def limited_postgres_url(postgres_url):
-    """A role that may connect to the test database but not create tables in public."""
-    role = f"modmig_limited_{uuid.uuid4().hex[:8]}"
-    admin = admin_engine("postgresql")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f"CREATE ROLE {role} LOGIN PASSWORD 's3cret'")
-    try:
-        yield make_url(postgres_url).set(username=role, password="s3cret").render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f"DROP ROLE IF EXISTS {role}")
+    with limited_account("postgresql", postgres_url) as url:
+        yield url
 
 
 @pytest.fixture
 def limited_mysql_url(mysql_url):
-    """An account that may only SELECT in the test database."""
-    user = f"modmig_ltd_{uuid.uuid4().hex[:8]}"
-    database = make_url(mysql_url).database
-    admin = admin_engine("mysql")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f"CREATE USER '{user}'@'%%' IDENTIFIED BY 's3cret'")
-        connection.exec_driver_sql(f"GRANT SELECT ON `{database}`.* TO '{user}'@'%%'")
-    try:
-        yield make_url(mysql_url).set(username=user, password="s3cret").render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f"DROP USER IF EXISTS '{user}'@'%%'")
+    with limited_account("mysql", mysql_url) as url:
+        yield url
 
 
 def test_postgresql_without_create_on_public_names_the_privilege(tmp_path, run_cli, limited_postgres_url):
