@@ -39,11 +39,11 @@ def repair_choices(mark: "DirtyMark") -> str:
         applied = f"the downgrade of {label} took full effect (what it undoes is gone): records {mark.app} at {before}"
         not_applied = f"none of the downgrade took effect, or you redid it: records {mark.app} at {after}"
     partial = ""
-    if mark.statements_done:
+    if mark.statements_done is not None:
         partial = (
-            f" Neither is true if only the first {mark.statements_done} statement(s) took effect: then "
-            f"'modmig repair {mark.app} --statements-done {mark.statements_done}' (or the number that did) "
-            f"records that, and the next run resumes after them."
+            f" Neither is true if only some of its statements took effect: 'modmig repair {mark.app} "
+            f"--statements-done N' records that its first N did (the run recorded {mark.statements_done}), "
+            f"and the next run resumes after them."
         )
     return (
         f"If the database was fixed by hand, say what it holds: 'modmig repair {mark.app} --applied' "

@@ -102,7 +102,7 @@ def test_repair_says_what_each_choice_records_for_a_downgrade(make_project):
     text = str(caught.value)
     assert "'modmig repair app --applied' (the downgrade of app:0002_pair took full effect (what it undoes is gone): records app at 1)" in text
     assert "'modmig repair app --not-applied' (none of the downgrade took effect, or you redid it: records app at 2)" in text
-    assert "Neither is true if only the first 1 statement(s) took effect: then 'modmig repair app --statements-done 1'" in text
+    assert "Neither is true if only some of its statements took effect: 'modmig repair app --statements-done N' records that its first N did (the run recorded 1)" in text
     with project.connect() as connection:  # the operator recreates what the down section dropped
         connection.exec_driver_sql("CREATE TABLE t_two (id INTEGER PRIMARY KEY)")
         connection.commit()
