@@ -28,11 +28,11 @@ _DIRECTIVE = re.compile(r"^\s*--\s*modmig\s*:\s*(?P<body>.*?)\s*$", re.IGNORECAS
 #: with something else in its place: as a plain comment it would be silently ignored, dropping a
 #: dependency or, for ``down``, running the down section as part of the upgrade.
 _ALMOST_DIRECTIVE = re.compile(
-    r"^\s*--\s*mod[-_ ]?mig\s*(?:[;.,=>-]+\s*|\s+)(?P<word>depends?|transaction|down|replaces)\b(?P<rest>.*)$",
+    r"^\s*--\s*mod[-_ ]?mig\s*(?:[;.,=>-]+\s*|\s+)(?P<word>depends?|transaction|down|replaces|allow)\b(?P<rest>.*)$",
     re.IGNORECASE,
 )
 _REPLACES = re.compile(r"^(\d+)\s*-\s*(\d+)$")
-_KNOWN = ("depends", "transaction", "down", "replaces")
+_KNOWN = ("depends", "transaction", "down", "replaces", "allow")
 
 
 def read_sql_migration(app: str, number: int, name: str, path: Path, text: str) -> Migration:
@@ -57,6 +57,8 @@ def read_sql_migration(app: str, number: int, name: str, path: Path, text: str) 
             continue
         word, _, argument = match.group("body").partition(" ")
         word, argument = word.lower(), argument.strip()
+        if word == "allow":
+            continue  # '-- modmig: allow RULE because ...' may stand anywhere; it is the linter's (modmig.lint.suppress)
         if word == "down" and not argument:
             if down_index is not None:
                 raise MigrationFileError(
@@ -80,7 +82,7 @@ def read_sql_migration(app: str, number: int, name: str, path: Path, text: str) 
             raise MigrationFileError(
                 path,
                 f"unknown directive {word!r}.{did_you_mean(word, _KNOWN)} "
-                f"Known: depends, transaction, replaces, down",
+                f"Known: depends, transaction, replaces, down, allow",
                 line_no,
             )
 
