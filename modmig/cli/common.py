@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import sys
 
+import sys
+
 import click
 
 from ..version import __version__
@@ -21,7 +23,12 @@ EXIT_FAILED = 1
 class ModmigGroup(click.Group):
     def invoke(self, ctx: click.Context):
         try:
-            return super().invoke(ctx)
+            try:
+                return super().invoke(ctx)
+            except KeyboardInterrupt as interrupt:  # SIGINT / SIGTERM where no step was running
+                from ..errors import Interrupted, RunInterrupted
+
+                raise RunInterrupted(interrupt if isinstance(interrupt, Interrupted) else Interrupted(2)) from None
         except ModmigError as error:
             from .console import Console
 
@@ -86,21 +93,34 @@ def verbosity_options(function):
 def downgrade_confirmation(yes: bool, as_json: bool, question: str):
     """``confirm(plan)`` for a downgrade that reaches into other apps: ``--yes``, or ask on a terminal.
 
-    With ``--json`` or without a terminal nobody can answer, so the answer is no
-    (``ConfirmationRequired`` then tells the user to pass ``--yes``).
+    With ``--json`` or without a terminal nobody can answer: ``ConfirmationRequired`` says why and
+    to pass ``--yes``; a "no" at the prompt is ``Declined``. ``question`` has an ``{apps}`` slot.
     """
 
     def confirm(plan) -> bool:
+        from ..errors import ConfirmationRequired, Declined
+        from .output import plan_text
+
         if yes:
             return True
         if as_json or not sys.stdin.isatty():
-            return False
-        from .output import plan_text
-
+            raise ConfirmationRequired(plan, "--json asks nothing" if as_json else "there is no terminal to ask on")
         click.echo(plan_text(plan))
-        return click.confirm(question.format(apps=", ".join(plan.other_apps)))
+        if not click.confirm(question.format(apps=", ".join(plan.other_apps))):
+            raise Declined("You declined the downgrade; nothing was changed.")
+        return True
 
     return confirm
+
+
+def target_options(to: str | None, steps: int | None) -> dict:
+    """``--to 3`` / ``--to -1`` / ``--to +2`` / ``--steps K`` as the api's to= / by= / steps=."""
+    from ..plan.targets import parse_target
+
+    if to is None:
+        return {"steps": steps}
+    absolute, by = parse_target(to)
+    return {"to": absolute, "by": by, "steps": steps}
 
 
 def complete_app(ctx: click.Context, param: click.Parameter, incomplete: str):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from .common import EXIT_FAILED, downgrade_confirmation, get_project
+from .common import EXIT_FAILED, downgrade_confirmation, get_project, target_options
 
 #: The options each command gets: (name of the parameter, click option).
 _OPTIONS = {
@@ -62,20 +62,27 @@ def fleet_options(command: str):
 # -- the handlers --------------------------------------------------------------------------------
 
 
-def _upgrade(ctx, given, app, all_apps, to, quiet, verbose, as_json, lock_timeout):
+def _upgrade(ctx, given, app, all_apps, to, steps, quiet, verbose, as_json, lock_timeout):
     if bool(app) == all_apps:
         raise click.UsageError("Name one app or pass --all.")
     fleet = _fleet(ctx, given, app)
     with _progress(quiet or as_json, verbose) as on_progress:
-        result = fleet.upgrade(app, to=to, lock_timeout=lock_timeout, on_progress=on_progress, **_run_options(given))
+        result = fleet.upgrade(
+            app, **target_options(to, steps), lock_timeout=lock_timeout, on_progress=on_progress, **_run_options(given)
+        )
     _finish_run(ctx, result, given, quiet, as_json)
 
 
-def _downgrade(ctx, given, app, to, yes, quiet, verbose, as_json, lock_timeout):
+def _downgrade(ctx, given, app, to, steps, yes, quiet, verbose, as_json, lock_timeout):
+    if (to is None) == (steps is None):
+        raise click.UsageError("Give --to N (0 undoes everything), --to -K (K versions down) or --steps K.")
     confirm = downgrade_confirmation(yes, as_json, "On some targets this also undoes migrations of {apps}. Continue?")
     fleet = _fleet(ctx, given, app)
     with _progress(quiet or as_json, verbose) as on_progress:
-        result = fleet.downgrade(app, to=to, confirm=confirm, lock_timeout=lock_timeout, on_progress=on_progress, **_run_options(given))
+        result = fleet.downgrade(
+            app, **target_options(to, steps), confirm=confirm, lock_timeout=lock_timeout, on_progress=on_progress,
+            **_run_options(given),
+        )
     _finish_run(ctx, result, given, quiet, as_json)
 
 
@@ -98,13 +105,15 @@ def _status(ctx, given, app, as_json):
     ctx.exit(EXIT_FAILED if status.with_problems else 0)
 
 
-def _check(ctx, given, as_json, roundtrip=False, scratch=None):
+def _check(ctx, given, as_json, roundtrip=False, scratch=None, with_lint=False):
     from .console import Console
     from .fleet_output import check_lines
     from .output import json_document
 
     if roundtrip or scratch:
         raise click.UsageError("--roundtrip checks the files on a scratch database: it does not go with --fleet.")
+    if with_lint:
+        raise click.UsageError("--lint lints one database's pending migrations: run 'modmig lint', or check --lint --database URL.")
     check = _fleet(ctx, given, None).check(parallel=given["parallel"])
     if as_json:
         click.echo(json_document("fleet_check", check.as_dict()))
@@ -113,7 +122,7 @@ def _check(ctx, given, as_json, roundtrip=False, scratch=None):
     ctx.exit(0 if check.ok else EXIT_FAILED)
 
 
-def _plan(ctx, given, app, all_apps, to, as_json, with_sql):
+def _plan(ctx, given, app, all_apps, to, steps, as_json, with_sql, full=False):
     from .fleet_output import plan_lines
     from .output import json_document
 
@@ -121,7 +130,7 @@ def _plan(ctx, given, app, all_apps, to, as_json, with_sql):
         raise click.UsageError("Name one app or pass --all, not both.")
     if with_sql:
         raise click.UsageError("--sql shows one database's statements; with --fleet, run 'modmig plan --sql --database URL' for one target.")
-    plan = _fleet(ctx, given, app).plan(app, to=to, parallel=given["parallel"])
+    plan = _fleet(ctx, given, app).plan(app, **target_options(to, steps), parallel=given["parallel"])
     click.echo(json_document("fleet_plan", plan.as_dict()) if as_json else plan_lines(plan))
 
 

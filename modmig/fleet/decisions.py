@@ -26,13 +26,17 @@ class Decision:
 
 
 def fingerprint(state: DatabaseState) -> Hashable:
-    """Everything about a state that verification and planning depend on, hashable."""
+    """Everything about a state that verification and planning depend on, hashable (every field
+    of ``DatabaseState``: a field added there must be added here, or two states that plan
+    differently would share a plan; ``tests/fleet/test_states.py`` checks that none is missed)."""
     return (
         state.initialised,
         tuple(sorted(state.versions.items())),
         tuple(sorted(state.checksums.items())),
         tuple(sorted(state.names.items())),
         tuple(sorted(state.dirty.items())),
+        tuple(sorted(state.part_checksums.items())),
+        tuple(sorted(state.corrupt.items())),
     )
 
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Mapping
 
 from ..errors import ConfigError, DatabaseUnavailable
 from ..run.backends.base import mask_url_text
-from ..run.recorder import HISTORY_TABLE, VERSIONS_TABLE
+from ..run.recorder import ADDED_COLUMNS, HISTORY_TABLE, VERSIONS_TABLE
 from .spec import FleetSpec, read_url_file
 
 if TYPE_CHECKING:
@@ -31,19 +31,23 @@ _SYSTEM = {
     "postgresql": ("pg_*", "information_schema"),
     "mysql": ("mysql", "information_schema", "performance_schema", "sys"),
 }
+_ADDED = ", ".join(f"'{column}'" for columns in ADDED_COLUMNS.values() for column in columns)
 #: Files beside a SQLite database that a glob may also match.
 _SQLITE_COMPANIONS = (".modmig-lock", "-journal", "-wal", "-shm")
 
+#: Every schema; then each bookkeeping table, with the columns later releases added that it has.
 _PG_CATALOG = """
-SELECT n.nspname, NULL FROM pg_namespace AS n
+SELECT n.nspname, NULL, NULL FROM pg_namespace AS n
 UNION ALL
-SELECT n.nspname, c.relname FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
+SELECT n.nspname, c.relname, a.attname FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
+LEFT JOIN pg_attribute AS a ON a.attrelid = c.oid AND a.attname IN (%(added)s) AND NOT a.attisdropped
 WHERE c.relname IN (%(versions)s, %(history)s) AND c.relkind IN ('r', 'p')
 """
 _MYSQL_CATALOG = """
-SELECT SCHEMA_NAME, NULL FROM information_schema.SCHEMATA
+SELECT SCHEMA_NAME, NULL, NULL FROM information_schema.SCHEMATA
 UNION ALL
-SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES WHERE TABLE_NAME IN (%(versions)s, %(history)s)
+SELECT TABLE_SCHEMA, TABLE_NAME, CASE WHEN COLUMN_NAME = 'app' THEN NULL ELSE COLUMN_NAME END
+FROM information_schema.COLUMNS WHERE TABLE_NAME IN (%(versions)s, %(history)s) AND COLUMN_NAME IN ('app', %(added)s)
 """
 
 
@@ -67,11 +71,21 @@ class Target:
     by_pattern: bool = False
 
 
+@dataclass(frozen=True)
+class Bookkeeping:
+    """What a target's bookkeeping tables are like, as the catalog says."""
+
+    #: Both tables exist.
+    ready: bool
+    #: The columns later releases added (``recorder.ADDED_COLUMNS``) that the tables have.
+    columns: frozenset = frozenset()
+
+
 @dataclass
 class Discovery:
     targets: list[Target]
-    #: Per target name, whether it has the bookkeeping tables, where discovery already knows.
-    initialised: dict[str, bool] = field(default_factory=dict)
+    #: Per target name, its bookkeeping tables, where discovery already knows.
+    bookkeeping: dict[str, Bookkeeping] = field(default_factory=dict)
 
 
 def discover(spec: FleetSpec, servers: "Servers", environ: Mapping[str, str]) -> Discovery:
@@ -91,23 +105,25 @@ def discover(spec: FleetSpec, servers: "Servers", environ: Mapping[str, str]) ->
     return found
 
 
-def catalog(connection: "Connection", kind: str) -> dict[str, bool]:
-    """Every schema (PostgreSQL) or database (MySQL) of the server, and whether it is initialised.
+def catalog(connection: "Connection", kind: str) -> dict[str, Bookkeeping]:
+    """Every schema (PostgreSQL) or database (MySQL) of the server, and its bookkeeping tables.
 
-    One query: the names and the bookkeeping tables together.
+    One query: the names, the bookkeeping tables and their added columns together.
     """
     sql = (_PG_CATALOG if kind == "postgresql" else _MYSQL_CATALOG) % {
-        "versions": f"'{VERSIONS_TABLE}'", "history": f"'{HISTORY_TABLE}'",
+        "versions": f"'{VERSIONS_TABLE}'", "history": f"'{HISTORY_TABLE}'", "added": _ADDED,
     }
-    names: dict[str, set[str]] = {}
-    for name, table in connection.exec_driver_sql(sql):
-        tables = names.setdefault(name, set())
+    names: dict[str, tuple[set, set]] = {}
+    for name, table, column in connection.exec_driver_sql(sql):
+        tables, columns = names.setdefault(name, (set(), set()))
         if table is not None:
             tables.add(table)
+        if column is not None:
+            columns.add(column)
     system = _SYSTEM[kind]
     return {
-        name: {VERSIONS_TABLE, HISTORY_TABLE} <= tables
-        for name, tables in names.items()
+        name: Bookkeeping({VERSIONS_TABLE, HISTORY_TABLE} <= tables, frozenset(columns))
+        for name, (tables, columns) in names.items()
         if not any(fnmatch.fnmatchcase(name, pattern) for pattern in system)
     }
 
@@ -123,7 +139,7 @@ def _schemas(spec: FleetSpec, servers: "Servers") -> Discovery:
     probe = Target(name=shown, kind="postgresql", url=spec.url or "", display_url=shown)
     with servers.connection(probe) as connection:
         schemas = catalog(connection, "postgresql")
-    chosen = {name: ready for name, ready in schemas.items() if fnmatch.fnmatchcase(name, spec.pattern or "")}
+    chosen = {name: found for name, found in schemas.items() if fnmatch.fnmatchcase(name, spec.pattern or "")}
     targets = [
         Target(name=name, kind="postgresql", url=spec.url or "", display_url=f"{shown} (schema {name})", schema=name, by_pattern=True)
         for name in chosen
@@ -143,7 +159,7 @@ def _databases(spec: FleetSpec, servers: "Servers") -> Discovery:
     probe = Target(name=_masked(server_url), kind="mysql", url=server_url.render_as_string(hide_password=False), display_url=_masked(server_url))
     with servers.connection(probe) as connection:
         databases = catalog(connection, "mysql")
-    chosen = {name: ready for name, ready in databases.items() if fnmatch.fnmatchcase(name, spec.pattern or "")}
+    chosen = {name: found for name, found in databases.items() if fnmatch.fnmatchcase(name, spec.pattern or "")}
     targets = [_mysql_target(server_url.set(database=name), name, by_pattern=True) for name in chosen]
     return Discovery(targets, chosen)
 

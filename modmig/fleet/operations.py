@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Callable, Mapping
 
 from ..config import ProjectConfig
-from ..errors import ConfirmationRequired, DatabaseUnavailable, ModmigError, TargetMissing, UsageError
+from ..errors import ConfirmationRequired, DatabaseUnavailable, ModmigError, TargetMissing, UnknownApp, UsageError
 from ..model import DatabaseState, Plan
 from ..run.database import DEFAULT_LOCK_TIMEOUT
 from .decisions import Decisions, fingerprint
@@ -66,6 +66,8 @@ class Fleet:
         app: str | None = None,
         *,
         to: int | None = None,
+        by: int | None = None,
+        steps: int | None = None,
         parallel: int | None = None,
         on_error: str = "stop",
         canary: int = 0,
@@ -73,16 +75,22 @@ class Fleet:
         lock_timeout: float | None = None,
         on_progress: ProgressCallback = ignore_progress,
     ) -> FleetRunResult:
-        """Apply the pending migrations of ``app`` (or every app) on every target; per-target results."""
-        resume = f"modmig upgrade {app or '--all'}{'' if to is None else f' --to {to}'} --fleet {self.name} --only-failed"
-        command = _Command("upgrade", "up", self._upgrade_decider(app, to), app, to, resume)
+        """Apply the pending migrations of ``app`` (or every app) on every target; per-target results.
+
+        ``to``, ``by`` (+K) and ``steps`` are those of ``Project.upgrade``; a relative target is
+        relative to where each target stands.
+        """
+        resume = f"modmig upgrade {app or '--all'}{_target_text(to, by, steps)} --fleet {self.name} --only-failed"
+        command = _Command("upgrade", "up", self._upgrade_decider(app, to, by, steps), app, to, resume)
         return self._run(command, _Options(parallel, on_error, canary, only_failed, lock_timeout, on_progress))
 
     def downgrade(
         self,
         app: str,
         *,
-        to: int,
+        to: int | None = None,
+        by: int | None = None,
+        steps: int | None = None,
         confirm: Callable[[Plan], bool] | None = None,
         parallel: int | None = None,
         on_error: str = "stop",
@@ -93,20 +101,26 @@ class Fleet:
     ) -> FleetRunResult:
         """Undo ``app``'s migrations above ``to`` on every target (a target already there has nothing to do).
 
-        When a plan reaches into other apps, ``confirm(plan)`` must return True for it (asked once
-        per distinct plan), else ``ConfirmationRequired`` and nothing runs.
+        ``by`` (-K) and ``steps`` are relative to where each target stands. When a plan reaches into
+        other apps, ``confirm(plan)`` must return True for it (asked once per distinct plan), else
+        ``ConfirmationRequired`` and nothing runs.
         """
         from ..plan.planner import plan_downgrade, verify
+        from ..run.migrate import absolute_target
 
-        self._check_version(app, to)
+        if to is None and by is None and steps is None:
+            raise UsageError("A downgrade needs a target: to=N, by=-K or steps=K.")
+        if to is not None:
+            self._check_version(app, to)
 
         def decide(state: DatabaseState) -> Plan:
             verify(self.graph, state).raise_first()
-            if state.version(app) <= to:
+            target = absolute_target(self.graph, state, app, to, by, steps, "down")
+            if target is None or state.version(app) <= target:
                 return Plan([], (app,))
-            return plan_downgrade(self.graph, state, app, to)
+            return plan_downgrade(self.graph, state, app, target)
 
-        resume = f"modmig downgrade {app} --to {to} --fleet {self.name} --only-failed"
+        resume = f"modmig downgrade {app}{_target_text(to, by, steps)} --fleet {self.name} --only-failed"
         command = _Command("downgrade", "down", decide, app, to, resume, confirm)
         return self._run(command, _Options(parallel, on_error, canary, only_failed, lock_timeout, on_progress))
 
@@ -138,9 +152,12 @@ class Fleet:
         """``ok`` when every target is at its latest version, unedited and clean."""
         return FleetCheck.of(self.status(parallel=parallel))
 
-    def plan(self, app: str | None = None, *, to: int | None = None, parallel: int | None = None) -> FleetPlan:
+    def plan(
+        self, app: str | None = None, *, to: int | None = None, by: int | None = None, steps: int | None = None,
+        parallel: int | None = None,
+    ) -> FleetPlan:
         """What ``upgrade`` would do, once per distinct state, with the targets in each."""
-        decisions = Decisions(self._upgrade_decider(app, to))
+        decisions = Decisions(self._upgrade_decider(app, to, by, steps))
         groups: dict[int, PlanGroup] = {}
         result = FleetPlan(self.name, [], [], {})
         with self._servers(parallel) as servers:
@@ -258,22 +275,27 @@ class Fleet:
             )
         return {name for name, entry in previous.items() if entry.get("status") == "failed"}
 
-    def _upgrade_decider(self, app: str | None, to: int | None) -> Callable[[DatabaseState], Plan]:
+    def _upgrade_decider(self, app: str | None, to: int | None, by: int | None, steps: int | None) -> Callable[[DatabaseState], Plan]:
         """What ``upgrade`` does in a state: verify it against the files, then plan (as for one database)."""
         from ..plan.planner import plan_upgrade, verify
+        from ..run.migrate import absolute_target
 
+        if app is None and (to is not None or by is not None or steps is not None):
+            raise UsageError("--to and --steps need an app: 'modmig upgrade APP --to N --fleet NAME'.")
         if to is not None:
             self._check_version(app, to)
 
         def decide(state: DatabaseState) -> Plan:
             verify(self.graph, state).raise_first()
-            return plan_upgrade(self.graph, state, app, to)
+            return plan_upgrade(self.graph, state, app, absolute_target(self.graph, state, app, to, by, steps, "up"))
 
         return decide
 
     def _check_version(self, app: str | None, to: int) -> None:
         if app is None:
             raise UsageError("--to needs an app: 'modmig upgrade APP --to N'.")
+        if app not in self.graph.histories:
+            raise UnknownApp(app, list(self.graph.histories))
         history = self.graph.histories[app]
         if not history.base <= to <= history.latest:
             raise UsageError(
@@ -290,6 +312,15 @@ class Fleet:
         if chosen < 1:
             raise UsageError("--parallel takes a number of targets >= 1.")
         return _Opened(Servers(self.config, chosen))
+
+
+def _target_text(to: int | None, by: int | None, steps: int | None) -> str:
+    """The command line's spelling of a target: `` --to 3``, `` --to -1``, `` --steps 2``."""
+    if steps is not None:
+        return f" --steps {steps}"
+    if by is not None:
+        return f" --to {by:+d}"
+    return "" if to is None else f" --to {to}"
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,9 @@ is reported when that fleet is used, with the file, the line and the key at faul
         urls: ["postgresql://app:${PW}@shard1/app", "postgresql://app:${PW}@shard2/app"]
       more_shards: {url_file: shards.txt, parallel: 8, journal: var/shards.jsonl}
 
-``${NAME}`` in a URL (and in a file of URLs) is the environment variable NAME; an unset variable
-is an error naming it (never the URL, which may hold a password).
+``${NAME}`` in modmig.yaml is expanded when the file is read (``config.py``); a file of URLs is
+read each time the fleet is used and gets the same expansion, line by line, with the same errors
+(an unset variable is named with its file and line, never the URL, which may hold a password).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from ..config import ProjectConfig, key_line
+from ..config import ProjectConfig, expand_variables, key_line
 from ..errors import ConfigError, UnknownFleet, did_you_mean
 
 #: The keys that say what the targets are; a fleet has exactly one of them.
@@ -47,7 +48,6 @@ OPTIONS = {
     "journal": "where outcomes are recorded for --only-failed (default .modmig/fleet-NAME.jsonl)",
 }
 DEFAULT_PARALLEL = 4
-_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}\Z")
 
 
@@ -112,15 +112,13 @@ def fleet_spec(config: ProjectConfig, name: str, environ: Mapping[str, str]) -> 
             given = _default_url(config, environ)
             if given is None:
                 raise fail(kind, f"fleet {name!r} needs '{option}:' (or a top-level 'database:') to find its {kind}")
-        spec["url"] = expand_variables(_text(given, option, fail), environ, lambda var: fail(option, _unset(var)))
+        spec["url"] = _text(given, option, fail)
     elif kind == "urls":
         if not isinstance(value, list) or not value or not all(isinstance(u, str) and u for u in value):
             raise fail(kind, f"'fleets.{name}.urls' must be a non-empty list of database URLs")
-        spec["urls"] = tuple(
-            expand_variables(url, environ, lambda var, at=f"{kind}.{index}": fail(at, _unset(var))) for index, url in enumerate(value)
-        )
+        spec["urls"] = tuple(value)
     elif kind == "url_file":
-        spec["url_file"] = config.root / expand_variables(_text(value, kind, fail), environ, lambda var: fail(kind, _unset(var)))
+        spec["url_file"] = config.root / _text(value, kind, fail)
     return FleetSpec(**spec)
 
 
@@ -134,28 +132,8 @@ def read_url_file(path: Path, environ: Mapping[str, str]) -> list[tuple[int, str
     for number, line in enumerate(text.splitlines(), start=1):
         line = line.strip()
         if line and not line.startswith("#"):
-            found.append((number, expand_variables(line, environ, lambda var, at=number: ConfigError(_unset(var), path, at))))
+            found.append((number, expand_variables(line, environ, path, number)))
     return found
-
-
-def expand_variables(text: str, environ: Mapping[str, str], unset: Any) -> str:
-    """``text`` with every ``${NAME}`` replaced by the environment variable NAME.
-
-    ``unset(name)`` builds the error raised for a variable that is not set (the caller knows where
-    the text came from, so the message can name the file and line).
-    """
-
-    def value(match: re.Match) -> str:
-        variable = match.group(1)
-        if variable not in environ:
-            raise unset(variable)
-        return environ[variable]
-
-    return _VARIABLE.sub(value, text)
-
-
-def _unset(variable: str) -> str:
-    return f"${{{variable}}} is used but the environment variable {variable} is not set"
 
 
 def _default_url(config: ProjectConfig, environ: Mapping[str, str]) -> str | None:

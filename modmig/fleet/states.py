@@ -30,7 +30,7 @@ from .servers import engine_key
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
-    from .discovery import Discovery, Target
+    from .discovery import Bookkeeping, Discovery, Target
     from .servers import Servers
 
 #: What reading one target gave: its state, or why it could not be read.
@@ -46,7 +46,11 @@ _DIRTY = (
     "dirty", "dirty_version", "dirty_name", "dirty_direction", "dirty_statements_done",
     "dirty_prefix_checksum", "dirty_statement", "dirty_error",
 )
-_VERSION_COLUMNS = ("app", "version", *_DIRTY)
+_VERSION_COLUMNS = ("app", "version", *_DIRTY, "dirty_session")
+_SQLITE_COLUMNS = (
+    "SELECT m.name, p.name FROM sqlite_master AS m, pragma_table_info(m.name) AS p "
+    f"WHERE m.type = 'table' AND m.name IN ('{VERSIONS_TABLE}', '{HISTORY_TABLE}')"
+)
 _RECORDING = ", ".join(f"'{direction}'" for direction in RECORDING_DIRECTIONS)
 
 
@@ -67,11 +71,11 @@ def read_states(discovery: "Discovery", servers: "Servers", parallel: int) -> di
         elif key[0] == "listed":
             found.update(_in_parallel(lambda t: _one_by_one(t, servers), targets, parallel))
         else:
-            found.update(_on_one_server(targets, discovery.initialised, servers))
+            found.update(_on_one_server(targets, discovery.bookkeeping, servers))
     return found
 
 
-def _on_one_server(targets: list["Target"], known: dict[str, bool], servers: "Servers") -> dict[str, ReadOutcome]:
+def _on_one_server(targets: list["Target"], known: dict[str, "Bookkeeping"], servers: "Servers") -> dict[str, ReadOutcome]:
     """The schemas of one PostgreSQL database, or the databases of one MySQL server: one query per CHUNK."""
     from sqlalchemy.exc import DBAPIError
 
@@ -84,10 +88,11 @@ def _on_one_server(targets: list["Target"], known: dict[str, bool], servers: "Se
                 names = catalog(connection, first.kind)
                 known = {t.name: names[where[t.name]] for t in targets if where[t.name] in names}
             quote = connection.dialect.identifier_preparer.quote_identifier
-            ready = [t for t in targets if known.get(t.name)]
+            ready = [t for t in targets if t.name in known and known[t.name].ready]
             for start in range(0, len(ready), CHUNK):
                 chunk = ready[start : start + CHUNK]
-                found.update(_read_chunk(connection, chunk, [quote(where[t.name]) + "." for t in chunk]))
+                parts = [(quote(where[t.name]) + ".", known[t.name].columns) for t in chunk]
+                found.update(_read_chunk(connection, chunk, parts))
             connection.rollback()
     except DBAPIError as error:
         from .servers import unavailable
@@ -102,7 +107,7 @@ def _on_one_server(targets: list["Target"], known: dict[str, bool], servers: "Se
     return found
 
 
-def _read_chunk(connection: "Connection", chunk: list["Target"], prefixes: list[str]) -> dict[str, ReadOutcome]:
+def _read_chunk(connection: "Connection", chunk: list["Target"], prefixes: list[tuple[str, frozenset]]) -> dict[str, ReadOutcome]:
     """One query for the chunk; if it fails (one schema the role may not read), each target alone,
     so that one unreadable target is reported and the others are read."""
     from sqlalchemy.exc import DBAPIError
@@ -149,10 +154,13 @@ def _sqlite_state(target: "Target") -> ReadOutcome:
     except sqlite3.OperationalError:
         return TargetMissing(target.display_url, "file")
     try:
-        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        if not {VERSIONS_TABLE, HISTORY_TABLE} <= tables:
+        columns: dict[str, set[str]] = {}
+        for table, column in connection.execute(_SQLITE_COLUMNS):
+            columns.setdefault(table, set()).add(column)
+        if not {VERSIONS_TABLE, HISTORY_TABLE} <= set(columns):
             return DatabaseState(initialised=False)
-        return next(iter(_states(connection.execute(_union([""])), 1)))
+        present = frozenset(columns[VERSIONS_TABLE] | columns[HISTORY_TABLE])
+        return next(iter(_states(connection.execute(_union([("", present)])), 1)))
     except sqlite3.DatabaseError as error:
         from ..errors import DatabaseUnavailable
 
@@ -161,22 +169,25 @@ def _sqlite_state(target: "Target") -> ReadOutcome:
         connection.close()
 
 
-def _union(prefixes: list[str]) -> str:
-    """One query returning the version rows and recording history rows of every prefix (schema).
+def _union(prefixes: list[tuple[str, frozenset]]) -> str:
+    """One query returning the version rows and recording history rows of every (schema prefix,
+    added columns it has).
 
     Columns: target index, 0 for a version row / 1 for a history row, history id, app, version,
-    checksum, name, then the dirty columns. Ordered by target, then version rows, then history
+    checksum, name, the dirty columns, dirty_session, up_checksum, down_checksum (NULL where a
+    table of an earlier release lacks them). Ordered by target, then version rows, then history
     oldest first (the last recording row of a version wins, as in ``Recorder.read_state``).
     """
     parts = []
     nulls = ", ".join(f"NULL AS {column}" for column in _DIRTY)
-    for index, prefix in enumerate(prefixes):
+    for index, (prefix, added) in enumerate(prefixes):
+        session, up, down = (c if c in added else "NULL" for c in ("dirty_session", "up_checksum", "down_checksum"))
         parts.append(
-            f"SELECT {index} AS t, 0 AS h, 0 AS id, app, version, NULL AS checksum, name, {', '.join(_DIRTY)} "
-            f"FROM {prefix}{VERSIONS_TABLE}"
+            f"SELECT {index} AS t, 0 AS h, 0 AS id, app, version, NULL AS checksum, name, {', '.join(_DIRTY)}, "
+            f"{session} AS dirty_session, NULL AS up_checksum, NULL AS down_checksum FROM {prefix}{VERSIONS_TABLE}"
         )
         parts.append(
-            f"SELECT {index}, 1, id, app, version, checksum, name, {nulls} FROM {prefix}{HISTORY_TABLE} "
+            f"SELECT {index}, 1, id, app, version, checksum, name, {nulls}, NULL, {up}, {down} FROM {prefix}{HISTORY_TABLE} "
             f"WHERE success = TRUE AND direction IN ({_RECORDING}) AND checksum IS NOT NULL"
         )
     return " UNION ALL ".join(parts) + " ORDER BY 1, 2, 3"
@@ -187,11 +198,11 @@ def _states(rows: Iterable, count: int) -> list[DatabaseState]:
     versions: list[list[dict]] = [[] for _ in range(count)]
     history: list[list[tuple]] = [[] for _ in range(count)]
     for row in rows:
-        index, kind, _id, app, version, checksum, name, *dirty = row
+        index, kind, _id, app, version, checksum, name, *dirty, session, up, down = row
         if kind == 0:
-            versions[index].append(dict(zip(_VERSION_COLUMNS, (app, version, *dirty))))
+            versions[index].append(dict(zip(_VERSION_COLUMNS, (app, version, *dirty, session))))
         else:
-            history[index].append((app, version, checksum, name))
+            history[index].append((app, version, checksum, name, up, down))
     return [state_from_rows(versions[i], history[i]) for i in range(count)]
 
 

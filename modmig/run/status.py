@@ -36,6 +36,7 @@ def status_of_state(state: "DatabaseState", graph: "MigrationGraph", database: s
     problems = {name: "ahead" for name, _, _ in found.ahead}
     problems.update({name: "behind" for name, _, _ in found.behind})
     problems.update({name: "inside squash" for name, _, _ in found.inside_squash})
+    problems.update({name: "corrupt" for name, _ in found.corrupt})
     squashes = {name: squash for name, _, squash in found.inside_squash}
 
     report = StatusReport(database=database, apps=[])
@@ -56,8 +57,10 @@ def status_of_state(state: "DatabaseState", graph: "MigrationGraph", database: s
                 dirty=state.dirty.get(name),
                 changed=changed.get(name, []),
                 problem=problems.get(name),
+                corrupt=state.corrupt.get(name),
             )
         )
+    report.ignored = [(show_path(path), reason) for name in apps for path, reason in graph.histories[name].ignored]
     if app is None:
         report.orphans = sorted((name, v) for name, v in state.versions.items() if name not in graph.histories)
     report.inconsistent = [(_label(m), _label(r)) for m, r in found.inconsistent]
@@ -79,6 +82,8 @@ def check_of_status(report: StatusReport) -> CheckReport:
             reasons.append(f"{app.app}: the database is at {app.version}, before the first migration file")
         elif app.problem == "inside squash":
             reasons.append(f"{app.app}: the database is at {app.version}, inside a squashed range whose originals were deleted")
+        elif app.problem == "corrupt":
+            reasons.append(f"{app.app}: the bookkeeping row holds {app.corrupt}, which modmig never writes")
         elif app.pending:
             listed = ", ".join(f"{v:04d}" for v in app.pending)
             reasons.append(f"{app.app}: {len(app.pending)} pending migration(s): {listed}")
@@ -88,6 +93,8 @@ def check_of_status(report: StatusReport) -> CheckReport:
             reasons.append(f"{app.app}:{version:04d} was edited after it was applied ({path})")
     for migration, requirement in report.inconsistent:
         reasons.append(f"{migration} is applied but its dependency {requirement} is not")
+    for path, reason in report.ignored:
+        reasons.append(f"{path} looks like a migration but is not read as one: {reason}")
     return CheckReport(report, reasons)
 
 

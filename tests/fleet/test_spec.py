@@ -14,7 +14,7 @@ from ..conftest import write_tree
 
 
 def spec_of(tmp_path, fleets: str, name: str = "tenants", environ=None, database: str | None = None):
-    config = load_config(write_tree(tmp_path, {}, database, "fleets:\n" + fleets))
+    config = load_config(write_tree(tmp_path, {}, database, "fleets:\n" + fleets), environ or {})
     return fleet_spec(config, name, environ or {})
 
 
@@ -38,7 +38,7 @@ def test_variables_in_urls_come_from_the_environment_and_an_unset_one_is_named(t
     spec = spec_of(tmp_path, fleets, environ={"PW": "s3cret"})
     assert spec.urls == ("postgresql://app:s3cret@shard1/app", "postgresql://app:s3cret@shard2/app")
     message = complaint(tmp_path, fleets)
-    assert message.endswith("modmig.yaml:5: ${PW} is used but the environment variable PW is not set")
+    assert message.endswith("modmig.yaml:5: environment variable PW is not set (used as ${PW}); set it, or give a default with ${PW:-value}")
 
 
 def test_a_file_of_urls_is_read_at_run_time_with_comments_variables_and_relative_sqlite_paths(tmp_path):
@@ -50,7 +50,7 @@ def test_a_file_of_urls_is_read_at_run_time_with_comments_variables_and_relative
     assert [t.name for t in targets] == [f"sqlite:///{tmp_path}/var/a.db", f"sqlite:///{tmp_path}/var/b.db"]
     with pytest.raises(ConfigError) as caught:
         discover(spec, servers, {})
-    assert str(caught.value).endswith("shards.txt:4: ${DATA} is used but the environment variable DATA is not set")
+    assert str(caught.value).endswith("shards.txt:4: environment variable DATA is not set (used as ${DATA}); set it, or give a default with ${DATA:-value}")
     (tmp_path / "shards.txt").write_text("sqlite:///var/a.db\nsqlite:///var/a.db\n")
     with pytest.raises(ConfigError, match=r"shards.txt:2: fleet 'tenants' lists sqlite:///.*/var/a.db twice"):
         discover(spec, servers, {})

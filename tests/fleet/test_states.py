@@ -69,3 +69,23 @@ def test_a_plan_is_made_once_per_distinct_state():
             decisions(state)
     assert len(planned) == 4 and decisions.distinct == 4
     assert isinstance(decisions(ahead).error, UsageError) and decisions(done).plan == Plan()
+
+
+def test_every_field_of_a_state_is_part_of_its_fingerprint():
+    """Two states that differ in any field may plan differently: they must not share a plan."""
+    import dataclasses
+
+    from modmig.fleet.decisions import fingerprint
+
+    samples = {
+        "versions": {"blog": 1},
+        "checksums": {("blog", 1): "c"},
+        "names": {("blog", 1): "0001_x"},
+        "dirty": {"blog": DirtyMark("blog", 2, "0002_x", "up", 1, "abc")},
+        "part_checksums": {("blog", 1): ("u", "d")},
+        "corrupt": {"blog": "version 'x'"},
+        "initialised": False,
+    }
+    for field in dataclasses.fields(DatabaseState):
+        changed = DatabaseState(**{field.name: samples[field.name]})
+        assert fingerprint(changed) != fingerprint(DatabaseState()), field.name
