@@ -77,6 +77,9 @@ class MysqlDatabases(ServerDatabases):
             except self.engine.dialect.loaded_dbapi.Error as error:  # the driver's own, unwrapped
                 raise self.failure(error, statement) from None
         finally:
+            # Not back to the pool: its session sits in the clone (USE), and dropping the clone
+            # ends the sessions inside it.
+            raw.invalidate()
             raw.close()
 
 

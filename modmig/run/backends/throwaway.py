@@ -159,6 +159,8 @@ class ServerDatabases:
                 return result.fetchall() if result is not None and result.returns_rows else []
         except DBAPIError as error:
             raise self.failure(error.orig or error, statements[-1]) from None
+        except self.engine.dialect.loaded_dbapi.Error as error:  # a refused connection, unwrapped
+            raise self.failure(error, statements[-1]) from None
 
     def failure(self, error: BaseException, doing: str) -> DatabaseUnavailable:
         """The driver's ``error`` as a DatabaseUnavailable naming the server (password masked)."""
