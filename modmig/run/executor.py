@@ -30,6 +30,7 @@ from ..events import EventCallback, StepFailed, StepFinished, StepStarted
 from ..plan.graph import MigrationGraph
 from ..model import DatabaseState, DirtyMark, Key, Migration, Plan, Step
 from ..files.pyfile import load_module
+from . import direct
 from .recorder import Recorder, utcnow
 from ..plan.routes import applied_route
 from ..files.splitter import ScriptError, Statement
@@ -221,7 +222,7 @@ class Executor:
 
     def _execute(self, connection: Connection, statement: Statement) -> None:
         try:
-            connection.exec_driver_sql(statement.text, execution_options=_RAW)
+            direct.execute(connection, statement.text)
         except DBAPIError as error:
             raise _StatementFailed(statement, error) from error
 

@@ -26,6 +26,7 @@ from sqlalchemy.engine import URL, Connection, Engine
 
 from ...errors import DatabaseUnavailable
 from ...files.splitter import Statement, split_statements
+from .. import direct
 from .base import WaitCallback, who_am_i
 from .locking import wait_for_lock
 
@@ -127,7 +128,7 @@ def _driver_autocommit(dbapi_connection, _record) -> None:
 
 def _emit_begin(connection: Connection) -> None:
     if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
-        connection.exec_driver_sql("BEGIN")
+        direct.execute(connection, "BEGIN")  # once per migration: the lean path (see direct.py)
 
 
 def _try_flock(handle) -> bool:
