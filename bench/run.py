@@ -145,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(work, ignore_errors=True)
     peer_names = [peer.name for peer in peers]
     results["targets"] = report.evaluate_targets(results["sizes"], peer_names)
+    results["targets"] += report.startup_targets(results["startup"].get("commands", {}))
     if results["fixtures"]:
         results["targets"] += [
             {"target": target, "measured": measured or "not measured", "met": met}
