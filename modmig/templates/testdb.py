@@ -26,7 +26,7 @@ from .files import ProjectFiles
 from .store import Key, TemplateStore
 
 #: What a move does to the test database's Project (it runs the migrations).
-Move = Callable[[Project], None]
+Move = Callable[[Project], object]
 
 
 class TestDatabase:
