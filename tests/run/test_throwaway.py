@@ -6,7 +6,7 @@ import os
 import uuid
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 
 from modmig.run.backends.mysql_clone import CloneUnsupported
 from modmig.run.backends.throwaway import SqliteFiles, open_throwaway
@@ -34,6 +34,18 @@ def throwaway_for(backend: str, tmp_path):
     return open_throwaway(server, tmp_path), f"modmig_ttpl_{suffix}", f"modmig_tclone_{suffix}"
 
 
+def fill(databases, name: str, statements: list[str]) -> None:
+    """Create database ``name`` holding what ``statements`` make."""
+    databases.create(name)
+    engine = create_engine(databases.url(name))
+    try:
+        with engine.begin() as connection:
+            for statement in statements:
+                connection.exec_driver_sql(statement)
+    finally:
+        engine.dispose()
+
+
 def content(url: str) -> dict:
     engine = create_engine(url)
     try:
@@ -47,12 +59,7 @@ def content(url: str) -> dict:
 def test_a_clone_holds_the_templates_tables_rows_indexes_and_views(backend, tmp_path):
     databases, template, clone = throwaway_for(backend, tmp_path)
     try:
-        databases.create(template)
-        engine = create_engine(databases.url(template))
-        with engine.begin() as connection:
-            for statement in PORTABLE_SCHEMA:
-                connection.execute(text(statement))
-        engine.dispose()
+        fill(databases, template, PORTABLE_SCHEMA)
 
         databases.clone(template, clone)
 
@@ -85,12 +92,7 @@ MARIADB_OBJECTS = [
 def test_a_mysql_clone_keeps_ids_counters_generated_columns_views_on_views_triggers_and_routines(tmp_path):
     databases, template, clone = throwaway_for("mysql", tmp_path)
     try:
-        databases.create(template)
-        engine = create_engine(databases.url(template))
-        with engine.begin() as connection:
-            for statement in MARIADB_OBJECTS:
-                connection.exec_driver_sql(statement)
-        engine.dispose()
+        fill(databases, template, MARIADB_OBJECTS)
 
         databases.clone(template, clone)
 
@@ -112,11 +114,7 @@ def test_a_mysql_clone_keeps_ids_counters_generated_columns_views_on_views_trigg
 def test_a_mysql_template_with_a_sequence_cannot_be_cloned_and_nothing_is_left(tmp_path):
     databases, template, clone = throwaway_for("mysql", tmp_path)
     try:
-        databases.create(template)
-        engine = create_engine(databases.url(template))
-        with engine.begin() as connection:
-            connection.exec_driver_sql("CREATE SEQUENCE ticket_numbers")
-        engine.dispose()
+        fill(databases, template, ["CREATE SEQUENCE ticket_numbers"])
         with pytest.raises(CloneUnsupported, match=r"a sequence \(ticket_numbers\)"):
             databases.clone(template, clone)
         assert databases.names(clone) == []

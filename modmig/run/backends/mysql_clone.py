@@ -39,10 +39,8 @@ class MysqlDatabases(ServerDatabases):
     _driver = "pymysql"
     _extra = "mysql"
     _list_query = "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE :pattern"
+    _hold_keeper = "SELECT GET_LOCK(%(name)s, 0)"
     _release_keeper = "DO RELEASE_ALL_LOCKS()"
-
-    def create(self, name: str) -> None:
-        self.run_sql(f"CREATE DATABASE {self.quote(name)}")
 
     def drop(self, name: str) -> None:
         # Sessions a test left open in the database would make DROP wait for their metadata
@@ -56,11 +54,6 @@ class MysqlDatabases(ServerDatabases):
             except DatabaseUnavailable:
                 pass  # it ended by itself meanwhile
         self.run_sql(f"DROP DATABASE IF EXISTS {self.quote(name)}")
-
-    def keep_alive(self, run: str) -> None:
-        keeper = self.keeper_connection()
-        keeper.exec_driver_sql("SELECT GET_LOCK(%(name)s, 0)", {"name": KEEPER.format(run=run)})
-        self._keeper = keeper
 
     def alive(self, run: str) -> bool:
         return self.run_sql("SELECT IS_USED_LOCK(:name)", params={"name": KEEPER.format(run=run)})[0][0] is not None

@@ -171,11 +171,16 @@ class ServerDatabases:
         escaped = prefix.replace("\\", "\\\\").replace("_", "\\_").replace("%", "\\%")
         return sorted(row[0] for row in self.run_sql(self._list_query, params={"pattern": escaped + "%"}))
 
-    def keeper_connection(self):
-        """A connection of its own for the run keeper; never goes back to the pool."""
+    def create(self, name: str) -> None:
+        self.run_sql(f"CREATE DATABASE {self.quote(name)}")
+
+    def keep_alive(self, run: str) -> None:
+        """Hold the run's mark on a connection of its own (never given back to the pool)."""
         from .base import open_connection
 
-        return open_connection(self.engine, self.display_url)
+        keeper = open_connection(self.engine, self.display_url)
+        keeper.exec_driver_sql(self._hold_keeper, {"name": KEEPER.format(run=run)})
+        self._keeper = keeper
 
     def close(self) -> None:
         if self._keeper is not None:
@@ -188,7 +193,9 @@ class ServerDatabases:
             self._keeper = None
         self.engine.dispose()
 
+    #: SQL that lists databases named LIKE :pattern; that marks the run alive (``%(name)s``); that unmarks it.
     _list_query = ""
+    _hold_keeper = ""
     _release_keeper = ""
 
 
@@ -197,10 +204,8 @@ class PostgresDatabases(ServerDatabases):
     _driver = "psycopg"
     _extra = "postgres"
     _list_query = "SELECT datname FROM pg_database WHERE datname LIKE :pattern"
+    _hold_keeper = "SELECT set_config('application_name', %(name)s, false)"
     _release_keeper = "SELECT set_config('application_name', '', false)"
-
-    def create(self, name: str) -> None:
-        self.run_sql(f"CREATE DATABASE {self.quote(name)}")
 
     def clone(self, template: str, name: str) -> None:
         # The server waits up to 5 s for sessions still closing in the template to go away.
@@ -208,11 +213,6 @@ class PostgresDatabases(ServerDatabases):
 
     def drop(self, name: str) -> None:
         self.run_sql(f"DROP DATABASE IF EXISTS {self.quote(name)} WITH (FORCE)")
-
-    def keep_alive(self, run: str) -> None:
-        keeper = self.keeper_connection()
-        keeper.exec_driver_sql("SELECT set_config('application_name', %(name)s, false)", {"name": KEEPER.format(run=run)})
-        self._keeper = keeper
 
     def alive(self, run: str) -> bool:
         query = "SELECT count(*) FROM pg_stat_activity WHERE application_name = :name"
