@@ -173,9 +173,8 @@ def scratch_database(url: str | None, base_dir: Path) -> Iterator:
         finally:
             backend.dispose()
         return
-    from sqlalchemy import create_engine
     from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError, DBAPIError
+    from sqlalchemy.exc import ArgumentError
 
     try:
         server = make_url(url)
@@ -190,25 +189,22 @@ def scratch_database(url: str | None, base_dir: Path) -> Iterator:
         return
     if kind not in ("postgresql", "mysql", "mariadb"):
         raise UsageError(f"--verify-url: modmig cannot create a scratch database on {kind!r}; use PostgreSQL or MySQL/MariaDB.")
+    from ..run.backends.throwaway import open_throwaway
+
+    databases = open_throwaway(url, base_dir)
     name = f"modmig_verify_{secrets.token_hex(6)}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    quoted = admin.dialect.identifier_preparer.quote(name)
-    try:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f"CREATE DATABASE {quoted}")
-    except DBAPIError as error:
-        admin.dispose()
-        raise DatabaseUnavailable(server.render_as_string(hide_password=True), f"cannot create a scratch database: {' '.join(str(error.orig).split())}") from None
     backend = None
     try:
-        backend = open_backend(server.set(database=name).render_as_string(hide_password=False), base_dir)
-        yield backend
+        databases.create(name)
+        try:
+            backend = open_backend(databases.url(name), base_dir)
+            yield backend
+        finally:
+            if backend is not None:
+                backend.dispose()
+            databases.drop(name)
     finally:
-        if backend is not None:
-            backend.dispose()
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {quoted}")
-        admin.dispose()
+        databases.close()
 
 
 def _lap(clock: float) -> float:
