@@ -109,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="modmig-bench-", dir=args.workdir))
     peers = [] if args.no_peers else _installed_peers(args.peers.split(","))
     results: dict = {"meta": _meta(args, python, peers), "startup": {}, "fixtures": {}, "sizes": {}}
+    interrupted = False
     try:
         if not args.no_startup:
             _say("start-up and imports")
@@ -134,6 +135,10 @@ def main(argv: list[str] | None = None) -> int:
             results["sizes"][f"{apps}x{per_app}"] = measure_size(apps, per_app, args, work, python, peers, squash_extra)
             if not args.keep:
                 shutil.rmtree(work / f"{apps}x{per_app}", ignore_errors=True)
+    except (KeyboardInterrupt, SystemExit):
+        # Stopped (Ctrl-C, SIGTERM): what was measured so far is still written and printed.
+        interrupted = True
+        results["meta"]["interrupted"] = True
     finally:
         stop_running_child()
         results["meta"]["loadavg_end"] = _loadavg()
@@ -155,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     args.output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(render(results, peer_names))
     _say(f"results written to {args.output}")
-    return 0
+    return 130 if interrupted else 0
 
 
 def measure_size(apps: int, per_app: int, args, work: Path, python: str, peers: list, squash_extra) -> dict:
