@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Mapping
+from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
 from . import config as config_module
 from .run.database import ProjectDatabase
@@ -36,8 +36,10 @@ if TYPE_CHECKING:
     from .run.recorder import HistoryEntry
     from .results import CheckReport, RepairResult, StatusReport
     from .squash.merge import MergeResult
+    from .schema.ownership import OwnershipReport
     from .schema.roundtrip import RoundtripReport
     from .squash.collapse import PruneResult, SquashResult
+    from .lint.report import LintReport
 
 class Project(ProjectDatabase):
     """A configured project: its apps, their migration files, and one target database.
@@ -238,6 +240,34 @@ class Project(ProjectDatabase):
 
         return check_roundtrip(self.config, self.graph, scratch)
 
+    def owners(
+        self, app: str | None = None, *, scratch: str | None = None, cache: bool = True, refresh: bool = False
+    ) -> "OwnershipReport":
+        """Which app's migration created each schema object, and which migrations changed it since.
+
+        Read from the migration files (``modmig.schema.ownership``; docs/ownership.md); the
+        project's database is never read. Python migrations are replayed on a scratch database of
+        the project's dialect: SQLite in memory, or a throwaway database created (and dropped) on
+        the server ``scratch`` names, by default the configured database's server (when that one
+        cannot be used, they are left opaque and the report says why; a ``scratch`` that cannot
+        be used is an error). The map is
+        cached in ``.modmig/`` beside modmig.yaml: ``cache=False`` neither reads nor writes it,
+        ``refresh=True`` rebuilds and rewrites it.
+        """
+        from .schema.ownership import OwnershipReport, build_ownership, cache_path
+
+        if app is not None:
+            self.require_app(app)
+        dialect = self.dialect()
+        named = scratch is not None
+        if not named and dialect != "sqlite":
+            scratch = self.server_url()
+        owners = build_ownership(
+            self.graph, dialect, cache=cache_path(self.config.root, dialect) if cache else None, refresh=refresh,
+            replay_url=scratch, replay_optional=not named, base_dir=self.config.root,
+        )
+        return OwnershipReport(owners, app)
+
     def user_version(self) -> int:
         """SQLite's ``PRAGMA user_version`` of the database (for ``stamp --from-user-version``)."""
         from .run.adoption import read_user_version
@@ -297,6 +327,25 @@ class Project(ProjectDatabase):
         self.forget_files()
         return result
 
+    def lint(
+        self, apps: "Sequence[str]" = (), *, everything: bool = False, base: str | None = None, dialect: str | None = None
+    ) -> "LintReport":
+        """Lint ``apps``' migrations (every app's by default): the ones the database has not applied
+        yet, or every one (``everything``), or those added or changed since the git ref ``base``.
+
+        ``dialect`` (``postgresql``, ``mysql``, ``sqlite``) overrides ``lint.dialect`` in modmig.yaml
+        and the configured database's. Returns a ``LintReport``; ``report.ok`` is False when a
+        finding at error level remains. See docs/lint.md.
+        """
+        from .lint.project import lint_project
+
+        for app in apps:
+            self.require_app(app)
+        return lint_project(
+            self.config, self.graph, tuple(apps), everything=everything, base=base, dialect=dialect,
+            state=self._pending_state, database_dialect=self.dialect,
+        )
+
     def new_migration(self, app: str, slug: str, *, python: bool = False) -> Path:
         from .files.scaffold import new_migration
 
@@ -304,6 +353,17 @@ class Project(ProjectDatabase):
         return new_migration(self.config.apps[app], slug, python=python, config_path=self.config.path)
 
     # -- internals -----------------------------------------------------------------------------
+
+    def _pending_state(self) -> DatabaseState:
+        """The state that decides which migrations are pending (for ``lint``); a usage error when
+        no database is configured to ask."""
+        state = self.state_if_configured()
+        if state is None:
+            raise UsageError(
+                "modmig lint lints the migrations the database has not applied, and no database is "
+                "configured: pass --all (every migration), --base GIT_REF (those changed since), or --database URL."
+            )
+        return state
 
     def _state_or_none(self) -> DatabaseState | None:
         """The configured database's state, or None when there is none or it cannot be read.
@@ -314,3 +374,10 @@ class Project(ProjectDatabase):
             return self.state_if_configured()
         except ModmigError:
             return None
+
+
+def lint_rules() -> list[dict]:
+    """Every lint rule's metadata (id, slug, level, databases, title, docs page), by id."""
+    from .lint.engine import RULES
+
+    return [RULES[rule_id].info() for rule_id in sorted(RULES)]

@@ -35,6 +35,7 @@ TOP_LEVEL_KEYS = {
     "schema": "schema for the bookkeeping tables (PostgreSQL)",
     "lock_timeout": "seconds to wait for the migration lock (default 60)",
     "timeouts": "database-side limits for each migration: {lock_timeout, statement_timeout}",
+    "lint": "modmig lint: {dialect, disable, levels, apps} (read by modmig.lint.settings)",
 }
 APP_KEYS = ("path", "package")
 TIMEOUT_KEYS = ("lock_timeout", "statement_timeout")
@@ -49,6 +50,8 @@ class ProjectConfig:
     lock_timeout: float | None = None
     #: Database-side limits for each migration, in seconds (``lock_timeout``, ``statement_timeout``).
     timeouts: dict[str, float] = field(default_factory=dict)
+    #: The ``lint:`` section as written; ``modmig.lint.settings`` validates it when a lint runs.
+    lint: Any = None
 
     @property
     def root(self) -> Path:
@@ -134,6 +137,7 @@ def parse_config(data: Any, path: Path | None, text: str = "") -> ProjectConfig:
             key: parse_duration(value, f"timeouts.{key}", path, lines.of(("timeouts", key)))
             for key, value in timeouts.items()
         },
+        lint=data.get("lint"),
     )
 
 

@@ -7,7 +7,8 @@ The hierarchy, with the exit code the CLI turns each branch into::
     │   ├── UnknownApp            an app label that is not configured
     │   ├── ConfirmationRequired  a downgrade reaching into other apps was not confirmed
     │   ├── ConnectionInTransaction  an embedding caller's Connection is inside a transaction
-    │   └── Irreversible          a downgrade through a migration without a down section
+    │   ├── Irreversible          a downgrade through a migration without a down section
+    │   └── LintUnavailable       'modmig lint' needs an optional package (pglast) not installed
     ├── ConfigError (2)           modmig.yaml, app folders, database URLs
     │   └── DatabaseUnavailable   the database cannot be reached (no password shown)
     ├── MigrationFileError (2)    one migration file cannot be understood (file:line)
@@ -111,6 +112,17 @@ class ConnectionInTransaction(UsageError):
             "The Connection given to modmig is inside a transaction. modmig commits each migration "
             "itself and will not commit (or roll back) a transaction it did not open: call "
             "connection.commit() or connection.rollback() first."
+        )
+
+
+class LintUnavailable(UsageError):
+    """The linter needs a parser that is an optional dependency, and it is not installed."""
+
+    def __init__(self, dialect: str, package: str, extra: str = "lint") -> None:
+        self.dialect, self.package = dialect, package
+        super().__init__(
+            f"Linting {dialect} migrations needs {package}, which is not installed: "
+            f"pip install 'modmig[{extra}]'"
         )
 
 

@@ -15,7 +15,7 @@ package must stay cheap: SQLAlchemy and rich load inside the commands that need 
 
 from __future__ import annotations
 
-from . import admin, report, run, squash  # noqa: F401  (each registers its commands on ``cli``)
+from . import admin, lint, report, run, squash  # noqa: F401  (each registers its commands on ``cli``)
 from .common import cli
 
 

@@ -36,15 +36,18 @@ def status(ctx, app, as_json):
 @cli.command()
 @click.option("--roundtrip", is_flag=True, help="Instead: on a scratch database, check every migration's down undoes its up.")
 @click.option("--scratch", metavar="URL", help="With --roundtrip: an empty database to use (default: a temporary SQLite file).")
+@click.option("--lint", "with_lint", is_flag=True, help="Also lint the pending migrations (as 'modmig lint'); fail on an error-level finding.")
 @json_option
 @project_options
 @click.pass_context
-def check(ctx, roundtrip, scratch, as_json):
+def check(ctx, roundtrip, scratch, with_lint, as_json):
     """Exit 0 when every app is at its latest and nothing was edited; 1 with the reasons otherwise."""
     from .output import check_text, json_document
 
     if scratch and not roundtrip:
         raise click.UsageError("--scratch goes with --roundtrip.")
+    if with_lint and roundtrip:
+        raise click.UsageError("--lint goes with the plain check, not --roundtrip.")
     if roundtrip:
         from .console import Console
 
@@ -55,13 +58,16 @@ def check(ctx, roundtrip, scratch, as_json):
             Console().line(outcome.describe(), style="green" if outcome.ok else "red")
         ctx.exit(0 if outcome.ok else EXIT_FAILED)
     report = get_project(ctx).check()
+    linted = get_project(ctx).lint() if with_lint else None
     if as_json:
-        click.echo(json_document("check", report.as_dict()))
+        click.echo(json_document("check", {**report.as_dict(), **({"lint": linted.as_dict()} if linted else {})}))
     else:
         from .console import Console
 
         Console().line(check_text(report), style="green" if report.ok else "red")
-    ctx.exit(0 if report.ok else EXIT_FAILED)
+        if linted is not None:
+            Console().line(linted.describe(), style="green" if linted.ok else "red")
+    ctx.exit(0 if report.ok and (linted is None or linted.ok) else EXIT_FAILED)
 
 
 @cli.command()
@@ -120,3 +126,28 @@ def graph(ctx, fmt):
 
     project = get_project(ctx)
     click.echo(render(project.graph, fmt, project.state_if_configured()), nl=False)
+
+
+@cli.command()
+@click.argument("app", required=False, shell_complete=complete_app)
+@click.option(
+    "--scratch", metavar="URL",
+    help="Replay Python migrations on a throwaway database created on this server (default: SQLite in memory, "
+         "or the configured database's server).",
+)
+@click.option("--rebuild", is_flag=True, help="Ignore the cache in .modmig/ and build the map from the files again.")
+@json_option
+@project_options
+@click.pass_context
+def owners(ctx, app, scratch, rebuild, as_json):
+    """Which app's migration created each schema object, and which migrations changed it since."""
+    from .output import json_document
+
+    report = get_project(ctx).owners(app, scratch=scratch, refresh=rebuild)
+    if as_json:
+        click.echo(json_document("owners", report.as_dict()))
+        return
+    from .console import Console
+    from .output_owners import owners_lines
+
+    Console().lines(owners_lines(report))

@@ -25,7 +25,7 @@ from .naming import squash_version
 
 _DIRECTIVE = re.compile(r"^\s*--\s*modmig\s*:\s*(?P<body>.*?)\s*$", re.IGNORECASE)
 _REPLACES = re.compile(r"^(\d+)\s*-\s*(\d+)$")
-_KNOWN = ("depends", "transaction", "down", "replaces")
+_KNOWN = ("depends", "transaction", "down", "replaces", "allow")
 
 
 def read_sql_migration(app: str, number: int, name: str, path: Path, text: str) -> Migration:
@@ -47,6 +47,8 @@ def read_sql_migration(app: str, number: int, name: str, path: Path, text: str) 
             continue
         word, _, argument = match.group("body").partition(" ")
         word, argument = word.lower(), argument.strip()
+        if word == "allow":
+            continue  # '-- modmig: allow RULE because ...' may stand anywhere; it is the linter's (modmig.lint.suppress)
         if word == "down" and not argument:
             if down_index is not None:
                 raise MigrationFileError(
@@ -70,7 +72,7 @@ def read_sql_migration(app: str, number: int, name: str, path: Path, text: str) 
             raise MigrationFileError(
                 path,
                 f"unknown directive {word!r}.{did_you_mean(word, _KNOWN)} "
-                f"Known: depends, transaction, replaces, down",
+                f"Known: depends, transaction, replaces, down, allow",
                 line_no,
             )
 

@@ -9,6 +9,7 @@ operations on top. Nothing here reads a migration file.
 from __future__ import annotations
 
 import os
+import re
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Iterator, Mapping
 
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from .recorder import Recorder
 
 DEFAULT_LOCK_TIMEOUT = 60.0
+_SCHEME = re.compile(r"\s*([A-Za-z0-9_]+)(?:\+[^:/]*)?://")
 
 
 class ProjectDatabase:
@@ -124,21 +126,27 @@ class ProjectDatabase:
 
         Reads no database: squash uses it to know which SQL the app's migrations are written in.
         """
-        from sqlalchemy.engine import make_url
-        from sqlalchemy.exc import ArgumentError
-
         from ..errors import ConfigError
 
+        if url is None and self._engine is not None:
+            return {"mariadb": "mysql"}.get(self._engine.dialect.name, self._engine.dialect.name)
         if url is None:
             try:
                 url, _ = config_module.choose_database_url(self.config, self._database, self._environ)
             except ConfigError:
                 return "sqlite"
-        try:
-            name = make_url(url).get_backend_name()
-        except ArgumentError:
+        # the URL's scheme, as SQLAlchemy reads it (without importing it: 0.2 s for 'modmig owners')
+        scheme = _SCHEME.match(url)
+        if scheme is None:
             return "sqlite"
+        name = scheme.group(1).lower()
         return {"mariadb": "mysql"}.get(name, name)
+
+    def server_url(self) -> str:
+        """The configured database's URL, password included (to create scratch databases beside it)."""
+        if self._engine is not None:
+            return self._engine.url.render_as_string(hide_password=False)
+        return config_module.choose_database_url(self.config, self._database, self._environ)[0]
 
     def close(self) -> None:
         if self._backend is not None and self._engine is None:

@@ -4,8 +4,12 @@
 catalog for triggers) and says how two snapshots differ: squash verification uses it.
 ``roundtrip`` walks every migration on a scratch database (up, down, up again) and compares the
 schema after each move (``modmig check --roundtrip`` and the pytest plugin's
-``assert_roundtrip``). Ownership of tables by apps, autogenerate and drift reports belong here
-too.
+``assert_roundtrip``). ``scratch`` makes throwaway databases and replays migrations on them.
+``ownership`` says which app's migration created each schema object and what touched it since
+(``modmig owners``; read by the linter and the fleet runner): ``sql_effects``/``sql_commands``
+read what one statement does, ``ownership_fold`` walks those effects into the map
+(``ownership_map``), ``ownership_cache`` keeps them by content. Autogenerate and drift reports
+belong here too.
 
 May import: ``modmig.run`` (to migrate scratch databases), ``modmig.plan``, ``modmig.files`` and
 everything below them.

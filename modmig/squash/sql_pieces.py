@@ -2,39 +2,17 @@
 
 sqlglot tells the folder *what* a statement is; these helpers find *where* its parts are in the
 text the user wrote (token start/end offsets), so the folder can keep that text, and rewrite
-single names in it when a rename is followed. Tokens and trees are cached per statement text.
+single names in it when a rename is followed. Tokens and trees come from ``schema/sql_syntax.py``,
+cached per statement text.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
-
-from sqlglot.dialects.dialect import Dialect
-from sqlglot.errors import SqlglotError
 from sqlglot.tokens import TokenType
 
+from ..schema.sql_syntax import parse, tokenize  # noqa: F401  (the folder reads statements through these)
+
 NAME_TOKENS = {TokenType.VAR, TokenType.IDENTIFIER}
-
-
-@lru_cache(maxsize=8192)
-def parse(text: str, dialect: str):
-    """sqlglot's tree for one statement, or None; cached, as up, down and cleanup parse alike."""
-    tokens = tokenize(text, dialect)
-    if not tokens:
-        return None
-    try:
-        parsed = Dialect.get_or_raise(dialect).parser().parse(list(tokens), text)
-    except (SqlglotError, ValueError, RecursionError):
-        return None
-    return parsed[0] if len(parsed) == 1 else None
-
-
-@lru_cache(maxsize=8192)
-def tokenize(text: str, dialect: str) -> tuple:
-    try:
-        return tuple(Dialect.get_or_raise(dialect).tokenize(text))
-    except (SqlglotError, ValueError):
-        return ()
 
 
 def bare(key: str) -> str:
