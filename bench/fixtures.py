@@ -179,9 +179,13 @@ def fixture_targets(found: dict) -> list[tuple[str, str | None, bool | None]]:
                     None if value is None else f"{value * 1000:.1f} ms", None if value is None else value < 0.05))
     postgres = found.get("postgresql", {})
     if postgres.get("status") == "ok":
-        ratio = postgres["per_test_s"] / postgres["floor"]["median_s"]
-        targets.append(("fresh migrated database per test after the first, PostgreSQL <= 1.2x a bare CREATE DATABASE ... TEMPLATE",
-                        f"{postgres['per_test_s']:.3f} s vs {postgres['floor']['median_s']:.3f} s ({ratio:.2f}x)", ratio <= 1.2))
+        bare = postgres["floor"]["median_s"]
+        # Two readings: what a test waits for its database (clones are made ahead), and what each
+        # test costs the run, its database's DROP included (the server's throughput).
+        for what, value in (("median wait for the database", postgres["setup_median_s"]),
+                            ("each further test, cleanup included", postgres["per_test_s"])):
+            targets.append((f"PostgreSQL fresh migrated database per test ({what}) <= 1.2x a bare CREATE DATABASE ... TEMPLATE",
+                            f"{value:.3f} s vs {bare:.3f} s ({value / bare:.2f}x)", value / bare <= 1.2))
     return targets
 
 
