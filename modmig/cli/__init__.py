@@ -20,6 +20,12 @@ from .common import cli
 
 
 def main() -> None:
+    import signal
+
+    from ..errors import raise_interrupted
+
+    if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, raise_interrupted)  # unwind like Ctrl-C: locks released, steps rolled back
     cli(prog_name="modmig")
 
 

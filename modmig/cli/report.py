@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import EXIT_FAILED, cli, complete_app, get_project, json_option, project_options
+from .common import EXIT_FAILED, cli, complete_app, get_project, json_option, project_options, target_options
 
 
 @cli.command()
@@ -73,21 +73,25 @@ def check(ctx, roundtrip, scratch, with_lint, as_json):
 @cli.command()
 @click.argument("app", required=False, shell_complete=complete_app)
 @click.option("--all", "all_apps", is_flag=True, help="Plan every app (the default without APP).")
-@click.option("--to", type=int, metavar="N", help="Stop at version N of APP.")
+@click.option("--to", metavar="N|+K", help="Stop at version N of APP, or K versions above where it is (+K).")
+@click.option("--steps", type=click.IntRange(min=1), metavar="K", help="Only APP's next K migrations.")
 @json_option
-@click.option("--sql", "with_sql", is_flag=True, help="Print the SQL each step would run.")
+@click.option("--sql", "with_sql", is_flag=True, help="Print the SQL each step would run (long scripts summarised).")
+@click.option("--full", is_flag=True, help="With --sql: print every statement in full, however long.")
 @project_options
 @click.pass_context
-def plan(ctx, app, all_apps, to, as_json, with_sql):
+def plan(ctx, app, all_apps, to, steps, as_json, with_sql, full):
     """Show what 'upgrade' would do, in order, without changing anything."""
     from .output import plan_json, plan_text
 
     if app and all_apps:
         raise click.UsageError("Name one app or pass --all, not both.")
+    if full and not with_sql:
+        raise click.UsageError("--full goes with --sql.")
     project = get_project(ctx)
-    result = project.plan(app, to=to)
+    result = project.plan(app, **target_options(to, steps))
     sql = project.step_sql if with_sql else None
-    click.echo(plan_json(result, sql) if as_json else plan_text(result, sql))
+    click.echo(plan_json(result, sql) if as_json else plan_text(result, sql, full=full))
 
 
 @cli.command()

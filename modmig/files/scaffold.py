@@ -6,8 +6,9 @@ import re
 from pathlib import Path
 
 from ..errors import ConfigError, UsageError
+from .checksum import checksum
 from .loader import MIGRATIONS_FOLDER, load_app, migrations_folder
-from ..model import AppSource
+from ..model import AppSource, Migration
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9_]*\Z")
 
@@ -60,3 +61,9 @@ def new_migration(source: AppSource, slug: str, *, python: bool, config_path: Pa
     template = PYTHON_TEMPLATE if python else SQL_TEMPLATE
     path.write_text(template.format(app=source.label, name=name), encoding="utf-8")
     return path
+
+
+def is_untouched_template(migration: Migration) -> bool:
+    """True when the file is still exactly what ``modmig new`` wrote for it."""
+    template = PYTHON_TEMPLATE if migration.kind == "python" else SQL_TEMPLATE
+    return migration.checksum == checksum(template.format(app=migration.app, name=migration.name))

@@ -130,7 +130,7 @@ def _index(index: dict) -> dict:
         "name": index["name"],
         "columns": [c if c is not None else e for c, e in zip(index.get("column_names") or [], _expressions(index))],
         "unique": bool(index.get("unique")),
-        "where": str((index.get("dialect_options") or {}).get("sqlite_where") or (index.get("dialect_options") or {}).get("postgresql_where") or ""),
+        "where": _partial_index_condition(index),
     }
 
 
@@ -168,3 +168,14 @@ def _rows(connection: Connection, table: str, columns: list[dict]) -> list:
 
 
 _CLOCK = re.compile(r"current_timestamp|current_date|current_time|localtimestamp|localtime|now\(|'now'|getdate|sysdate|utc_timestamp")
+
+
+def _partial_index_condition(index: dict) -> str:
+    """The WHERE of a partial index, as text. The inspector gives a SQL clause, whose truth value
+    is undefined (``or`` on it raised TypeError), so it is compared as its text."""
+    options = index.get("dialect_options") or {}
+    for key in ("sqlite_where", "postgresql_where"):
+        condition = options.get(key)
+        if condition is not None:
+            return " ".join(str(condition).split())
+    return ""

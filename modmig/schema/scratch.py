@@ -95,7 +95,9 @@ def replay(
                     else:
                         for statement in step_statements(backend, step):
                             connection.exec_driver_sql(statement.text, execution_options={"no_parameters": True})
-            except Exception as error:  # noqa: BLE001 (the migration's failure, whatever it raised)
+            except KeyboardInterrupt:
+                raise  # Ctrl-C / SIGTERM stops the command; it is not the migration's failure
+            except BaseException as error:  # noqa: BLE001 (the migration's failure, whatever it raised: sys.exit() too)
                 raise ReplayFailed(migration, statement, error, recorded) from None
             finally:
                 if recorder is not None:
@@ -151,6 +153,9 @@ def _transaction(connection, transactional: bool):
         connection.commit()
 
 
+_DRIVERS = {"postgresql": "psycopg", "mysql": "pymysql", "mariadb": "pymysql"}
+
+
 @contextmanager
 def scratch_database(url: str | None, base_dir: Path, option: str = "--verify-url") -> Iterator:
     """A backend on an empty throwaway database, dropped afterwards (``option``: for messages)."""
@@ -163,16 +168,19 @@ def scratch_database(url: str | None, base_dir: Path, option: str = "--verify-ur
         finally:
             backend.dispose()
         return
+    from sqlalchemy import create_engine
     from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
-    from ..run.backends.throwaway import open_throwaway
+    from sqlalchemy.exc import ArgumentError, DBAPIError
 
     try:
         server = make_url(url)
     except ArgumentError:
         raise DatabaseUnavailable(mask_url_text(url), "not a valid SQLAlchemy URL") from None
     kind = server.get_backend_name()
+    if kind in _DRIVERS:  # postgresql:// means psycopg, as everywhere else in modmig
+        from ..run.backends.server import with_default_driver
+
+        server = with_default_driver(server, _DRIVERS[kind])
     if kind == "sqlite":
         if server.database not in (None, "", ":memory:"):
             raise UsageError(f"{option}: a SQLite scratch database is always in memory; pass 'sqlite://' or leave it out.")
@@ -181,17 +189,25 @@ def scratch_database(url: str | None, base_dir: Path, option: str = "--verify-ur
         return
     if kind not in ("postgresql", "mysql", "mariadb"):
         raise UsageError(f"{option}: modmig cannot create a scratch database on {kind!r}; use PostgreSQL or MySQL/MariaDB.")
-    databases = open_throwaway(url, base_dir)
     name = f"modmig_verify_{secrets.token_hex(6)}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    quoted = admin.dialect.identifier_preparer.quote(name)
+    try:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f"CREATE DATABASE {quoted}")
+    except DBAPIError as error:
+        admin.dispose()
+        raise DatabaseUnavailable(
+            server.render_as_string(hide_password=True),
+            f"cannot create a scratch database there for {option}: {' '.join(str(error.orig).split())}",
+        ) from None
     backend: Backend | None = None
     try:
-        databases.create(name)
-        try:
-            backend = open_backend(databases.url(name), base_dir)
-            yield backend
-        finally:
-            if backend is not None:
-                backend.dispose()
-            databases.drop(name)
+        backend = open_backend(server.set(database=name).render_as_string(hide_password=False), base_dir)
+        yield backend
     finally:
-        databases.close()
+        if backend is not None:
+            backend.dispose()
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {quoted}")
+        admin.dispose()

@@ -26,7 +26,7 @@ from sqlalchemy.engine import URL, Connection, Engine
 
 from ...errors import DatabaseUnavailable
 from ...files.splitter import Statement, split_statements
-from .. import direct
+from .. import cursor
 from .base import WaitCallback, who_am_i
 from .locking import wait_for_lock
 
@@ -101,13 +101,22 @@ class SqliteBackend:
         return split_statements(script, first_line, dialect="sqlite")
 
     def ensure_bookkeeping(self, connection: Connection, recorder) -> None:
-        recorder.metadata.create_all(connection, checkfirst=True)
+        recorder.ensure(connection)
 
     def prepare_transaction(self, connection: Connection) -> None:
         pass  # ``timeouts:`` are server settings; a SQLite file has no other sessions to wait on
 
     def explain_failure(self, error: BaseException) -> None:
         return None
+
+    def privilege_hint(self, error: BaseException) -> None:
+        return None  # a file's permissions: the driver's message ("readonly database") says it
+
+    def session_id(self, connection: Connection) -> None:
+        return None  # a statement dies with its process
+
+    def running_statement(self, connection: Connection, session: str) -> None:
+        return None  # a statement dies with its process
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -128,7 +137,10 @@ def _driver_autocommit(dbapi_connection, _record) -> None:
 
 def _emit_begin(connection: Connection) -> None:
     if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
-        direct.execute(connection, "BEGIN")  # once per migration: the lean path (see direct.py)
+        if cursor.observed(connection):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            cursor.execute(connection, "BEGIN")  # once per migration: the lean path (cursor.py)
 
 
 def _try_flock(handle) -> bool:

@@ -1,5 +1,5 @@
-"""The lean apply path (modmig.run.direct): statements and bookkeeping on the DB-API cursor behave
-exactly as they did through SQLAlchemy's execution, on every backend."""
+"""The lean apply path (modmig.run.cursor, modmig.run.direct): statements and bookkeeping on the
+DB-API cursor behave exactly as they did through SQLAlchemy's execution, on every backend."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
 
 from modmig.errors import MigrationFailed
-from modmig.run import direct
+from modmig.run import cursor
 from modmig.run.recorder import Recorder
 
 from ..conftest import versions
@@ -65,7 +65,7 @@ def test_a_driver_error_is_raised_as_sqlalchemys_with_the_original_inside(databa
     try:
         with engine.connect() as connection:
             with pytest.raises(DBAPIError) as raised:
-                direct.execute(connection, "SELECT * FROM no_such_table")
+                cursor.execute(connection, "SELECT * FROM no_such_table")
             assert raised.value.orig is not None
             assert "no_such_table" in str(raised.value.orig)
     finally:
