@@ -86,3 +86,25 @@ def test_a_failed_statement_is_reported_with_the_databases_message_and_the_run_s
     assert versions(project) == {"app": 1}
     [ok, failed] = project.history()
     assert ok.success and not failed.success and "missing_table" in failed.error
+
+
+def test_an_engine_with_statement_listeners_sees_every_statement_modmig_runs(database_url, tmp_path):
+    """Embedding: with a listener (or echo), nothing goes around SQLAlchemy."""
+    from sqlalchemy import event
+
+    from modmig.api import Project
+
+    from ..conftest import write_tree
+
+    seen: list[str] = []
+    engine = create_engine(database_url)
+    event.listen(engine, "before_cursor_execute", lambda conn, cur, statement, *rest: seen.append(statement))
+    try:
+        config = write_tree(tmp_path / "embedded", {"app": PERCENT}, None)
+        with Project.load(config, engine=engine) as project:
+            project.upgrade()
+    finally:
+        engine.dispose()
+    assert any(statement.startswith("CREATE TABLE notes") for statement in seen)
+    assert any("INSERT INTO _schema_history" in statement for statement in seen)
+    assert any(statement.startswith("UPDATE _schema_versions") or "INSERT INTO _schema_versions" in statement for statement in seen)
