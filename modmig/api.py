@@ -60,11 +60,14 @@ class Project(ProjectDatabase):
         connection: "Connection | None" = None,
         environ: Mapping[str, str] | None = None,
         on_event: EventCallback | None = None,
+        histories: dict[str, AppHistory] | None = None,
     ) -> None:
         super().__init__(config, database=database, engine=engine, connection=connection, environ=environ)
         #: Callbacks told about every run of this project (see ``modmig.events``).
         self.listeners: list[EventCallback] = [on_event] if on_event is not None else []
-        self._histories: dict[str, AppHistory] | None = None
+        #: ``histories``: the files already read, when the caller has them (the pytest plugin
+        #: reads a project once for all its tests); otherwise read when first needed.
+        self._histories: dict[str, AppHistory] | None = histories
         self._graph: MigrationGraph | None = None
 
     @classmethod

@@ -19,7 +19,7 @@ def test_the_benchmark_runs_at_the_smallest_size_and_reports_every_phase(tmp_pat
     output = tmp_path / "results.json"
     finished = subprocess.run(
         [sys.executable, str(REPO / "bench" / "run.py"), "--sizes", "5x20", "--runs", "1", "--no-peers",
-         "--output", str(output), "--workdir", str(tmp_path)],
+         "--output", str(output), "--workdir", str(tmp_path), "--fixture-size", "2x5", "--fixture-tests", "3"],
         capture_output=True, text=True, timeout=300,
     )
     assert finished.returncode == 0, finished.stderr[-3000:]
@@ -44,6 +44,12 @@ def test_the_benchmark_runs_at_the_smallest_size_and_reports_every_phase(tmp_pat
         assert commands[command]["median_s"] > 0, command
     assert all(cost > 0 for cost in results["startup"]["imports_s"].values()), results["startup"]["imports_s"]
     assert "click" in results["startup"]["imports_by_command"]["help"]["heavy_modules"]
+
+    sqlite = results["fixtures"]["databases"]["sqlite"]
+    assert sqlite["status"] == "ok", sqlite
+    assert sqlite["tests"] == 3 and sqlite["per_test_s"] > 0 and sqlite["first_s"] > 0
+    assert sqlite["floor"]["median_s"] > 0
+    assert "| sqlite |" in finished.stdout
 
     fresh_target = [t for t in results["targets"] if t["target"].startswith("fresh upgrade at 5x20")]
     assert fresh_target and fresh_target[0]["met"] in (True, False)
