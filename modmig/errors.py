@@ -7,9 +7,12 @@ The hierarchy, with the exit code the CLI turns each branch into::
     │   ├── UnknownApp            an app label that is not configured
     │   ├── ConfirmationRequired  a downgrade reaching into other apps was not confirmed
     │   ├── ConnectionInTransaction  an embedding caller's Connection is inside a transaction
-    │   └── Irreversible          a downgrade through a migration without a down section
+    │   ├── Irreversible          a downgrade through a migration without a down section
+    │   ├── OwnershipViolation    models would change what another app (or no app) owns
+    │   └── DestructiveChanges    makemigrations would drop or narrow, unconfirmed
     ├── ConfigError (2)           modmig.yaml, app folders, database URLs
-    │   └── DatabaseUnavailable   the database cannot be reached (no password shown)
+    │   ├── DatabaseUnavailable   the database cannot be reached (no password shown)
+    │   └── ModelsError           an app's models cannot be imported or found
     ├── MigrationFileError (2)    one migration file cannot be understood (file:line)
     ├── GraphError (2)            the files do not form a valid history
     │   ├── DuplicateVersion      two files claim one version of an app
@@ -26,6 +29,7 @@ The hierarchy, with the exit code the CLI turns each branch into::
     │   └── DirtyState            a non-transactional migration stopped half-way
     ├── MigrationFailed (1)       a migration raised; nothing after it ran
     ├── SquashNotVerified (1)     a squash does not do what its originals do: not written
+    ├── MigrationNotVerified (1)  a generated migration does not give the models: not written
     ├── LockTimeout (1)           another run held the lock for too long
     └── ConnectionLost (1)        the database connection broke during a run
 
@@ -114,6 +118,37 @@ class ConnectionInTransaction(UsageError):
         )
 
 
+class OwnershipViolation(UsageError):
+    """An app's models would change an object another app's migrations created, or no app's did.
+
+    ``app`` is the app whose models ask for it; ``owner`` the app that owns the object (None: no
+    app does); ``problems`` one line each.
+    """
+
+    def __init__(self, app: str, problems: Sequence[str], hint: str | None = None) -> None:
+        self.app, self.problems = app, list(problems)
+        listing = "".join(f"\n  - {line}" for line in self.problems)
+        tail = f"\n{hint}" if hint else ""
+        super().__init__(
+            f"The models of {app!r} reach beyond what {app!r} owns; nothing was written:{listing}{tail}"
+        )
+
+
+class DestructiveChanges(UsageError):
+    """makemigrations would drop a table or column, or narrow a type, and nobody confirmed it."""
+
+    def __init__(self, changes: Sequence[str], renames: Sequence[str] = ()) -> None:
+        self.changes, self.renames = list(changes), list(renames)
+        listing = "".join(f"\n  - {line}" for line in self.changes)
+        hint = ""
+        if self.renames:
+            hint = "\nIf a column was renamed, say so: " + " ".join(f"--rename {r}" for r in self.renames) + "."
+        super().__init__(
+            f"These changes lose data; nothing was written:{listing}\nRe-run with --allow-destructive "
+            f"to write them (on a terminal, modmig asks).{hint}"
+        )
+
+
 class ConfigError(ModmigError):
     """The project configuration is missing or wrong."""
 
@@ -136,6 +171,14 @@ class DatabaseUnavailable(ConfigError):
     def __init__(self, url: str, reason: str) -> None:
         self.url = url
         super().__init__(f"Cannot use database {url}: {reason}")
+
+
+class ModelsError(ConfigError):
+    """An app's models cannot be imported, or hold no SQLAlchemy MetaData modmig can find."""
+
+    def __init__(self, app: str, module: str, reason: str) -> None:
+        self.app, self.module, self.reason = app, module, reason
+        super().__init__(f"app {app!r}: models {module!r}: {reason}")
 
 
 class MigrationFileError(ModmigError):
@@ -361,6 +404,22 @@ class SquashNotVerified(ModmigError):
             f"The squash {app}:{name} failed verification, so no file was written: {reason}{listing}\n"
             f"Squash a smaller range (--to N), or report the statement the folder got wrong; "
             f"--no-verify writes the file anyway (not recommended)."
+        )
+
+
+class MigrationNotVerified(ModmigError):
+    """A migration makemigrations generated does not give the models, or its down does not undo it."""
+
+    exit_code = 1
+
+    def __init__(self, app: str, name: str, reason: str, differences: Sequence[str] = ()) -> None:
+        self.app, self.name, self.reason, self.differences = app, name, reason, list(differences)
+        listing = "".join(f"\n  - {line}" for line in self.differences[:40])
+        if len(self.differences) > 40:
+            listing += f"\n  ... and {len(self.differences) - 40} more"
+        super().__init__(
+            f"The generated migration {app}:{name} failed its replay on a scratch database, so no file was "
+            f"written: {reason}{listing}\nWrite this change by hand ('modmig new {app} SLUG'), or report it."
         )
 
 
