@@ -29,13 +29,24 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ModelsError, OwnershipViolation
+from ..errors import ModelsError, OwnershipViolation, UsageError
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
     from .models import ProjectModels
     from .ownership_map import OwnershipMap
+
+
+def require_alembic(command: str) -> None:
+    """Raise a UsageError saying what to install when Alembic (the ``models`` extra) is missing."""
+    try:
+        import alembic  # noqa: F401
+    except ImportError:
+        raise UsageError(
+            f"'modmig {command}' compares schemas with Alembic's autogenerate, which is not installed: "
+            f"pip install 'modmig[models]'"
+        ) from None
 
 
 @dataclass

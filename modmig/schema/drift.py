@@ -101,9 +101,11 @@ def drift(
     ignore: Sequence[str] = (),
 ) -> DriftReport:
     """Compare ``database`` with the schema the migrations recorded in ``state`` produce."""
+    from .autogenerate import require_alembic
     from .ownership import walk_order
     from .scratch import IN_MEMORY, ReplayFailed, replay, scratch_database
 
+    require_alembic("check --drift")
     applied = [m for m in walk_order(graph) if m.version <= state.version(m.app)]
     with scratch_database(scratch_url, base_dir, option="--scratch") as backend:
         report = DriftReport(

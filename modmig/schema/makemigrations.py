@@ -154,11 +154,12 @@ def makemigrations(
     the migrations and the new files run there only. Raises OwnershipViolation (2),
     DestructiveChanges (2), MigrationNotVerified (1), ModelsError (2).
     """
-    from .autogenerate import compare
+    from .autogenerate import compare, require_alembic
     from .models import load_models
     from .ownership import walk_order
     from .scratch import IN_MEMORY, ReplayFailed, replay, scratch_database
 
+    require_alembic("makemigrations")
     chosen = parse_renames(renames)
     models = load_models(config, apps)
     with scratch_database(scratch_url, base_dir, option="--scratch") as backend:
