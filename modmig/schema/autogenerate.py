@@ -26,6 +26,8 @@ dependencies, ``render`` writes them as SQL or Python.
 from __future__ import annotations
 
 import re
+import warnings
+from decimal import Decimal
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -114,6 +116,14 @@ def compare(
     ``pending`` names the tables migrations generated in this run created (table -> app), which
     the ownership map, read from the files, does not know yet.
     """
+    with warnings.catch_warnings():
+        # SQLite's expression indexes cannot be reflected; _add_sqlite_expression_indexes compares them by name
+        warnings.filterwarnings("ignore", "Skipped unsupported reflection of expression-based index")
+        warnings.filterwarnings("ignore", "autogenerate skipping metadata-specified expression-based index")
+        return _compare(connection, models, apps, owners, pending)
+
+
+def _compare(connection: "Connection", models: "ProjectModels", apps: list[str], owners: "OwnershipMap", pending: dict[str, str] | None) -> dict[str, AppDiff]:
     from alembic.autogenerate import produce_migrations
     from alembic.migration import MigrationContext
     from sqlalchemy import inspect
@@ -155,12 +165,14 @@ def compare(
         app = scope.tables.get(table)
         if app is None:
             continue
-        op = _corrected(op, connection, dialect)
+        op = _corrected(op, connection, dialect, existing)
         if op is None:
             continue
         problems.setdefault(app, []).extend(_ownership_problems(op, app, scope))
         found[app].ops.append(op)
     _compare_named_checks(connection, models, scope, found, existing)
+    if dialect == "sqlite":
+        _add_sqlite_expression_indexes(connection, models, scope, found, existing)
     for app, lines in sorted(problems.items()):
         if lines:
             raise OwnershipViolation(app, lines, "Change it with a migration of the app that owns it, or leave it out of this app's models.")
@@ -237,11 +249,11 @@ def _ownership_problems(op: Any, app: str, scope: Scope) -> list[str]:
     return found
 
 
-def _corrected(op: Any, connection: "Connection", dialect: str) -> Any:
+def _corrected(op: Any, connection: "Connection", dialect: str, existing: set[str]) -> Any:
     """Drop what is only reflection missing something (SQLite), keep the rest of the operation."""
     from alembic.operations import ops
 
-    if dialect != "sqlite" or not isinstance(op, ops.ModifyTableOps):
+    if dialect != "sqlite" or not isinstance(op, ops.ModifyTableOps) or op.table_name not in existing:
         return op
     autoindexed = _sqlite_autoindexed(connection, op.table_name)
     named = _sqlite_index_names(connection, op.table_name)
@@ -260,6 +272,32 @@ def _corrected(op: Any, connection: "Connection", dialect: str) -> Any:
         return None
     op.ops = kept
     return op
+
+
+def _add_sqlite_expression_indexes(connection: "Connection", models: "ProjectModels", scope: Scope, found: dict[str, AppDiff], existing: set[str]) -> None:
+    """Expression indexes of the models that SQLite does not have by name (Alembic skips them all).
+
+    SQLAlchemy cannot reflect them from SQLite, so they are compared by name only: a missing one is
+    created; one the models no longer declare is not noticed (drop it in a migration by hand).
+    """
+    from alembic.operations import ops
+    from sqlalchemy import Column
+
+    for table_name, app in sorted(scope.tables.items()):
+        table = models.metadata.tables.get(table_name)
+        if table is None or models.app_of(table_name) != app:
+            continue
+        wanted = [index for index in table.indexes if any(not isinstance(e, Column) for e in index.expressions)]
+        if not wanted:
+            continue
+        present = _sqlite_index_names(connection, table_name) if table_name in existing else set()
+        missing = [ops.CreateIndexOp.from_index(index) for index in sorted(wanted, key=lambda i: str(i.name)) if index.name not in present]
+        if missing:
+            container = next((op for op in found[app].ops if isinstance(op, ops.ModifyTableOps) and op.table_name == table_name), None)
+            if container is None:
+                container = ops.ModifyTableOps(table_name, [])
+                found[app].ops.append(container)
+            container.ops.extend(missing)
 
 
 def _sqlite_autoindexed(connection: "Connection", table: str) -> set[tuple[str, ...]]:
@@ -333,6 +371,7 @@ def _implicit_check(check: dict) -> bool:
     return "json_valid" in (check.get("sqltext") or "").lower()
 
 
+_NUMBER = re.compile(r"-?\d+(\.\d+)?")
 _CAST = re.compile(r"::[a-z_ ]+(\(\d+(,\s*\d+)?\))?(\[\])?", re.IGNORECASE)
 _SYNONYMS = {"now()": "current_timestamp", "current_timestamp()": "current_timestamp", "true": "1", "false": "0"}
 
@@ -346,8 +385,10 @@ def normal_default(text: str | None) -> str | None:
     while value.startswith("(") and value.endswith(")") and _balanced(value[1:-1]):
         value = value[1:-1].strip()
     value = value.lower()
-    if len(value) >= 2 and value[0] == value[-1] == "'" and re.fullmatch(r"-?\d+(\.\d+)?", value[1:-1]):
+    if len(value) >= 2 and value[0] == value[-1] == "'" and _NUMBER.fullmatch(value[1:-1]):
         value = value[1:-1]
+    if _NUMBER.fullmatch(value):  # 0, '0', 0.00 and '0'::numeric are one default
+        value = str(Decimal(value).normalize()) if Decimal(value) != 0 else "0"
     return _SYNONYMS.get(value, value)
 
 

@@ -74,7 +74,7 @@ def describe(ops: Iterable[Any], dialect: Any = None) -> list[Change]:
         if isinstance(op, alembic.ModifyTableOps):
             found.extend(describe(op.ops, dialect))
         elif isinstance(op, alembic.CreateTableOp):
-            found.append(Change("create table", op.table_name, None, f"{len(op.columns)} column(s)"))
+            found.append(Change("create table", op.table_name, None, f"{len(op.to_table().columns)} column(s)"))
         elif isinstance(op, alembic.DropTableOp):
             found.append(Change("drop table", op.table_name, None, "its rows are lost", destructive=True))
         elif isinstance(op, alembic.AddColumnOp):
@@ -223,17 +223,19 @@ def rename_candidates(ops: Iterable[Any], dialect: Any) -> list[tuple[str, str, 
     """``(table, old, new)`` for each column dropped and one of the same type added in its table."""
     from alembic.operations import ops as alembic
 
-    found = []
+    dropped: dict[str, list[Any]] = {}
+    added: dict[str, list[Any]] = {}
     for op in ops:
-        if not isinstance(op, alembic.ModifyTableOps):
-            continue
-        dropped = [sub for sub in op.ops if isinstance(sub, alembic.DropColumnOp)]
-        added = [sub for sub in op.ops if isinstance(sub, alembic.AddColumnOp)]
-        for drop in dropped:
+        if isinstance(op, alembic.ModifyTableOps):  # one table's changes may be split by phase
+            dropped.setdefault(op.table_name, []).extend(sub for sub in op.ops if isinstance(sub, alembic.DropColumnOp))
+            added.setdefault(op.table_name, []).extend(sub for sub in op.ops if isinstance(sub, alembic.AddColumnOp))
+    found = []
+    for table in sorted(dropped):
+        for drop in dropped[table]:
             old_type = _type_text(drop.to_column().type, dialect)
-            for add in added:
+            for add in added.get(table, []):
                 if _type_text(add.column.type, dialect) == old_type:
-                    found.append((op.table_name, drop.column_name, add.column.name))
+                    found.append((table, drop.column_name, add.column.name))
     return found
 
 

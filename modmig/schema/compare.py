@@ -11,6 +11,7 @@ modmig's own bookkeeping tables are left out.
 from __future__ import annotations
 
 import re
+import warnings
 from typing import Any
 
 from sqlalchemy import inspect, text
@@ -35,6 +36,13 @@ _TRIGGERS = {
 
 def snapshot(connection: Connection, rows: bool = True) -> dict[str, Any]:
     """Everything a migration can leave behind in the connection's default schema."""
+    with warnings.catch_warnings():
+        # SQLite's expression indexes: SQLAlchemy skips them with a warning; _sqlite_indexes reads them
+        warnings.filterwarnings("ignore", "Skipped unsupported reflection of expression-based index")
+        return _snapshot(connection, rows)
+
+
+def _snapshot(connection: Connection, rows: bool) -> dict[str, Any]:
     inspector = inspect(connection)
     names = sorted(name for name in inspector.get_table_names() if name not in _BOOKKEEPING)
     tables: dict[str, Any] = {}
@@ -57,6 +65,8 @@ def snapshot(connection: Connection, rows: bool = True) -> dict[str, Any]:
                 "check constraints": sorted(checks.get(key, []), key=repr),
                 "indexes": sorted((_index(i) for i in indexes.get(key, [])), key=repr),
             }
+            if connection.dialect.name == "sqlite":
+                tables[name]["indexes"] = sorted([*tables[name]["indexes"], *_sqlite_expression_indexes(connection, name, tables[name]["indexes"])], key=repr)
     views = {
         name: " ".join((inspector.get_view_definition(name) or "").split())
         for name in sorted(inspector.get_view_names())
@@ -126,12 +136,26 @@ def _foreign_key(fk: dict) -> dict:
 
 
 def _index(index: dict) -> dict:
+    options = index.get("dialect_options") or {}
+    where = options.get("sqlite_where")
+    if where is None:
+        where = options.get("postgresql_where")
     return {
         "name": index["name"],
         "columns": [c if c is not None else e for c, e in zip(index.get("column_names") or [], _expressions(index))],
         "unique": bool(index.get("unique")),
-        "where": str((index.get("dialect_options") or {}).get("sqlite_where") or (index.get("dialect_options") or {}).get("postgresql_where") or ""),
+        "where": "" if where is None else " ".join(str(where).split()),
     }
+
+
+def _sqlite_expression_indexes(connection: Connection, table: str, reflected: list[dict]) -> list[dict]:
+    """The indexes SQLAlchemy cannot reflect from SQLite (on expressions), by their SQL."""
+    known = {index["name"] for index in reflected}
+    query = text("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = :t AND sql IS NOT NULL")
+    return [
+        {"name": name, "columns": [], "unique": None, "where": " ".join(sql.split())}
+        for name, sql in connection.execute(query, {"t": table}) if name not in known
+    ]
 
 
 def _expressions(index: dict) -> list:

@@ -198,7 +198,7 @@ def makemigrations(
         from ..files.scaffold import write_migration
 
         for migration in result.migrations:
-            migration.path = write_migration(migration.path.parent, migration.name, migration.kind, migration.text)
+            migration.path = write_migration(migration.path.parent, migration.name, migration.path.suffix[1:], migration.text)
             migration.written = True
     return result
 
@@ -268,7 +268,7 @@ class _Run:
             with self.backend.engine.connect() as connection:
                 back = snapshot(connection, rows=False)
                 connection.rollback()
-            found = differences(before, back, ("before it", "after its down"))
+            found = differences(comparable_schema(before, self.backend.name), comparable_schema(back, self.backend.name), ("before it", "after its down"))
             if found:
                 raise MigrationNotVerified(app, migration.name, "its down does not give back the schema from before it:", found)
 
@@ -303,6 +303,21 @@ class _Run:
             obj = self.owners.get("type", name)
             return obj is None or obj.app == app
         return may
+
+
+def comparable_schema(found: dict, dialect: str) -> dict:
+    """A snapshot without MySQL's implicit foreign key indexes, whose names depend on how the key
+    was made (``owner_id`` inline, ``shop_item_ibfk_1`` when added later): the same index."""
+    if dialect != "mysql":
+        return found
+    tables = {}
+    for name, table in found["tables"].items():
+        keys = [fk["columns"] for fk in table["foreign keys"]]
+        implicit = [i for i in table["indexes"] if not i["unique"] and i["columns"] in keys]
+        tables[name] = {**table, "indexes": [i for i in table["indexes"] if i not in implicit] + [
+            {**i, "name": "(foreign key)"} for i in implicit
+        ]}
+    return {**found, "tables": tables}
 
 
 def _dialect(backend) -> Any:

@@ -273,17 +273,24 @@ def _search_path(roots: list[Path]) -> Iterator[None]:
 
 
 def _forget_stale(module_name: str, roots: list[Path]) -> None:
-    """Drop ``module_name``'s package from sys.modules if it came from elsewhere or its files changed."""
+    """Drop ``module_name``'s package from sys.modules if it came from elsewhere or its files changed.
+
+    Another project's ``blog.models`` (tests load many projects in one process), or a namespace
+    package (an app folder without ``__init__.py``) found in another project, would shadow this
+    project's; an edited file would be stale.
+    """
     top = module_name.split(".")[0]
     family = [name for name in sys.modules if name == top or name.startswith(top + ".")]
     stale = False
     for name in family:
-        file = getattr(sys.modules[name], "__file__", None)
-        if file is None:
+        module = sys.modules[name]
+        file = getattr(module, "__file__", None)
+        places = [file] if file is not None else list(getattr(module, "__path__", []) or [])
+        if not places:
             continue
-        if not any(Path(file).resolve().is_relative_to(root) for root in roots):
+        if not all(any(Path(place).resolve().is_relative_to(root) for root in roots) for place in places):
             stale = True
-        elif _IMPORTED.get(name) not in (None, (file, _mtime(file))):
+        elif file is not None and _IMPORTED.get(name) not in (None, (file, _mtime(file))):
             stale = True
     if stale:
         for name in family:

@@ -38,10 +38,23 @@ _ENUM_USES = (
 
 
 def reverse(ops: list[Any]) -> list[Any]:
-    """The operations that undo ``ops``, in the order that undoes them (Alembic's ``reverse``)."""
+    """The operations that undo ``ops``, in the order that undoes them.
+
+    Alembic's ``reverse`` for each, except that a column rename is renamed back (Alembic's
+    reverse of ``alter_column(..., new_column_name=...)`` forgets the name).
+    """
+    return [_reverse(op) for op in reversed(ops)]
+
+
+def _reverse(op: Any) -> Any:
     from alembic.operations import ops as alembic
 
-    return list(alembic.UpgradeOps(ops=list(ops)).reverse().ops)
+    if isinstance(op, alembic.ModifyTableOps):
+        return alembic.ModifyTableOps(op.table_name, [_reverse(sub) for sub in reversed(op.ops)], schema=op.schema)
+    undone = op.reverse()
+    if isinstance(op, alembic.AlterColumnOp) and op.modify_name:
+        undone.column_name, undone.modify_name = op.modify_name, op.column_name
+    return undone
 
 
 def named(ops: list[Any], reader: "Connection") -> list[Any]:
@@ -80,28 +93,34 @@ def render_sql(ops: list[Any], dialect: str, reader: "Connection", may_drop_type
     from .alembic_ops import operations_for
 
     buffer = io.StringIO()
-    context = MigrationContext.configure(
-        dialect_name=dialect, opts={"as_sql": True, "output_buffer": buffer, "literal_binds": True}
-    )
+    options = {"as_sql": True, "output_buffer": buffer, "literal_binds": True}
+    if reader.dialect.name == dialect or {"mariadb": "mysql"}.get(reader.dialect.name) == dialect:
+        # the scratch server's own dialect: MariaDB's DROP CONSTRAINT and native UUID, the server's version
+        context = MigrationContext.configure(dialect=reader.dialect, opts=options)
+    else:
+        context = MigrationContext.configure(dialect_name=dialect, opts=options)
     op = operations_for(context, reader)
     ops = named(ops, reader)
     creates, drops = _enum_changes(ops, reader, may_drop_type) if dialect == "postgresql" else ({}, [])
     for name, values in creates.items():
         op.execute(_create_enum(name, values, context.dialect))
+    new_tables = {item.table_name for item in ops if isinstance(item, alembic.CreateTableOp)}
     for item in ops:
         if isinstance(item, alembic.ModifyTableOps):
-            if dialect == "sqlite":
+            if dialect == "sqlite" and item.table_name not in new_tables:
                 with op.batch_alter_table(item.table_name) as batch:
                     for sub in item.ops:
+                        if isinstance(sub, alembic.AlterColumnOp) and hasattr(sub.modify_server_default, "arg"):
+                            sub.modify_server_default = sub.modify_server_default.arg  # batch mode wants the bare default
                         if isinstance(sub, alembic.DropConstraintOp) and not sub.constraint_name:
                             batch.impl.drop_constraint(sub.to_constraint())  # with its columns, to find it by them
                         else:
                             batch.invoke(sub)
             else:
                 for sub in item.ops:
-                    op.invoke(_no_enum_creation(sub) if dialect == "postgresql" else sub)
+                    op.invoke(sub)
         else:
-            op.invoke(_no_enum_creation(item) if dialect == "postgresql" else item)
+            _invoke(op, item, dialect)
     for name in drops:
         op.execute(f"DROP TYPE {context.dialect.identifier_preparer.quote(name)}")
     return tidy(buffer.getvalue())
@@ -179,25 +198,20 @@ def _was_used(name: str, reader: "Connection", gone: set[tuple[str, str]]) -> bo
     return any(kind == name and (table, column) in gone for table, column, kind in reader.exec_driver_sql(_ENUM_USES))
 
 
-def _no_enum_creation(op: Any) -> Any:
-    """``CreateTableOp`` with its PostgreSQL enum columns told not to create their type (done before)."""
+def _invoke(op: Any, item: Any, dialect: str) -> None:
+    """``op.invoke(item)``; on PostgreSQL a new table with enum columns is written as plain
+    ``CREATE TABLE`` (Alembic's ``create_table`` would create its enum types again: they were
+    created before, by name, once)."""
     from alembic.operations import ops as alembic
     from sqlalchemy import Enum
-    from sqlalchemy.dialects.postgresql import ENUM
+    from sqlalchemy.schema import CreateTable
 
-    if not isinstance(op, alembic.CreateTableOp):
-        return op
-    if not any(isinstance(getattr(c, "type", None), Enum) for c in op.columns):
-        return op
-    columns = []
-    for item in op.columns:
-        if hasattr(item, "type") and isinstance(item.type, Enum) and item.type.native_enum:
-            copy = item._copy()
-            copy.type = ENUM(*item.type.enums, name=item.type.name, create_type=False)
-            columns.append(copy)
-        else:
-            columns.append(item)
-    return alembic.CreateTableOp(op.table_name, columns, schema=op.schema, _namespace_metadata=op._namespace_metadata, **op.kw)
+    if dialect == "postgresql" and isinstance(item, alembic.CreateTableOp):
+        table = item.to_table()
+        if any(isinstance(column.type, Enum) and column.type.native_enum for column in table.columns):
+            op.execute(CreateTable(table))
+            return
+    op.invoke(item)
 
 
 # -- Python ---------------------------------------------------------------------------------------
