@@ -106,11 +106,22 @@ def _settle_unnamed(table: Any, batch: list) -> None:
     Alembic's batch mode wants a name for every constraint it adds or drops, but SQLite's are
     mostly unnamed (``UNIQUE``, ``REFERENCES``). The rebuild starts from ``table``, so an unnamed
     constraint is added to it (a foreign key of a column the batch adds goes on that column), or
-    removed from it by its kind and columns; the batch entry is then done. Changes ``batch``
-    (Alembic's list of ``(operation, args, kw)``) in place.
+    removed from it by its kind and columns; the batch entry is then done. An added column's own
+    ``index=True`` / ``unique=True`` are left to their own operations (kept, they would be named
+    after the rebuild's temporary table). Changes ``batch`` (Alembic's list of
+    ``(operation, args, kw)``) in place.
     """
-    from sqlalchemy import Column, ForeignKey, ForeignKeyConstraint
+    from sqlalchemy import ForeignKeyConstraint
 
+    for position, (name, args, kw) in enumerate(batch):
+        if name == "add_column" and (args[1].index or args[1].unique):
+            batch[position] = (name, (args[0], _fresh(args[1])), kw)
+    seen: set[str] = set()
+    for position in reversed([i for i, (name, args, _) in enumerate(batch) if name == "create_index"]):
+        index_name = batch[position][1][0].name  # an added column's index=True and the index's own operation: once
+        if index_name in seen:
+            del batch[position]
+        seen.add(index_name)
     added = {args[1].name: (index, args[1]) for index, (name, args, _) in enumerate(batch) if name == "add_column"}
     dropped = {args[1] for name, args, _ in batch if name == "drop_column"}
     settled = []
@@ -130,11 +141,9 @@ def _settle_unnamed(table: Any, batch: list) -> None:
             continue
         if isinstance(constraint, ForeignKeyConstraint) and len(columns) == 1 and columns[0] in added:
             position, column = added[columns[0]]
-            target = constraint.elements[0].target_fullname
             options = {k: getattr(constraint, k) for k in ("ondelete", "onupdate") if getattr(constraint, k, None)}
-            fresh = Column(column.name, column.type, ForeignKey(target, **options), nullable=column.nullable, server_default=column.server_default)
             operation, (table_name, _), kw = batch[position]
-            batch[position] = (operation, (table_name, fresh), kw)
+            batch[position] = (operation, (table_name, _fresh(column, (constraint.elements[0].target_fullname, options))), kw)
             settled.append(index)
         elif all(column in table.c for column in columns):
             table.append_constraint(constraint._copy() if not isinstance(constraint, ForeignKeyConstraint) else ForeignKeyConstraint(
@@ -145,6 +154,17 @@ def _settle_unnamed(table: Any, batch: list) -> None:
         del batch[index]
     if settled and not any(name != "add_column" for name, _, _ in batch):
         batch.append(("alter_column", (table.name, next(iter(table.c)).name), {}))  # forces the rebuild the change needs
+
+
+def _fresh(column: Any, foreign_key: tuple[str, dict] | None = None) -> Any:
+    """A copy of a new column, bound to no table: its foreign keys (plus ``foreign_key``), no index or unique flag."""
+    from sqlalchemy import Column, ForeignKey
+
+    keys = [ForeignKey(fk.target_fullname, ondelete=fk.ondelete, onupdate=fk.onupdate) for fk in column.foreign_keys]
+    if foreign_key is not None:
+        keys.append(ForeignKey(foreign_key[0], **foreign_key[1]))
+    return Column(column.name, column.type, *keys, nullable=column.nullable, server_default=column.server_default,
+                  primary_key=column.primary_key, comment=column.comment)
 
 
 def _columns(constraint: Any) -> list[str]:

@@ -67,6 +67,7 @@ def _snapshot(connection: Connection, rows: bool) -> dict[str, Any]:
             }
             if connection.dialect.name == "sqlite":
                 tables[name]["indexes"] = sorted([*tables[name]["indexes"], *_sqlite_expression_indexes(connection, name, tables[name]["indexes"])], key=repr)
+                tables[name]["unique constraints"] = _sqlite_uniques(inspector, name, tables[name])
     views = {
         name: " ".join((inspector.get_view_definition(name) or "").split())
         for name in sorted(inspector.get_view_names())
@@ -146,6 +147,19 @@ def _index(index: dict) -> dict:
         "unique": bool(index.get("unique")),
         "where": "" if where is None else " ".join(str(where).split()),
     }
+
+
+def _sqlite_uniques(inspector, table: str, found: dict) -> list[dict]:
+    """Unique constraints, with those written on a column (``email TEXT UNIQUE``), which SQLAlchemy
+    does not reflect: their automatic index shows them. Unnamed, as SQLite keeps them."""
+    uniques = list(found["unique constraints"])
+    covered = [u["columns"] for u in uniques] + [found["primary key"]]
+    for index in inspector.get_indexes(table, include_auto_indexes=True):
+        columns = list(index.get("column_names") or [])
+        if (index.get("name") or "").startswith("sqlite_autoindex") and columns and columns not in covered:
+            uniques.append({"name": None, "columns": columns})
+            covered.append(columns)
+    return sorted(uniques, key=repr)
 
 
 def _sqlite_expression_indexes(connection: Connection, table: str, reflected: list[dict]) -> list[dict]:

@@ -306,17 +306,20 @@ class _Run:
 
 
 def comparable_schema(found: dict, dialect: str) -> dict:
-    """A snapshot without MySQL's implicit foreign key indexes, whose names depend on how the key
-    was made (``owner_id`` inline, ``shop_item_ibfk_1`` when added later): the same index."""
-    if dialect != "mysql":
-        return found
+    """A snapshot as a down is held to it: what no down can give back exactly is left out.
+
+    Column order (a dropped column added back comes last, on PostgreSQL and SQLite alike), and
+    the names of MySQL's implicit foreign key indexes (``owner_id`` when the key was created
+    with its table, ``shop_item_ibfk_1`` when added later: the same index).
+    """
     tables = {}
     for name, table in found["tables"].items():
-        keys = [fk["columns"] for fk in table["foreign keys"]]
-        implicit = [i for i in table["indexes"] if not i["unique"] and i["columns"] in keys]
-        tables[name] = {**table, "indexes": [i for i in table["indexes"] if i not in implicit] + [
-            {**i, "name": "(foreign key)"} for i in implicit
-        ]}
+        table = {**table, "columns": sorted(table["columns"], key=lambda column: column["name"])}
+        if dialect == "mysql":
+            keys = [fk["columns"] for fk in table["foreign keys"]]
+            implicit = [i for i in table["indexes"] if not i["unique"] and i["columns"] in keys]
+            table["indexes"] = [i for i in table["indexes"] if i not in implicit] + [{**i, "name": "(foreign key)"} for i in implicit]
+        tables[name] = table
     return {**found, "tables": tables}
 
 

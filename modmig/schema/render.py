@@ -52,9 +52,42 @@ def _reverse(op: Any) -> Any:
     if isinstance(op, alembic.ModifyTableOps):
         return alembic.ModifyTableOps(op.table_name, [_reverse(sub) for sub in reversed(op.ops)], schema=op.schema)
     undone = op.reverse()
-    if isinstance(op, alembic.AlterColumnOp) and op.modify_name:
-        undone.column_name, undone.modify_name = op.modify_name, op.column_name
+    if isinstance(op, alembic.AlterColumnOp):
+        undone.kw.pop("postgresql_using", None)  # the cast back is another one (set when it is rendered)
+        if op.modify_name:
+            undone.column_name, undone.modify_name = op.modify_name, op.column_name
     return undone
+
+
+def plain_columns(ops: list[Any]) -> list[Any]:
+    """Added columns without their ``index=True``, ``unique=True`` and foreign keys.
+
+    Autogenerate gives each of those its own operation too (``create_index``, a unique or foreign
+    key constraint); Alembic's ``add_column`` would create them a second time from the column.
+    """
+    from alembic.operations import ops as alembic
+    from sqlalchemy import Column
+
+    for item in ops:
+        for sub in item.ops if isinstance(item, alembic.ModifyTableOps) else [item]:
+            if isinstance(sub, alembic.AddColumnOp) and (sub.column.index or sub.column.unique or sub.column.foreign_keys):
+                column = sub.column
+                sub.column = Column(column.name, column.type, nullable=column.nullable, server_default=column.server_default,
+                                    primary_key=column.primary_key, comment=column.comment)
+    return ops
+
+
+def _cast_explicitly(ops: list[Any], dialect: Any) -> None:
+    """PostgreSQL converts a column to a type of another kind (text to a number, a number to a
+    boolean) only when told how: ``USING column::type``, which Alembic leaves to the user."""
+    from alembic.operations import ops as alembic
+
+    for item in ops:
+        for sub in item.ops if isinstance(item, alembic.ModifyTableOps) else [item]:
+            if (isinstance(sub, alembic.AlterColumnOp) and sub.modify_type is not None and sub.existing_type is not None
+                    and sub.modify_type._type_affinity is not sub.existing_type._type_affinity and "postgresql_using" not in sub.kw):
+                quoted = dialect.identifier_preparer.quote(sub.column_name)
+                sub.kw["postgresql_using"] = f"{quoted}::{sub.modify_type.compile(dialect=dialect)}"
 
 
 def named(ops: list[Any], reader: "Connection") -> list[Any]:
@@ -100,7 +133,9 @@ def render_sql(ops: list[Any], dialect: str, reader: "Connection", may_drop_type
     else:
         context = MigrationContext.configure(dialect_name=dialect, opts=options)
     op = operations_for(context, reader)
-    ops = named(ops, reader)
+    ops = named(plain_columns(ops), reader)
+    if dialect == "postgresql":
+        _cast_explicitly(ops, context.dialect)
     creates, drops = _enum_changes(ops, reader, may_drop_type) if dialect == "postgresql" else ({}, [])
     for name, values in creates.items():
         op.execute(_create_enum(name, values, context.dialect))
@@ -231,7 +266,7 @@ def render_python_body(ops: list[Any], reader: "Connection", dialect: str, may_d
 
     if not ops:
         return "    pass", set()
-    ops = named(ops, reader)
+    ops = named(plain_columns(ops), reader)
     code = render_python_code(alembic.UpgradeOps(ops=list(ops)), render_as_batch=True)
     lines = [line for line in code.splitlines() if "### " not in line]
     body = "\n".join(lines).rstrip()
