@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Mapping
+from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
 from . import config as config_module
 from .run.database import ProjectDatabase
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from .schema.ownership import OwnershipReport
     from .schema.roundtrip import RoundtripReport
     from .squash.collapse import PruneResult, SquashResult
+    from .lint.report import LintReport
 
 class Project(ProjectDatabase):
     """A configured project: its apps, their migration files, and one target database.
@@ -121,6 +122,13 @@ class Project(ProjectDatabase):
         self._histories = None
         self._graph = None
 
+    def ignored_files(self) -> list[tuple[str, str]]:
+        """Files in the apps' migrations folders that look like migrations but are not read as
+        one, with why: ``[("apps/blog/migrations/0003.sql", "it has no name after the number ...")]``."""
+        from .errors import show_path
+
+        return [(show_path(path), reason) for label in self.apps for path, reason in self.histories[label].ignored]
+
     def require_app(self, app: str) -> str:
         if app not in self.config.apps:
             raise UnknownApp(app, self.apps)
@@ -134,58 +142,89 @@ class Project(ProjectDatabase):
 
     # -- operations ----------------------------------------------------------------------------
 
-    def plan(self, app: str | None = None, *, to: int | None = None) -> Plan:
+    def plan(
+        self, app: str | None = None, *, to: int | None = None, by: int | None = None, steps: int | None = None
+    ) -> Plan:
         """What ``upgrade`` would run now, in order. Reads the database, writes nothing."""
         from .plan.planner import plan_upgrade
 
         if app is not None:
             self.require_app(app)
-        return plan_upgrade(self.graph, migrate.current_state(self, self.graph), app, to)
+        state = migrate.current_state(self, self.graph)
+        return plan_upgrade(self.graph, state, app, migrate.absolute_target(self.graph, state, app, to, by, steps, "up"))
 
-    def plan_downgrade(self, app: str, *, to: int) -> Plan:
+    def plan_downgrade(self, app: str, *, to: int | None = None, by: int | None = None, steps: int | None = None) -> Plan:
         from .plan.planner import plan_downgrade
 
         self.require_app(app)
-        return plan_downgrade(self.graph, migrate.current_state(self, self.graph), app, to)
+        state = migrate.current_state(self, self.graph)
+        target = migrate.absolute_target(self.graph, state, app, to, by, steps, "down")
+        if target is None:
+            raise UsageError("A downgrade needs a target: to=N, by=-K or steps=K.")
+        return plan_downgrade(self.graph, state, app, target)
 
     def upgrade(
         self,
         app: str | None = None,
         *,
         to: int | None = None,
+        by: int | None = None,
+        steps: int | None = None,
         lock_timeout: float | None = None,
         on_event: EventCallback = ignore,
     ) -> RunResult:
-        """Apply pending migrations of ``app`` (and what they need), or of every app if None."""
+        """Apply pending migrations of ``app`` (and what they need), or of every app if None.
+
+        ``to`` is a version; ``by=K`` goes K versions above the app's current one; ``steps=K``
+        applies the app's next K migration files (docs/cli.md, relative targets).
+        """
         if app is not None:
             self.require_app(app)
         graph = self.graph
         on_event = fan_out([*self.listeners, on_event])
-        return migrate.upgrade(self, graph, app, to=to, lock_timeout=lock_timeout, on_event=on_event)
+        return migrate.upgrade(self, graph, app, to=to, by=by, steps=steps, lock_timeout=lock_timeout, on_event=on_event)
 
     def downgrade(
         self,
         app: str,
         *,
-        to: int,
+        to: int | None = None,
+        by: int | None = None,
+        steps: int | None = None,
         confirm: Callable[[Plan], bool] | None = None,
         lock_timeout: float | None = None,
         on_event: EventCallback = ignore,
     ) -> RunResult:
         """Undo ``app``'s migrations above ``to``, after the applied migrations that depend on them.
 
-        When other apps are affected, ``confirm(plan)`` must return True (else ConfirmationRequired).
+        ``to`` is a version (0: everything); ``by=-K`` goes K versions below the app's current one;
+        ``steps=K`` undoes the app's last K migration files. When other apps are affected, ``confirm(plan)``
+        must return True (else ConfirmationRequired).
         """
         self.require_app(app)
         graph = self.graph
         on_event = fan_out([*self.listeners, on_event])
-        return migrate.downgrade(self, graph, app, to=to, confirm=confirm, lock_timeout=lock_timeout, on_event=on_event)
+        return migrate.downgrade(
+            self, graph, app, to=to, by=by, steps=steps, confirm=confirm, lock_timeout=lock_timeout, on_event=on_event
+        )
 
-    def stamp(self, app: str, version: int, *, lock_timeout: float | None = None, on_event: EventCallback = ignore) -> StampResult:
+    def stamp(
+        self, app: str, version: int, *, lock_timeout: float | None = None, on_event: EventCallback = ignore,
+        force: bool = False, from_user_version: bool = False,
+    ) -> StampResult:
+        """Record ``app`` at ``version`` without running anything.
+
+        Refused (UsageError, nothing changed) unless ``force`` when the record would be
+        inconsistent (an applied migration whose dependency is not), or, with
+        ``from_user_version`` (the version was read from the database), lower than recorded.
+        """
         from .run.maintenance import stamp
 
         self.require_app(app)
-        return stamp(self, self.graph, app, version, lock_timeout=lock_timeout, on_event=on_event)
+        return stamp(
+            self, self.graph, app, version, lock_timeout=lock_timeout, on_event=on_event,
+            force=force, lower_needs_force=from_user_version,
+        )
 
     def repair(
         self,
@@ -193,18 +232,27 @@ class Project(ProjectDatabase):
         *,
         applied: bool | None = None,
         renumbered: bool = False,
+        statements_done: int | None = None,
         lock_timeout: float | None = None,
         on_event: EventCallback = ignore,
     ) -> "RepairResult":
-        """Re-record edited checksums, resolve a dirty mark, or (``renumbered``) catch up after merge."""
+        """Re-record edited checksums, resolve a dirty mark, or (``renumbered``) catch up after merge.
+
+        A dirty mark is resolved by ``applied`` (all of the stopped migration took effect, or none)
+        or ``statements_done=N`` (exactly its first N statements did: the next run resumes after them).
+        """
         from .run.maintenance import repair, repair_renumbered
 
         self.require_app(app)
+        if applied is not None and statements_done is not None:
+            raise UsageError("Give --applied / --not-applied or --statements-done N, not both.")
         if renumbered:
-            if applied is not None:
-                raise UsageError("--renumbered cannot be combined with --applied / --not-applied.")
+            if applied is not None or statements_done is not None:
+                raise UsageError("--renumbered cannot be combined with --applied / --not-applied / --statements-done.")
             return repair_renumbered(self, self.graph, app, lock_timeout=lock_timeout, on_event=on_event)
-        return repair(self, self.graph, app, applied=applied, lock_timeout=lock_timeout, on_event=on_event)
+        return repair(
+            self, self.graph, app, applied=applied, statements_done=statements_done, lock_timeout=lock_timeout, on_event=on_event
+        )
 
     def merge(self, app: str) -> "MergeResult":
         """Renumber ``app``'s migrations that share a version (parallel branches); see merge.py."""
@@ -231,12 +279,17 @@ class Project(ProjectDatabase):
     def check_roundtrip(self, scratch: str | None = None) -> "RoundtripReport":
         """On a scratch database, check that every migration's down undoes its up (``check --roundtrip``).
 
-        ``scratch`` is the URL of an empty database that may be filled and emptied; by default a
-        temporary SQLite file. The project's own database is never touched.
+        ``scratch`` is the URL of an empty database that may be filled and emptied. Without it, the
+        check runs where the project's database is: on a PostgreSQL or MySQL server, in a
+        throwaway database modmig creates there (and drops); on SQLite (or with no database
+        configured), in a temporary SQLite file. The project's own database is never touched.
         """
         from .schema.roundtrip import check_roundtrip
 
-        return check_roundtrip(self.config, self.graph, scratch)
+        server = None
+        if scratch is None and self._engine is None and self.dialect() != "sqlite":
+            server, _ = config_module.choose_database_url(self.config, self._database, self._environ)
+        return check_roundtrip(self.config, self.graph, scratch, server=server)
 
     def owners(
         self, app: str | None = None, *, scratch: str | None = None, cache: bool = True, refresh: bool = False
@@ -392,6 +445,25 @@ class Project(ProjectDatabase):
         self.forget_files()
         return result
 
+    def lint(
+        self, apps: "Sequence[str]" = (), *, everything: bool = False, base: str | None = None, dialect: str | None = None
+    ) -> "LintReport":
+        """Lint ``apps``' migrations (every app's by default): the ones the database has not applied
+        yet, or every one (``everything``), or those added or changed since the git ref ``base``.
+
+        ``dialect`` (``postgresql``, ``mysql``, ``sqlite``) overrides ``lint.dialect`` in modmig.yaml
+        and the configured database's. Returns a ``LintReport``; ``report.ok`` is False when a
+        finding at error level remains. See docs/lint.md.
+        """
+        from .lint.project import lint_project
+
+        for app in apps:
+            self.require_app(app)
+        return lint_project(
+            self.config, self.graph, tuple(apps), everything=everything, base=base, dialect=dialect,
+            state=self._pending_state, database_dialect=self.dialect,
+        )
+
     def new_migration(self, app: str, slug: str, *, python: bool = False) -> Path:
         from .files.scaffold import new_migration
 
@@ -428,6 +500,17 @@ class Project(ProjectDatabase):
                 (folder / MIGRATIONS_FOLDER).mkdir()
                 self.forget_files()
 
+    def _pending_state(self) -> DatabaseState:
+        """The state that decides which migrations are pending (for ``lint``); a usage error when
+        no database is configured to ask."""
+        state = self.state_if_configured()
+        if state is None:
+            raise UsageError(
+                "modmig lint lints the migrations the database has not applied, and no database is "
+                "configured: pass --all (every migration), --base GIT_REF (those changed since), or --database URL."
+            )
+        return state
+
     def _state_or_none(self) -> DatabaseState | None:
         """The configured database's state, or None when there is none or it cannot be read.
 
@@ -437,3 +520,10 @@ class Project(ProjectDatabase):
             return self.state_if_configured()
         except ModmigError:
             return None
+
+
+def lint_rules() -> list[dict]:
+    """Every lint rule's metadata (id, slug, level, databases, title, docs page), by id."""
+    from .lint.engine import RULES
+
+    return [RULES[rule_id].info() for rule_id in sorted(RULES)]

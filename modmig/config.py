@@ -11,6 +11,11 @@ Example::
 
 This module only reads the file. It never opens a database or a migration; the URL precedence
 (``--database`` > ``MODMIG_DATABASE_URL`` > ``database:``) is resolved by ``choose_database_url``.
+
+Every string value may use ``${VAR}`` (or ``${VAR:-default}``) to take text from the environment,
+as in compose files and CI configurations; ``$${`` is a literal ``${``. ``expand_variables`` does
+that, for this file and for any other YAML modmig reads. A key written twice in one mapping is an
+error (YAML itself would silently keep the last one).
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ TOP_LEVEL_KEYS = {
     "lock_timeout": "seconds to wait for the migration lock (default 60)",
     "timeouts": "database-side limits for each migration: {lock_timeout, statement_timeout}",
     "drift": "what 'check --drift' leaves alone: {ignore: [table name patterns]}",
+    "lint": "modmig lint: {dialect, disable, levels, apps} (read by modmig.lint.settings)",
 }
 APP_KEYS = ("path", "package", "models")
 TIMEOUT_KEYS = ("lock_timeout", "statement_timeout")
@@ -57,6 +63,8 @@ class ProjectConfig:
     timeouts: dict[str, float] = field(default_factory=dict)
     #: ``drift: {ignore: [...]}``: fnmatch patterns of objects other tools own (``check --drift``).
     drift_ignore: tuple[str, ...] = ()
+    #: The ``lint:`` section as written; ``modmig.lint.settings`` validates it when a lint runs.
+    lint: Any = None
 
     @property
     def root(self) -> Path:
@@ -82,14 +90,16 @@ def find_config(start: Path | None = None, explicit: str | os.PathLike | None = 
     )
 
 
-def load_config(path: Path) -> ProjectConfig:
-    """Read and validate one config file."""
+def load_config(path: Path, environ: Mapping[str, str] | None = None) -> ProjectConfig:
+    """Read and validate one config file (``${VAR}`` taken from ``environ``, default os.environ)."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise ConfigError(f"cannot read: {error.strerror}", path) from None
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"not UTF-8 text ({error.reason} at byte {error.start})", path) from None
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text, path, os.environ if environ is None else environ)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         problem = getattr(error, "problem", None) or str(error)
@@ -126,9 +136,16 @@ def parse_config(data: Any, path: Path | None, text: str = "") -> ProjectConfig:
     if not isinstance(timeouts, dict):
         raise ConfigError("'timeouts' must be a mapping", path, lines.of(("timeouts",)))
     _reject_unknown(timeouts, TIMEOUT_KEYS, ("timeouts",), path, lines)
+    _reject_shared_folders(apps, path, lines)
     lock_timeout = data.get("lock_timeout")
-    if lock_timeout is not None and (isinstance(lock_timeout, bool) or not isinstance(lock_timeout, (int, float))):
-        raise ConfigError("'lock_timeout' must be a number of seconds", path, lines.of(("lock_timeout",)))
+    if lock_timeout is not None and (
+        isinstance(lock_timeout, bool) or not isinstance(lock_timeout, (int, float)) or not 0 <= lock_timeout < float("inf")
+    ):
+        raise ConfigError(
+            f"'lock_timeout' must be a number of seconds, 0 or more (0: do not wait), not {lock_timeout!r}",
+            path,
+            lines.of(("lock_timeout",)),
+        )
     schema = data.get("schema")
     if schema is not None and not isinstance(schema, str):
         raise ConfigError("'schema' must be a name", path, lines.of(("schema",)))
@@ -144,6 +161,7 @@ def parse_config(data: Any, path: Path | None, text: str = "") -> ProjectConfig:
             for key, value in timeouts.items()
         },
         drift_ignore=drift_ignore,
+        lint=data.get("lint"),
     )
 
 
@@ -236,6 +254,23 @@ def _models_spec(label: str, models: Any, path: Path | None, lines: "_KeyLines")
     return models.strip()
 
 
+def _reject_shared_folders(apps: dict[str, AppSource], path: Path | None, lines: "_KeyLines") -> None:
+    """Two apps reading one folder would run the same files twice, under two names."""
+    seen: dict[object, str] = {}
+    for label, source in apps.items():
+        where = source.folder if source.folder is not None else f"package {source.package}"
+        if where in seen:
+            first = seen[where]
+            shown = f"folder {source.folder}" if source.folder is not None else f"package {source.package!r}"
+            raise ConfigError(
+                f"apps {first!r} (line {lines.of(('apps', first))}) and {label!r} both use {shown}: each app "
+                f"needs its own migrations folder, or its files would run twice under two names",
+                path,
+                lines.of(("apps", label)),
+            )
+        seen[where] = label
+
+
 def _reject_unknown(
     data: dict, known: Mapping[str, Any] | tuple[str, ...], at: tuple[str, ...], path: Path | None, lines: "_KeyLines"
 ) -> None:
@@ -272,3 +307,100 @@ class _KeyLines:
                 here = (*at, str(key.value))
                 self._lines[here] = key.start_mark.line + 1  # type: ignore[index]
                 self._walk(value, here)
+
+
+# -- ${VAR} expansion and duplicate keys --------------------------------------------------------
+
+_VARIABLE = re.compile(r"\$\$|\$\{([^}]*)\}")
+_VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def expand_variables(value: Any, environ: Mapping[str, str], path: Path | None = None, line: int | None = None) -> Any:
+    """``value`` with ``${VAR}`` replaced from ``environ``, in a string or every string of a list/dict.
+
+    ``${VAR:-default}`` uses ``default`` when VAR is unset or empty; ``$$`` is a literal ``$``.
+    An unset variable without a default is a ConfigError naming it and ``path:line``, never an
+    empty string quietly put into a URL. Dict keys are not expanded.
+    """
+    if isinstance(value, dict):
+        return {key: expand_variables(item, environ, path, line) for key, item in value.items()}
+    if isinstance(value, list):
+        return [expand_variables(item, environ, path, line) for item in value]
+    if not isinstance(value, str) or "$" not in value:
+        return value
+
+    def replace(match: re.Match) -> str:
+        if match.group(0) == "$$":
+            return "$"
+        body = match.group(1)
+        name, separator, default = body.partition(":-")
+        if not _VARIABLE_NAME.match(name):
+            raise ConfigError(
+                f"'${{{body}}}' is not a variable reference: write ${{NAME}} or ${{NAME:-default}} "
+                f"(NAME of letters, digits and _), or $${{ for a literal '${{'",
+                path,
+                line,
+            )
+        found = environ.get(name)
+        if found is None or (separator and found == ""):
+            if separator:
+                return default
+            raise ConfigError(
+                f"environment variable {name} is not set (used as ${{{name}}}); set it, or give a "
+                f"default with ${{{name}:-value}}",
+                path,
+                line,
+            )
+        return found
+
+    return _VARIABLE.sub(replace, value)
+
+
+class _ConfigLoader(yaml.SafeLoader):
+    """PyYAML's safe loader that refuses duplicate keys and expands ``${VAR}`` in string values."""
+
+    environ: Mapping[str, str] = {}
+    path: Path | None = None
+
+    def construct_mapping(self, node, deep=False):  # type: ignore[override]
+        seen: dict[object, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            try:
+                first = seen.get(key)
+            except TypeError:  # an unhashable key: PyYAML's own error says so
+                break
+            if first is not None:
+                raise ConfigError(
+                    f"key {key!r} appears twice in one mapping (first at line {first}); YAML would "
+                    f"silently keep only the last one: remove or rename one of them",
+                    self.path,
+                    line,
+                )
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+    def construct_yaml_str(self, node):  # type: ignore[override]
+        text = super().construct_yaml_str(node)
+        expanded = expand_variables(text, self.environ, self.path, node.start_mark.line + 1)
+        if expanded == text or node.style is not None:
+            return expanded
+        # an unquoted value takes the type its expansion reads as: lock_timeout: ${WAIT} is a number
+        tag = self.resolve(yaml.ScalarNode, expanded, (True, False))
+        if tag == "tag:yaml.org,2002:str":
+            return expanded
+        return self.construct_object(yaml.ScalarNode(tag, expanded, node.start_mark, node.end_mark))
+
+
+_ConfigLoader.add_constructor("tag:yaml.org,2002:str", _ConfigLoader.construct_yaml_str)
+
+
+def load_yaml(text: str, path: Path | None, environ: Mapping[str, str]) -> Any:
+    """Parse ``text`` like ``yaml.safe_load``, refusing duplicate keys and expanding ``${VAR}``."""
+    loader = _ConfigLoader(text)
+    loader.environ, loader.path = environ, path
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()

@@ -9,29 +9,39 @@ The hierarchy, with the exit code the CLI turns each branch into::
     │   ├── ConnectionInTransaction  an embedding caller's Connection is inside a transaction
     │   ├── Irreversible          a downgrade through a migration without a down section
     │   ├── OwnershipViolation    models would change what another app (or no app) owns
-    │   └── DestructiveChanges    makemigrations would drop or narrow, unconfirmed
+    │   ├── DestructiveChanges    makemigrations would drop or narrow, unconfirmed
+    │   └── LintUnavailable       'modmig lint' needs an optional package (pglast) not installed
     ├── ConfigError (2)           modmig.yaml, app folders, database URLs
     │   ├── DatabaseUnavailable   the database cannot be reached (no password shown)
+    │   ├── InsufficientPrivilege the account lacks a privilege (which one, on which database)
     │   └── ModelsError           an app's models cannot be imported or found
     ├── MigrationFileError (2)    one migration file cannot be understood (file:line)
     ├── GraphError (2)            the files do not form a valid history
     │   ├── DuplicateVersion      two files claim one version of an app
+    │   ├── SameMigrationTwice    one migration written twice (0003_x.sql and 0003_x.py)
     │   ├── VersionGap            a version is missing inside an app's history
     │   ├── UnknownDependency     a dependency names an app or version that does not exist
     │   ├── DependencyCycle       the dependencies loop (the whole cycle is printed)
     │   └── SquashCycle           a squash would wait for something that waits for it
     ├── StateError (1)            the database and the files disagree
+    │   ├── CorruptBookkeeping    a bookkeeping row holds what modmig never writes
     │   ├── ChecksumMismatch      applied files were edited afterwards
     │   ├── DatabaseAhead         the database is at a version the files do not have
     │   ├── DatabaseBehindFiles   the database is below the first file (history was pruned)
     │   ├── DatabaseInsideSquash  inside a squashed range whose originals were deleted
     │   ├── RenumberedMigration   an applied migration was renumbered by 'modmig merge'
     │   └── DirtyState            a non-transactional migration stopped half-way
-    ├── MigrationFailed (1)       a migration raised; nothing after it ran
+    ├── Declined (1)              the user answered no to a confirmation; nothing was changed
+    ├── MigrationFailed (1)       a migration raised; nothing after it ran (130 / 143 when SIGINT
+    │                             or SIGTERM stopped it: ``interrupted`` says which)
+    ├── RunInterrupted (130/143)  SIGINT / SIGTERM where no step was half-done
     ├── SquashNotVerified (1)     a squash does not do what its originals do: not written
     ├── MigrationNotVerified (1)  a generated migration does not give the models: not written
     ├── LockTimeout (1)           another run held the lock for too long
     └── ConnectionLost (1)        the database connection broke during a run
+
+``Interrupted`` (a KeyboardInterrupt, not a ModmigError) is SIGINT or SIGTERM arriving: a running
+step turns it into ``MigrationFailed`` with ``interrupted`` set.
 
 Domain code raises these with the culprit attached (app, version, path, line); the CLI is the one
 boundary that prints ``str(error)`` and exits with ``error.exit_code``. Anything else escaping the
@@ -100,13 +110,22 @@ class Irreversible(UsageError):
 
 
 class ConfirmationRequired(UsageError):
-    def __init__(self, plan: "Plan") -> None:
+    """A downgrade reaching into other apps, and nobody could be asked (``why``)."""
+
+    def __init__(self, plan: "Plan", why: str | None = None) -> None:
         self.plan = plan
         steps = "\n".join(f"  {step.direction} {step.label}" for step in plan.steps)
+        because = f" ({why})" if why else ""
         super().__init__(
             f"This downgrade also undoes migrations of {', '.join(plan.other_apps)}:\n{steps}\n"
-            f"Re-run with --yes to confirm (no terminal to ask on)."
+            f"Nothing was changed. Confirm it with --yes{because}; from Python, pass confirm=."
         )
+
+
+class Declined(ModmigError):
+    """The user answered no when asked to confirm: nothing was changed (exit 1)."""
+
+    exit_code = 1
 
 
 class ConnectionInTransaction(UsageError):
@@ -149,6 +168,17 @@ class DestructiveChanges(UsageError):
         )
 
 
+class LintUnavailable(UsageError):
+    """The linter needs a parser that is an optional dependency, and it is not installed."""
+
+    def __init__(self, dialect: str, package: str, extra: str = "lint") -> None:
+        self.dialect, self.package = dialect, package
+        super().__init__(
+            f"Linting {dialect} migrations needs {package}, which is not installed: "
+            f"pip install 'modmig[{extra}]'"
+        )
+
+
 class ConfigError(ModmigError):
     """The project configuration is missing or wrong."""
 
@@ -179,6 +209,17 @@ class ModelsError(ConfigError):
     def __init__(self, app: str, module: str, reason: str) -> None:
         self.app, self.module, self.reason = app, module, reason
         super().__init__(f"app {app!r}: models {module!r}: {reason}")
+
+
+class InsufficientPrivilege(ConfigError):
+    """The database account lacks a privilege modmig needs (which one, on which database: ``hint``)."""
+
+    def __init__(self, url: str, doing: str, reason: str, hint: str) -> None:
+        self.url, self.reason, self.hint = url, reason, hint
+        super().__init__(
+            f"The database account may not do what modmig needs while {doing} on {url}: {reason}. "
+            f"The {hint}. Nothing was changed."
+        )
 
 
 class MigrationFileError(ModmigError):
@@ -212,6 +253,18 @@ class DuplicateVersion(GraphError):
             f"App {app!r} has {count} migrations with version {version}: {names}. Parallel branches "
             f"each added one.{also} Run 'modmig merge {app}' to renumber them (it keeps the one "
             f"already applied and rewrites the dependencies of other apps to match)."
+        )
+
+
+class SameMigrationTwice(GraphError):
+    """``0003_x.sql`` beside ``0003_x.py``: one migration in two formats, not two branches."""
+
+    def __init__(self, app: str, paths: Sequence[Path]) -> None:
+        self.app, self.paths = app, list(paths)
+        shown = " and ".join(show_path(p) for p in paths)
+        super().__init__(
+            f"App {app!r} has the same migration twice, in two formats: {shown}. modmig cannot "
+            f"tell which one is meant: keep one and delete the other."
         )
 
 
@@ -261,6 +314,19 @@ class StateError(ModmigError):
     """The database and the migration files disagree; nothing was changed."""
 
     exit_code = 1
+
+
+class CorruptBookkeeping(StateError):
+    """``_schema_versions`` holds a value modmig never writes (a text or negative version)."""
+
+    def __init__(self, app: str, found: str) -> None:
+        self.app, self.found = app, found
+        super().__init__(
+            f"App {app!r}: the bookkeeping table _schema_versions holds {found}, which modmig never "
+            f"writes (a version is a whole number, 0 or more). The row was changed by hand or by "
+            f"another tool, so modmig cannot tell which migrations this database has. Check the "
+            f"schema, then record the version it really has with 'modmig stamp {app} N'."
+        )
 
 
 class ChecksumMismatch(StateError):
@@ -331,16 +397,24 @@ class RenumberedMigration(StateError):
 
 
 class DirtyState(StateError):
-    def __init__(self, app: str, detail: str) -> None:
+    """An app whose last migration stopped part-way: ``advice`` says what resumes or resolves it."""
+
+    def __init__(self, app: str, detail: str, advice: str | None = None) -> None:
         self.app = app
-        super().__init__(
-            f"App {app!r} is dirty: {detail} Inspect the database, then run "
-            f"'modmig repair {app} --applied' or 'modmig repair {app} --not-applied'."
-        )
+        if advice is None:
+            advice = (
+                f"Inspect the database, then run 'modmig repair {app} --applied' or "
+                f"'modmig repair {app} --not-applied'."
+            )
+        super().__init__(f"App {app!r} is dirty: {detail} {advice}")
 
 
 class MigrationFailed(ModmigError):
-    """A migration raised. It was rolled back (or, without a transaction, left dirty)."""
+    """A migration raised. It was rolled back (or, without a transaction, left dirty).
+
+    ``interrupted`` names the signal (``"SIGINT"``) when a signal, not the migration, stopped it;
+    the exit code is then 128 + the signal's number, as a shell reports a process it interrupted.
+    """
 
     exit_code = 1
 
@@ -357,37 +431,95 @@ class MigrationFailed(ModmigError):
         stays_at: int | None = None,
         not_rolled_back_because: str | None = None,
         statements_done: int | None = None,
+        interrupted: "Interrupted | None" = None,
+        first_version: int | None = None,
     ) -> None:
         self.app, self.version, self.path = app, version, path
         self.statements_done = statements_done
         self.error, self.statement, self.line = error, statement, line
         self.rolled_back, self.direction = rolled_back, direction
+        self.interrupted = interrupted
+        if interrupted is not None:
+            self.exit_code = interrupted.exit_code
+        first = version if first_version is None else first_version
         where = f"{show_path(path)}:{line}" if line is not None else show_path(path)
-        verb = "Migration" if direction == "up" else "Downgrade of"
-        text = f"{verb} {app}:{version:04d} failed at {where}"
+        what = f"{app}:{version:04d}" if direction == "up" else f"the downgrade of {app}:{version:04d}"
+        if interrupted is not None:
+            text = f"Interrupted by {interrupted.signal_name} during {what}, at {where}"
+        else:
+            text = f"{'Migration' if direction == 'up' else 'Downgrade of'} {app}:{version:04d} failed at {where}"
         if statement is not None:
             text += f"\n  statement: {_shorten(statement)}"
-        text += f"\n  error: {error}"
+        text += "\n  error: " + error.replace("\n", "\n         ")
         if stays_at is None:
-            stays_at = version - 1 if direction == "up" else version
+            stays_at = first - 1 if direction == "up" else version
         if rolled_back:
             text += f"\nIt was rolled back; {app} stays at version {stays_at}. Nothing after it ran."
         else:
             why = f" ({not_rolled_back_because})" if not_rolled_back_because else ""
             text += f"\nIt could not be rolled back{why}: {app} is marked dirty at {version:04d}"
+            if direction == "up":
+                resume, part = f"modmig upgrade {app}", "file"
+            else:
+                resume, part = f"modmig downgrade {app} --to {first - 1}", "down section"
             if statements_done is None:
                 text += (
-                    f". A Python migration cannot resume part-way: inspect the database, then run "
-                    f"'modmig repair {app} --applied' or '--not-applied'."
+                    f". A Python migration cannot resume part-way: inspect the database, then say what "
+                    f"it holds with 'modmig repair {app}' (it explains what each choice records)."
                 )
             else:
                 text += (
-                    f" after {statements_done} statement(s) succeeded (they stay applied). The next "
-                    f"upgrade resumes at the failed statement, provided the statements before it are "
-                    f"unchanged; 'modmig status' shows the details."
+                    f" after {statements_done} statement(s){'' if direction == 'up' else ' of its down section'} "
+                    f"succeeded (they stay applied). '{resume}' resumes it at statement {statements_done + 1}; the "
+                    f"{part} may be fixed from that statement on, not before it. 'modmig status' shows the details."
                 )
             text += " Nothing after it ran."
         super().__init__(text)
+
+
+class RunInterrupted(ModmigError):
+    """SIGINT or SIGTERM stopped a command where no step was half-done (between steps, waiting
+    for the lock). Exit code 128 + the signal's number."""
+
+    def __init__(self, interrupted: "Interrupted", steps_done: int | None = None, total: int | None = None, where: str | None = None) -> None:
+        self.interrupted, self.steps_done = interrupted, steps_done
+        self.exit_code = interrupted.exit_code
+        if where is not None:
+            text = f"Interrupted by {interrupted.signal_name} {where}."
+        elif steps_done is not None:
+            text = (
+                f"Interrupted by {interrupted.signal_name} after {steps_done} of {total} step(s) completed; "
+                f"each completed step is recorded with its version, and nothing after them ran. "
+                f"'modmig status' shows where each app stands; run the command again to go on."
+            )
+        else:
+            text = (
+                f"Interrupted by {interrupted.signal_name}. Whatever modmig was writing was rolled back; "
+                f"'modmig status' shows where each app stands."
+            )
+        super().__init__(text)
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM arrived: raised in the main thread so that every step unwinds the safe way.
+
+    A KeyboardInterrupt, so code that handles Ctrl-C handles SIGTERM the same way. Not a
+    ModmigError: whoever is running a step turns it into a ``MigrationFailed`` that says where
+    each app stands; the CLI reports one that arrives anywhere else.
+    """
+
+    def __init__(self, signum: int = 2) -> None:
+        import signal
+
+        super().__init__(signum)
+        self.signum = signum
+        self.signal_name = signal.Signals(signum).name if signum in signal.Signals._value2member_map_ else f"signal {signum}"
+        self.exit_code = 128 + signum
+
+
+def raise_interrupted(signum: int, _frame: object) -> None:
+    """A signal handler: SIGTERM (or SIGINT) becomes ``Interrupted`` in the main thread."""
+    raise Interrupted(signum)
 
 
 class SquashNotVerified(ModmigError):

@@ -3,7 +3,7 @@
 The executor and the api call ``on_event(event)`` with one of these; they carry data only, and the
 receiver decides how (or whether) to show them. In order, a run sends::
 
-    LockWaiting*  RunStarted  (StepStarted  StepFinished|StepFailed)*  RunFinished
+    LockWaiting*  StatementWaiting*  RunStarted  (StepStarted  StepFinished|StepFailed)*  RunFinished
 
 ``RunStarted`` / ``RunFinished`` come before and after every run that has something to do (a
 run with nothing to do sends neither); ``StepStarted`` comes before each step runs and
@@ -23,6 +23,15 @@ from .model import Plan, Step
 @dataclass(frozen=True)
 class LockWaiting:
     holder: str | None
+    waited: float
+
+
+@dataclass(frozen=True)
+class StatementWaiting:
+    """Before resuming, a run waits for a statement the run that stopped left running on the
+    server (MariaDB finishes a DDL statement whose client died): what it is, and for how long."""
+
+    statement: str
     waited: float
 
 
@@ -65,7 +74,7 @@ class RunFinished:
     success: bool
 
 
-Event = Union[LockWaiting, RunStarted, StepStarted, StepFinished, StepFailed, RunFinished]
+Event = Union[LockWaiting, StatementWaiting, RunStarted, StepStarted, StepFinished, StepFailed, RunFinished]
 EventCallback = Callable[[Event], None]
 
 
@@ -113,6 +122,8 @@ class Listener:
             self.run_finished(event)
         elif isinstance(event, LockWaiting):
             self.lock_waiting(event)
+        elif isinstance(event, StatementWaiting):
+            self.statement_waiting(event)
 
     def run_started(self, event: RunStarted) -> None:
         """Before the first step of a run (the plan is ``event.plan``)."""
@@ -131,3 +142,6 @@ class Listener:
 
     def lock_waiting(self, event: LockWaiting) -> None:
         """Every few seconds while another process holds the migration lock."""
+
+    def statement_waiting(self, event: StatementWaiting) -> None:
+        """While a resume waits for a statement a run that stopped left running on the server."""

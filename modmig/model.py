@@ -12,6 +12,7 @@ from pathlib import Path
 
 #: App labels: a Python-identifier-like lowercase name, so it is safe in file names and SQL.
 APP_LABEL = re.compile(r"[a-z_][a-z0-9_]{0,63}\Z")
+_SQUASH_NAME = re.compile(r"(\d+)_squashed_\d+\Z")
 _DEPENDENCY = re.compile(r"\s*([a-z_][a-z0-9_]{0,63})\s*:\s*(\d+)\s*\Z")
 
 #: A node of the graph: (app label, version the app is at once this migration has run). A squash
@@ -163,6 +164,15 @@ class DirtyMark:
     prefix_checksum: str | None
     failed_statement: str | None = None
     error: str | None = None
+    #: The database session that ran it (MySQL: the connection id), to find a statement the
+    #: server may still be running after the client died.
+    session: str | None = None
+
+    @property
+    def first_version(self) -> int:
+        """The lowest version the interrupted file covers (a squash ``0001_squashed_0010``: 1)."""
+        match = _SQUASH_NAME.match(self.name or "")
+        return int(match.group(1)) if match else self.version
 
     def describe(self) -> str:
         if self.statements_done is None:
@@ -190,6 +200,12 @@ class DatabaseState:
     #: ``0001_squashed_0010``: a version may have been reached by an original or by a squash.
     names: dict[Key, str] = field(default_factory=dict)
     dirty: dict[str, DirtyMark] = field(default_factory=dict)
+    #: Checksums of the up and down parts of each recorded SQL file, where the row has them
+    #: (rows written before they were recorded apart have only the whole file's).
+    part_checksums: dict[Key, tuple] = field(default_factory=dict)
+    #: Apps whose bookkeeping row holds what modmig never writes (a text or negative version):
+    #: app -> what was found. Their version is unknown; every command but ``stamp`` refuses them.
+    corrupt: dict[str, str] = field(default_factory=dict)
     #: False when the bookkeeping tables do not exist yet (a fresh database).
     initialised: bool = True
 

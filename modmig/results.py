@@ -31,6 +31,8 @@ class AppStatus:
     problem: str | None = None
     #: The squash in the way when ``problem`` is ``"inside squash"``.
     squash: Migration | None = None
+    #: What the bookkeeping row holds when ``problem`` is ``"corrupt"`` (e.g. ``version 'two'``).
+    corrupt: str | None = None
 
     @property
     def up_to_date(self) -> bool:
@@ -57,6 +59,8 @@ class StatusReport:
     orphans: list[tuple[str, int]] = field(default_factory=list)
     #: Applied migrations whose prerequisite is not applied: ("blog:0003", "users:0002").
     inconsistent: list[tuple[str, str]] = field(default_factory=list)
+    #: Files that look like migrations but are not read as one: (path, why).
+    ignored: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def changed(self) -> list[tuple[str, int, str]]:
@@ -65,6 +69,10 @@ class StatusReport:
     def error(self) -> ModmigError | None:
         """The error a disagreement between database and files amounts to, if any."""
         for app in self.apps:
+            if app.problem == "corrupt":
+                from .errors import CorruptBookkeeping
+
+                return CorruptBookkeeping(app.app, app.corrupt or "a value modmig never writes")
             if app.problem == "ahead":
                 return DatabaseAhead(app.app, app.version, app.latest)
             if app.problem == "behind":
@@ -75,6 +83,12 @@ class StatusReport:
                 return DatabaseInsideSquash(app.app, app.version, app.squash)
         if self.changed:
             return ChecksumMismatch(self.changed)  # type: ignore[arg-type]
+        for app in self.apps:
+            if app.dirty is not None:
+                from .advice import resume_hint
+                from .errors import DirtyState
+
+                return DirtyState(app.app, app.dirty.describe(), resume_hint(app.dirty)[0].upper() + resume_hint(app.dirty)[1:])
         return None
 
     def as_dict(self) -> dict:
@@ -83,6 +97,7 @@ class StatusReport:
             "apps": [status.as_dict() for status in self.apps],
             "orphans": [{"app": a, "version": v} for a, v in self.orphans],
             "inconsistent": [{"migration": m, "requires": r} for m, r in self.inconsistent],
+            "ignored_files": [{"path": p, "reason": r} for p, r in self.ignored],
         }
 
 

@@ -7,8 +7,9 @@ throwaway database created on the server given by ``--modmig-database``):
 * ``modmig_migrator``: a :class:`Migrator` with nothing applied, to walk to the state a test
   needs (``migrate_to("blog", 3)``, insert rows, ``migrate_to("blog", 4)``, check the data);
 
-and a helper, :func:`assert_roundtrip`, that fails a test when a migration's down does not undo
-its up (the check behind ``modmig check --roundtrip``).
+and two helpers: :func:`assert_roundtrip`, that fails a test when a migration's down does not undo
+its up (the check behind ``modmig check --roundtrip``), and :func:`assert_lint_clean`, that fails
+it when ``modmig lint`` finds an error-level problem in the migrations.
 
 The project is found from ``--modmig-config PATH`` or the ``modmig_config`` ini option, else by
 searching upwards for ``modmig.yaml`` from the folder of the test file. Importing this module is cheap:
@@ -28,9 +29,10 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from .api import Project
+    from .lint.report import LintReport
     from .schema.roundtrip import RoundtripReport
 
-__all__ = ["Migrator", "assert_roundtrip"]
+__all__ = ["Migrator", "assert_lint_clean", "assert_roundtrip"]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -90,6 +92,33 @@ def assert_roundtrip(project: Union["Project", Migrator, str, Path], migration: 
         project = Project.load(project)
     report = check_roundtrip(project.config, project.graph, scratch, only=migration)
     if not report.ok:
+        raise AssertionError(report.describe())
+    return report
+
+
+def assert_lint_clean(
+    project: Union["Project", Migrator, str, Path],
+    *apps: str,
+    base: str | None = None,
+    dialect: str | None = None,
+    strict: bool = False,
+) -> "LintReport":
+    """Fail unless ``modmig lint`` passes on ``apps``' migrations (every app's by default).
+
+    Lints every migration (``modmig lint --all``), or with ``base="origin/main"`` those added or
+    changed since that git ref. A finding at error level fails the test; with ``strict=True`` a
+    warning does too. The failure message lists each finding as ``file:line: ID level: message``.
+    Returns the report when it passes. modmig.yaml's ``lint:`` settings and the inline
+    ``-- modmig: allow`` directives apply as they do on the command line.
+    """
+    from .api import Project
+
+    if isinstance(project, Migrator):
+        project = project.project
+    if not isinstance(project, Project):
+        project = Project.load(project)
+    report = project.lint(apps, everything=base is None, base=base, dialect=dialect)
+    if not report.ok or (strict and report.findings):
         raise AssertionError(report.describe())
     return report
 

@@ -3,6 +3,12 @@
 ``database_url`` is parametrised over every backend in ``databases.BACKENDS``; a test that takes it
 (directly or through ``make_project``) is part of the backend conformance suite and runs once per
 database.
+
+No traceback anywhere in the suite's CLI output: every CLI run the helpers make (``run_cli``
+in-process; ``modmig_process``, ``MODMIG`` and ``tests/terminal.py`` as child processes) is
+checked, and a test fails if modmig printed one, unless it is marked ``traceback_expected``. A
+child process reports an uncaught exception through ``sys.excepthook`` into a folder the
+autouse fixture ``no_tracebacks`` looks at after the test.
 """
 
 from __future__ import annotations
@@ -23,6 +29,38 @@ from .databases import BACKENDS, provision
 
 FIXTURES = Path(__file__).parent / "fixtures" / "projects"
 REPO = Path(__file__).resolve().parent.parent
+TRACEBACK_FOLDER = "MODMIG_TEST_TRACEBACKS"
+TRACEBACK = "Traceback (most recent call last)"
+
+#: ``python -c`` program that runs ``python -m modmig`` and writes any uncaught exception's
+#: traceback into $MODMIG_TEST_TRACEBACKS (it is still printed as usual).
+_BOOTSTRAP = """\
+import os, runpy, sys, traceback
+def _report(kind, value, tb, _print=sys.excepthook):
+    folder = os.environ.get("MODMIG_TEST_TRACEBACKS")
+    if folder and os.path.isdir(folder):
+        with open(os.path.join(folder, "pid-%d.txt" % os.getpid()), "a") as out:
+            out.write("modmig " + " ".join(sys.argv[1:]) + "\\n" + "".join(traceback.format_exception(kind, value, tb)))
+    _print(kind, value, tb)
+sys.excepthook = _report
+sys.argv[0] = "modmig"
+runpy.run_module("modmig", run_name="__main__", alter_sys=True)
+"""
+#: The command line of the real CLI in a child process: ``[*MODMIG, "upgrade", "--all"]``.
+MODMIG = [sys.executable, "-c", _BOOTSTRAP]
+_allow_tracebacks = [False]
+
+
+@pytest.fixture(autouse=True)
+def no_tracebacks(request, tmp_path_factory, monkeypatch):
+    """Fail a test whose CLI runs printed a traceback (unless marked ``traceback_expected``)."""
+    folder = tmp_path_factory.mktemp("tracebacks")
+    monkeypatch.setenv(TRACEBACK_FOLDER, str(folder))
+    _allow_tracebacks[0] = request.node.get_closest_marker("traceback_expected") is not None
+    yield
+    found = sorted(folder.iterdir())
+    if found and not _allow_tracebacks[0]:
+        pytest.fail("modmig printed a traceback:\n" + "\n".join(path.read_text() for path in found), pytrace=False)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -126,9 +164,12 @@ class Cli:
         old = Path.cwd()
         os.chdir(self.cwd)
         try:
-            return runner.invoke(cli, list(args), input=input, env=env, catch_exceptions=False)
+            result = runner.invoke(cli, list(args), input=input, env=env, catch_exceptions=False)
         finally:
             os.chdir(old)
+        if TRACEBACK in result.output and not _allow_tracebacks[0]:
+            pytest.fail(f"modmig {' '.join(args)} printed a traceback:\n{result.output}", pytrace=False)
+        return result
 
 
 @pytest.fixture
@@ -140,7 +181,7 @@ def modmig_process(args: list[str], cwd: Path, **kwargs) -> subprocess.Popen:
     """Start the real CLI as a separate process (for locking and crash tests)."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("MODMIG_DATABASE_URL", None)
-    return subprocess.Popen([sys.executable, "-m", "modmig", *args], cwd=cwd, env=env, **kwargs)
+    return subprocess.Popen([*MODMIG, *args], cwd=cwd, env=env, **kwargs)
 
 
 def table_names(project: Project) -> set[str]:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+from sqlalchemy.engine import make_url
 
 BACKENDS = ["sqlite", "postgresql", "mysql"]
 
@@ -70,6 +71,26 @@ def drop_database(backend: str, name: str) -> None:
                 if getattr(error.orig, "args", [None])[0] != 1094:
                     raise
         connection.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
+
+
+@contextmanager
+def limited_account(backend: str, url: str) -> Iterator[str]:
+    """``url`` as an account without the privileges modmig needs, dropped afterwards: a PostgreSQL
+    role that may not create tables in ``public``, a MySQL/MariaDB account with SELECT only."""
+    name = f"modmig_ltd_{uuid.uuid4().hex[:8]}"
+    database = make_url(url).database
+    with admin_engine(backend).connect() as connection:
+        if backend == "postgresql":
+            connection.exec_driver_sql(f"CREATE ROLE {name} LOGIN PASSWORD 's3cret'")
+        else:
+            connection.exec_driver_sql(f"CREATE USER '{name}'@'%%' IDENTIFIED BY 's3cret'")
+            connection.exec_driver_sql(f"GRANT SELECT ON `{database}`.* TO '{name}'@'%%'")
+    try:
+        yield make_url(url).set(username=name, password="s3cret").render_as_string(hide_password=False)
+    finally:
+        with admin_engine(backend).connect() as connection:
+            drop = f"DROP ROLE IF EXISTS {name}" if backend == "postgresql" else f"DROP USER IF EXISTS '{name}'@'%%'"
+            connection.exec_driver_sql(drop)
 
 
 def admin_engine(backend: str):

@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import pty
 import subprocess
-import sys
 from pathlib import Path
+
+from .conftest import MODMIG
 
 
 def run_in_terminal(
@@ -24,7 +25,7 @@ def run_in_terminal(
         environment.pop("NO_COLOR", None)
     environment.pop("MODMIG_DATABASE_URL", None)
     process = subprocess.Popen(
-        [sys.executable, "-m", "modmig", *args], cwd=cwd, env=environment,
+        [*MODMIG, *args], cwd=cwd, env=environment,
         stdin=secondary if stdin_text is not None else subprocess.DEVNULL,
         stdout=secondary, stderr=secondary, close_fds=True,
     )

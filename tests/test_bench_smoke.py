@@ -57,3 +57,17 @@ def test_the_benchmark_rejects_a_malformed_size_with_a_usage_message(tmp_path):
     )
     assert finished.returncode == 2
     assert "'5by20' is not a size; write APPSxMIGRATIONS" in finished.stderr
+
+
+def test_the_big_file_benchmark_runs_on_a_small_file_and_reports_every_figure(tmp_path):
+    output = tmp_path / "bigfile.json"
+    finished = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "bigfile.py"), "--mb", "0.05", "--runs", "1", "--output", str(output)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    results = json.loads(output.read_text())
+    for row in ("floor", "split sqlite", "split postgresql", "split mysql", "upgrade sqlite", "upgrade postgresql", "upgrade mysql"):
+        assert results["medians"][row]["wall_s"] > 0, row
+    assert results["met"] in (True, False)
+    assert "| modmig upgrade, mysql splitter |" in finished.stdout

@@ -99,3 +99,24 @@ def test_migrations_of_an_installed_package_are_found_without_importing_it(tmp_p
     with Project.load(tmp_path) as project:
         assert project.upgrade("billing").steps_done == 1
     assert "acme_billing" not in sys.modules
+
+
+def test_environment_variables_are_expanded_in_values_with_defaults_and_types(tmp_path):
+    path = write(tmp_path / "modmig.yaml", """\
+        database: postgresql+psycopg://app:${DB_PASSWORD}@${DB_HOST:-localhost}/app
+        lock_timeout: ${WAIT}
+        apps:
+          users: ${USERS_DIR}
+          blog: "$${literal}"
+        """)
+    config = load_config(path, environ={"DB_PASSWORD": "s3cret", "WAIT": "30", "USERS_DIR": "apps/users"})
+    assert config.database == "postgresql+psycopg://app:s3cret@localhost/app"
+    assert config.lock_timeout == 30 and isinstance(config.lock_timeout, int)
+    assert config.apps["users"].folder == tmp_path / "apps/users"
+    assert config.apps["blog"].folder == tmp_path / "${literal}"
+
+
+def test_an_unset_variable_is_named_with_its_line(tmp_path):
+    path = write(tmp_path / "modmig.yaml", "apps: {}\ndatabase: sqlite:///${DB_FILE}\n")
+    with pytest.raises(Exception, match=r"modmig.yaml:2: environment variable DB_FILE is not set \(used as \$\{DB_FILE\}\)"):
+        load_config(path, environ={})

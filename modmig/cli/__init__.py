@@ -15,11 +15,17 @@ package must stay cheap: SQLAlchemy and rich load inside the commands that need 
 
 from __future__ import annotations
 
-from . import admin, autogen, report, run, squash  # noqa: F401  (each registers its commands on ``cli``)
+from . import admin, autogen, lint, report, run, squash  # noqa: F401  (each registers its commands on ``cli``)
 from .common import cli
 
 
 def main() -> None:
+    import signal
+
+    from ..errors import raise_interrupted
+
+    if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, raise_interrupted)  # unwind like Ctrl-C: locks released, steps rolled back
     cli(prog_name="modmig")
 
 

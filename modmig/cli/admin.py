@@ -30,10 +30,14 @@ def new(ctx, app, slug, python):
     "--from-user-version", is_flag=True,
     help="SQLite: take VERSION from the database's PRAGMA user_version (a database migrated by numbered .sql files).",
 )
+@click.option(
+    "--force", is_flag=True,
+    help="Record it even if the result is inconsistent (a dependency not applied) or, with --from-user-version, lower than recorded.",
+)
 @lock_option
 @project_options
 @click.pass_context
-def stamp(ctx, app, version, from_user_version, lock_timeout):
+def stamp(ctx, app, version, from_user_version, force, lock_timeout):
     """Record APP at VERSION without running anything (to adopt an existing database)."""
     if (version is None) == (not from_user_version):
         raise click.UsageError("Give VERSION or --from-user-version (one of them).")
@@ -41,26 +45,34 @@ def stamp(ctx, app, version, from_user_version, lock_timeout):
     if from_user_version:
         version = project.user_version()
         click.echo(f"The database's PRAGMA user_version is {version}.")
-    result = project.stamp(app, version, lock_timeout=lock_timeout)
+    result = project.stamp(app, version, lock_timeout=lock_timeout, force=force, from_user_version=from_user_version)
     click.echo(f"Stamped {result.app} at {result.version} (was {result.previous}).")
 
 
 @cli.command()
 @click.argument("app", shell_complete=complete_app)
 @click.option("--applied/--not-applied", default=None, help="Resolve a dirty migration: its effect is / is not in the database.")
+@click.option(
+    "--statements-done", type=click.IntRange(min=0), metavar="N",
+    help="Resolve a dirty migration: exactly its first N statements took effect; the next run resumes after them.",
+)
 @click.option("--renumbered", is_flag=True, help="Catch up after 'modmig merge' renumbered a migration this database applied.")
 @lock_option
 @project_options
 @click.pass_context
-def repair(ctx, app, applied, renumbered, lock_timeout):
+def repair(ctx, app, applied, statements_done, renumbered, lock_timeout):
     """Re-record checksums of APP's edited migrations and resolve its dirty mark."""
-    result = get_project(ctx).repair(app, applied=applied, renumbered=renumbered, lock_timeout=lock_timeout)
+    result = get_project(ctx).repair(
+        app, applied=applied, statements_done=statements_done, renumbered=renumbered, lock_timeout=lock_timeout
+    )
     if renumbered:
         for line in result.rechecksummed:
             click.echo(f"Renumbered record: {line}" if "->" in line else f"Ran {line}")
         click.echo(f"{app} is at {result.version}.")
         return
-    if result.resolved:
+    if result.resolved and result.resolved[0].isdigit():
+        click.echo(f"Recorded the progress of the dirty migration of {app}: {result.resolved}.")
+    elif result.resolved:
         click.echo(f"Resolved the dirty migration of {app} as {result.resolved}; {app} is at {result.version}.")
     for label in result.rechecksummed:
         click.echo(f"Re-recorded the checksum of {label}.")

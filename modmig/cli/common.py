@@ -19,7 +19,12 @@ EXIT_FAILED = 1
 class ModmigGroup(click.Group):
     def invoke(self, ctx: click.Context):
         try:
-            return super().invoke(ctx)
+            try:
+                return super().invoke(ctx)
+            except KeyboardInterrupt as interrupt:  # SIGINT / SIGTERM where no step was running
+                from ..errors import Interrupted, RunInterrupted
+
+                raise RunInterrupted(interrupt if isinstance(interrupt, Interrupted) else Interrupted(2)) from None
         except ModmigError as error:
             from .console import Console
 
@@ -79,6 +84,16 @@ def json_option(function):
 def verbosity_options(function):
     function = click.option("-v", "--verbose", is_flag=True, help="Also print each step's file and mode.")(function)
     return click.option("-q", "--quiet", is_flag=True, help="Print only errors.")(function)
+
+
+def target_options(to: str | None, steps: int | None) -> dict:
+    """``--to 3`` / ``--to -1`` / ``--to +2`` / ``--steps K`` as the api's to= / by= / steps=."""
+    from ..plan.targets import parse_target
+
+    if to is None:
+        return {"steps": steps}
+    absolute, by = parse_target(to)
+    return {"to": absolute, "by": by, "steps": steps}
 
 
 def complete_app(ctx: click.Context, param: click.Parameter, incomplete: str):

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 import click
 
-from ..events import Event, LockWaiting, RunFinished, RunStarted, StepFailed, StepFinished, StepStarted
+from ..events import Event, LockWaiting, RunFinished, RunStarted, StatementWaiting, StepFailed, StepFinished, StepStarted
 from .output import EventPrinter, lock_waiting_text, step_detail, summary_line, table
 
 if TYPE_CHECKING:
@@ -35,6 +35,7 @@ _CELL_STYLES = (
     ("to stamp", "yellow"),
     ("recorded", "green"),
     ("DIRTY", "bold red"),
+    ("CORRUPT", "bold red"),
     ("AHEAD", "bold red"),
     ("BEFORE FIRST", "bold red"),
     ("edited", "red"),
@@ -114,11 +115,14 @@ class Console:
             )
         self.rich.print(grid)
 
-    def run_listener(self) -> Callable[[Event], None]:
-        """What prints a run as it happens: plain lines, or rich lines with a progress bar."""
+    def run_listener(self, transactional_ddl: bool = True) -> Callable[[Event], None]:
+        """What prints a run as it happens: plain lines, or rich lines with a progress bar.
+
+        ``transactional_ddl`` is the database's: ``-v`` says how each step really runs there.
+        """
         if not self.is_terminal:
-            return EventPrinter(click.echo, self.quiet, self.verbose)
-        return RichRunPrinter(self.rich, self.quiet, self.verbose)
+            return EventPrinter(click.echo, self.quiet, self.verbose, transactional_ddl)
+        return RichRunPrinter(self.rich, self.quiet, self.verbose, transactional_ddl)
 
 
 class RichRunPrinter:
@@ -128,14 +132,15 @@ class RichRunPrinter:
     the run lasts, and is erased at the end, leaving the step lines and the summary.
     """
 
-    def __init__(self, console: "RichConsole", quiet: bool, verbose: bool) -> None:
+    def __init__(self, console: "RichConsole", quiet: bool, verbose: bool, transactional_ddl: bool = True) -> None:
         self.console, self.quiet, self.verbose = console, quiet, verbose
+        self.transactional_ddl = transactional_ddl
         self.progress: Progress | None = None
         self.task: TaskID | None = None
         self.pending_line = ""
 
     def __call__(self, event: Event) -> None:
-        if isinstance(event, LockWaiting):
+        if isinstance(event, (LockWaiting, StatementWaiting)):
             lock_notice(event)
             return
         if self.quiet:
@@ -184,7 +189,7 @@ class RichRunPrinter:
         else:
             self.console.print(outcome)
         if self.verbose:
-            self.console.print(f"    {step_detail(event.step)}", style="dim", markup=False)
+            self.console.print(f"    {step_detail(event.step, self.transactional_ddl)}", style="dim", markup=False)
 
     def _stop(self) -> None:
         if self.progress is not None:
@@ -194,7 +199,7 @@ class RichRunPrinter:
 
 def lock_notice(event: Event) -> None:
     """Tell stderr who holds the lock while a run waits for it (in every output mode, even --json)."""
-    if isinstance(event, LockWaiting):
+    if isinstance(event, (LockWaiting, StatementWaiting)):
         click.echo(lock_waiting_text(event), err=True)
 
 

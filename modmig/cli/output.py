@@ -11,7 +11,7 @@ from typing import Callable, Sequence
 
 from ..version import __version__
 from ..errors import ModmigError, show_path
-from ..events import Event, LockWaiting, RunFinished, StepFailed, StepFinished, StepStarted
+from ..events import Event, LockWaiting, RunFinished, StatementWaiting, StepFailed, StepFinished, StepStarted
 from ..model import Plan
 from ..results import CheckReport, StatusReport, error_dict, history_entry_dict, plan_dict
 
@@ -51,22 +51,26 @@ def status_rows(report: StatusReport) -> tuple[list[list[object]], list[str]]:
     rows: list[list[object]] = []
     for app in report.apps:
         state = []
-        if app.problem == "ahead":
+        if app.problem == "corrupt":
+            state.append(f"CORRUPT BOOKKEEPING: {app.corrupt}")
+        elif app.problem == "ahead":
             state.append("AHEAD OF FILES")
         elif app.problem == "behind":
             state.append("BEFORE FIRST FILE")
         elif app.problem == "inside squash":
             state.append("INSIDE SQUASHED RANGE")
+        elif app.dirty is not None:
+            doing = "upgrade to" if app.dirty.direction == "up" else "downgrade of"
+            state.append(f"DIRTY: {doing} {app.dirty.version:04d} stopped part-way")
         elif app.pending:
             state.append(f"{len(app.pending)} pending")
         else:
             state.append("up to date")
-        if app.dirty is not None:
-            state.append("DIRTY")
         if app.changed:
             state.append(f"{len(app.changed)} edited")
         pending = ", ".join(f"{v:04d}" for v in app.pending[:6]) + (" ..." if len(app.pending) > 6 else "")
-        rows.append([app.app, app.version, app.latest, pending or "-", ", ".join(state)])
+        version = "?" if app.problem == "corrupt" else app.version
+        rows.append([app.app, version, app.latest, pending or "-", ", ".join(state)])
     out: list[str] = []
     for app in report.apps:
         if app.dirty is not None:
@@ -78,7 +82,13 @@ def status_rows(report: StatusReport) -> tuple[list[list[object]], list[str]]:
         out.append(f"\nIn the database but not configured (orphans): {listed}")
     for migration, requirement in report.inconsistent:
         out.append(f"\nInconsistent: {migration} is applied but its dependency {requirement} is not.")
+    out.extend("\n" + ignored_text(path, reason) for path, reason in report.ignored)
     return rows, out
+
+
+def ignored_text(path: str, reason: str) -> str:
+    """The warning for a file that looks like a migration but is not read as one."""
+    return f"Warning: {path} looks like a migration but is not read as one: {reason}."
 
 
 def check_text(report: CheckReport) -> str:
@@ -87,7 +97,14 @@ def check_text(report: CheckReport) -> str:
     return "Check failed:\n" + "\n".join(f"  - {reason}" for reason in report.reasons)
 
 
-def plan_text(plan: Plan, sql: Callable | None = None) -> str:
+#: ``plan --sql`` summarises a step whose SQL is longer than this many characters (``--full``
+#: prints it all): a 5 MB data file should not scroll a terminal for minutes.
+SQL_SHOWN = 20_000
+#: ... showing this many statements from its start and its end, each cut to STATEMENT_SHOWN.
+SQL_HEAD, SQL_TAIL, STATEMENT_SHOWN = 10, 3, 2_000
+
+
+def plan_text(plan: Plan, sql: Callable | None = None, full: bool = False) -> str:
     if not plan:
         return "Nothing to do: every requested app is up to date."
     verb = {"up": "apply", "down": "unapply"}
@@ -100,8 +117,29 @@ def plan_text(plan: Plan, sql: Callable | None = None) -> str:
             if statements is None:
                 lines.append(f"        (Python migration: {step.migration.path.name})")
             else:
-                lines.extend(f"        {s};".replace("\n", "\n        ") for s in statements)
+                lines.extend(f"        {s};".replace("\n", "\n        ") for s in _shown_sql(statements, full))
     return "\n".join(lines)
+
+
+def _shown_sql(statements: list[str], full: bool) -> list[str]:
+    """The statements of one step as ``plan --sql`` prints them: all, or a summary of a long script."""
+    size = sum(len(s) for s in statements)
+    if full or size <= SQL_SHOWN:
+        return statements
+
+    def cut(text: str) -> str:
+        if len(text) <= STATEMENT_SHOWN:
+            return text
+        return text[:STATEMENT_SHOWN] + f" ... [{len(text) - STATEMENT_SHOWN:,} more characters]"
+
+    if len(statements) <= SQL_HEAD + SQL_TAIL:
+        return [cut(s) for s in statements] + [f"-- (long statements cut; --full shows all {size:,} characters)"]
+    hidden = statements[SQL_HEAD:-SQL_TAIL]
+    note = (
+        f"-- ... {len(hidden):,} more statement(s), {sum(len(s) for s in hidden):,} characters, not shown "
+        f"({len(statements):,} in all); --full shows them"
+    )
+    return [*(cut(s) for s in statements[:SQL_HEAD]), note, *(cut(s) for s in statements[-SQL_TAIL:])]
 
 
 def plan_json(plan: Plan, sql: Callable | None = None) -> str:
@@ -141,7 +179,12 @@ def error_json(error: ModmigError) -> str:
     return json_document("error", {"error": error_dict(error)})
 
 
-def lock_waiting_text(event: LockWaiting) -> str:
+def lock_waiting_text(event: LockWaiting | StatementWaiting) -> str:
+    if isinstance(event, StatementWaiting):
+        return (
+            f"Waiting for a statement the stopped run left running on the server to finish, before "
+            f"resuming ({event.statement}; {event.waited:.0f} s)..."
+        )
     who = f" held by {event.holder}" if event.holder else ""
     return f"Waiting for the migration lock{who} ({event.waited:.0f} s)..."
 
@@ -151,21 +194,29 @@ def summary_line(event: RunFinished) -> str:
     return f"Done: {event.steps_done} step(s) across {apps} app(s) in {event.duration_ms / 1000:.2f} s."
 
 
-def step_detail(step) -> str:
-    """What ``-v`` adds under a step: its file and how it runs."""
+def step_detail(step, transactional_ddl: bool = True) -> str:
+    """What ``-v`` adds under a step: its file and how it runs on this database."""
     migration = step.migration
-    mode = "one transaction" if migration.transaction else "no transaction"
+    if not migration.transaction:
+        mode = "no transaction"
+    elif transactional_ddl:
+        mode = "one transaction"
+    elif migration.kind == "sql":
+        mode = "statement by statement, each with its progress: this database commits DDL implicitly"
+    else:
+        mode = "one transaction for its data; its DDL commits implicitly"
     return f"{show_path(migration.path)} ({migration.kind}, {mode})"
 
 
 class EventPrinter:
     """Prints one line per step (``Applying blog:0003_add_tags ... OK (12 ms)``) and a summary."""
 
-    def __init__(self, echo: Echo, quiet: bool = False, verbose: bool = False) -> None:
+    def __init__(self, echo: Echo, quiet: bool = False, verbose: bool = False, transactional_ddl: bool = True) -> None:
         self.echo, self.quiet, self.verbose = echo, quiet, verbose
+        self.transactional_ddl = transactional_ddl
 
     def __call__(self, event: Event) -> None:
-        if isinstance(event, LockWaiting):
+        if isinstance(event, (LockWaiting, StatementWaiting)):
             self.echo(lock_waiting_text(event), err=True)
         elif self.quiet:
             return
@@ -176,7 +227,7 @@ class EventPrinter:
         elif isinstance(event, (StepFinished, StepFailed)):
             self.echo(f" OK ({event.duration_ms} ms)" if isinstance(event, StepFinished) else " FAILED")
             if self.verbose:
-                self.echo(f"    {step_detail(event.step)}")
+                self.echo(f"    {step_detail(event.step, self.transactional_ddl)}")
         elif isinstance(event, RunFinished) and event.success:
             self.echo(summary_line(event))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import EXIT_FAILED, cli, complete_app, get_project, json_option, project_options
+from .common import EXIT_FAILED, cli, complete_app, get_project, json_option, project_options, target_options
 
 
 @cli.command()
@@ -41,10 +41,11 @@ def status(ctx, app, as_json):
     help="With --roundtrip: an empty database to use (default: a temporary SQLite file). With --drift: a server for "
          "the throwaway database (default: SQLite in memory, or the database's own server).",
 )
+@click.option("--lint", "with_lint", is_flag=True, help="Also lint the pending migrations (as 'modmig lint'); fail on an error-level finding.")
 @json_option
 @project_options
 @click.pass_context
-def check(ctx, roundtrip, drift, scratch, as_json):
+def check(ctx, roundtrip, drift, scratch, with_lint, as_json):
     """Exit 0 when every app is at its latest and nothing was edited; 1 with the reasons otherwise."""
     from .output import check_text, json_document
 
@@ -52,6 +53,8 @@ def check(ctx, roundtrip, drift, scratch, as_json):
         raise click.UsageError("--scratch goes with --roundtrip or --drift.")
     if roundtrip and drift:
         raise click.UsageError("--roundtrip and --drift are separate checks: run one at a time.")
+    if with_lint and (roundtrip or drift):
+        raise click.UsageError("--lint goes with the plain check, not --roundtrip or --drift.")
     if drift:
         from .console import Console
         from .output_autogen import drift_lines
@@ -72,33 +75,40 @@ def check(ctx, roundtrip, drift, scratch, as_json):
             Console().line(outcome.describe(), style="green" if outcome.ok else "red")
         ctx.exit(0 if outcome.ok else EXIT_FAILED)
     report = get_project(ctx).check()
+    linted = get_project(ctx).lint() if with_lint else None
     if as_json:
-        click.echo(json_document("check", report.as_dict()))
+        click.echo(json_document("check", {**report.as_dict(), **({"lint": linted.as_dict()} if linted else {})}))
     else:
         from .console import Console
 
         Console().line(check_text(report), style="green" if report.ok else "red")
-    ctx.exit(0 if report.ok else EXIT_FAILED)
+        if linted is not None:
+            Console().line(linted.describe(), style="green" if linted.ok else "red")
+    ctx.exit(0 if report.ok and (linted is None or linted.ok) else EXIT_FAILED)
 
 
 @cli.command()
 @click.argument("app", required=False, shell_complete=complete_app)
 @click.option("--all", "all_apps", is_flag=True, help="Plan every app (the default without APP).")
-@click.option("--to", type=int, metavar="N", help="Stop at version N of APP.")
+@click.option("--to", metavar="N|+K", help="Stop at version N of APP, or K versions above where it is (+K).")
+@click.option("--steps", type=click.IntRange(min=1), metavar="K", help="Only APP's next K migrations.")
 @json_option
-@click.option("--sql", "with_sql", is_flag=True, help="Print the SQL each step would run.")
+@click.option("--sql", "with_sql", is_flag=True, help="Print the SQL each step would run (long scripts summarised).")
+@click.option("--full", is_flag=True, help="With --sql: print every statement in full, however long.")
 @project_options
 @click.pass_context
-def plan(ctx, app, all_apps, to, as_json, with_sql):
+def plan(ctx, app, all_apps, to, steps, as_json, with_sql, full):
     """Show what 'upgrade' would do, in order, without changing anything."""
     from .output import plan_json, plan_text
 
     if app and all_apps:
         raise click.UsageError("Name one app or pass --all, not both.")
+    if full and not with_sql:
+        raise click.UsageError("--full goes with --sql.")
     project = get_project(ctx)
-    result = project.plan(app, to=to)
+    result = project.plan(app, **target_options(to, steps))
     sql = project.step_sql if with_sql else None
-    click.echo(plan_json(result, sql) if as_json else plan_text(result, sql))
+    click.echo(plan_json(result, sql) if as_json else plan_text(result, sql, full=full))
 
 
 @cli.command()

@@ -9,55 +9,74 @@ from typing import Iterator
 import click
 
 from ..errors import ModmigError
-from .common import cli, complete_app, get_project, json_option, lock_option, project_options, verbosity_options
+from .common import (
+    cli, complete_app, get_project, json_option, lock_option, project_options, target_options, verbosity_options,
+)
 
 
 @cli.command()
 @click.argument("app", required=False, shell_complete=complete_app)
 @click.option("--all", "all_apps", is_flag=True, help="Apply every pending migration of every app.")
-@click.option("--to", type=int, metavar="N", help="Stop at version N of APP.")
+@click.option("--to", metavar="N|+K", help="Stop at version N of APP, or K versions above where it is (+K).")
+@click.option("--steps", type=click.IntRange(min=1), metavar="K", help="Apply APP's next K migrations only.")
 @verbosity_options
 @json_option
 @lock_option
 @project_options
 @click.pass_context
-def upgrade(ctx, app, all_apps, to, quiet, verbose, as_json, lock_timeout):
+def upgrade(ctx, app, all_apps, to, steps, quiet, verbose, as_json, lock_timeout):
     """Apply APP's pending migrations (and those they need), or --all."""
     if bool(app) == all_apps:
         raise click.UsageError("Name one app or pass --all.")
     project = get_project(ctx)
+    warn_ignored_files(project)
     with run_output(ctx, project, "upgrade", quiet, verbose, as_json) as listener:
-        result = project.upgrade(app, to=to, lock_timeout=lock_timeout, on_event=listener)
+        result = project.upgrade(app, **target_options(to, steps), lock_timeout=lock_timeout, on_event=listener)
     if not result.steps_done and not (quiet or as_json):
         click.echo("Nothing to apply: " + (f"{app} is up to date." if app else "every app is up to date."))
 
 
 @cli.command()
 @click.argument("app", shell_complete=complete_app)
-@click.option("--to", type=int, required=True, metavar="N", help="Version to go down to (0 = nothing applied).")
+@click.option("--to", metavar="N|-K", help="Version to go down to (0 = nothing applied), or K versions below where APP is (-K).")
+@click.option("--steps", type=click.IntRange(min=1), metavar="K", help="Undo APP's last K migrations.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask before undoing migrations of other apps.")
 @verbosity_options
 @json_option
 @lock_option
 @project_options
 @click.pass_context
-def downgrade(ctx, app, to, yes, quiet, verbose, as_json, lock_timeout):
+def downgrade(ctx, app, to, steps, yes, quiet, verbose, as_json, lock_timeout):
     """Unapply APP's migrations above N, after the migrations of other apps that depend on them."""
+    from ..errors import ConfirmationRequired, Declined
     from .output import plan_text
+
+    if (to is None) == (steps is None):
+        raise click.UsageError("Give --to N (0 undoes everything), --to -K (K versions down) or --steps K.")
 
     def confirm(plan) -> bool:
         if yes:
             return True
         if as_json or not sys.stdin.isatty():
-            return False
+            raise ConfirmationRequired(plan, "--json asks nothing" if as_json else "there is no terminal to ask on")
         click.echo(plan_text(plan))
-        return click.confirm(f"This also undoes migrations of {', '.join(plan.other_apps)}. Continue?")
+        if not click.confirm(f"This also undoes migrations of {', '.join(plan.other_apps)}. Continue?"):
+            raise Declined("You declined the downgrade; nothing was changed.")
+        return True
 
     project = get_project(ctx)
     with run_output(ctx, project, "downgrade", quiet, verbose, as_json) as listener:
-        result = project.downgrade(app, to=to, confirm=confirm, lock_timeout=lock_timeout, on_event=listener)
+        result = project.downgrade(app, **target_options(to, steps), confirm=confirm, lock_timeout=lock_timeout, on_event=listener)
     if not result.steps_done and not (quiet or as_json):
-        click.echo(f"Nothing to undo: {app} is already at {to}.")
+        click.echo(f"Nothing to undo: {app} is already at or below the target.")
+
+
+def warn_ignored_files(project) -> None:
+    """Name, on stderr, every file that looks like a migration but is not read as one."""
+    from .output import ignored_text
+
+    for path, reason in project.ignored_files():
+        click.echo(ignored_text(path, reason), err=True)
 
 
 @contextmanager
@@ -69,7 +88,7 @@ def run_output(ctx: click.Context, project, command: str, quiet: bool, verbose: 
         console = Console(quiet=quiet, verbose=verbose)
         if verbose and not quiet:
             console.line(f"Database: {project.backend.display_url}")
-        yield console.run_listener()
+        yield console.run_listener(project.backend.transactional_ddl)
         return
     from .console import lock_notice
     from ..events import fan_out

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from ..errors import ConfigError, DuplicateVersion, MigrationFileError, VersionGap
+from ..errors import ConfigError, DuplicateVersion, MigrationFileError, SameMigrationTwice, VersionGap
 from ..model import AppSource, Migration
-from .naming import MIGRATION_FILE
+from .naming import MIGRATION_FILE, why_not_a_migration
 from .pyfile import read_python_migration
 from .sqlfile import read_sql_migration
 
@@ -36,6 +36,9 @@ class AppHistory:
     folder: Path
     migrations: list[Migration] = field(default_factory=list)
     squashes: list[Migration] = field(default_factory=list)
+    #: Files that look like migrations but are not read as one, with the reason: status, upgrade
+    #: and check name them, so a misnamed file is never silently skipped.
+    ignored: list[tuple[Path, str]] = field(default_factory=list)
 
     @property
     def base(self) -> int:
@@ -88,7 +91,10 @@ def migrations_folder(source: AppSource, config_path: Path | None = None) -> Pat
 
 def load_app(source: AppSource, config_path: Path | None = None) -> AppHistory:
     folder = migrations_folder(source, config_path)
-    return build_history(source.label, folder, _read_folder(source.label, folder))
+    ignored: list[tuple[Path, str]] = []
+    history = build_history(source.label, folder, _read_folder(source.label, folder, ignored))
+    history.ignored = ignored
+    return history
 
 
 def load_apps(apps: Mapping[str, AppSource], config_path: Path | None = None) -> dict[str, AppHistory]:
@@ -106,6 +112,11 @@ def build_history(app: str, folder: Path, found: Iterable[Migration]) -> AppHist
             continue
         by_version.setdefault(migration.version, []).append(migration)
     conflicts = {v: [m.path for m in files] for v, files in sorted(by_version.items()) if len(files) > 1}
+    for version, paths in conflicts.items():
+        stems = [path.stem for path in paths]
+        twice = next((stem for stem in stems if stems.count(stem) > 1), None)
+        if twice is not None:
+            raise SameMigrationTwice(app, [path for path in paths if path.stem == twice])
     if conflicts:
         version, paths = next(iter(conflicts.items()))
         raise DuplicateVersion(app, version, paths, others=sorted(conflicts)[1:])
@@ -131,15 +142,29 @@ def _check_contiguous(history: AppHistory) -> None:
         covered = max(covered, last)
 
 
-def _read_folder(app: str, folder: Path) -> list[Migration]:
+def _read_folder(app: str, folder: Path, ignored: list[tuple[Path, str]] | None = None) -> list[Migration]:
     # os.scandir and sorting names (not Path objects) matter at 10,000 files: Path comparisons
     # and a stat per file were a third of the load time. DirEntry.is_file follows symlinks like
     # Path.is_file, but needs no stat when the directory entry already says what it is.
+    candidates = []
+    ignored = [] if ignored is None else ignored
     with os.scandir(folder) as entries:
-        candidates = sorted((entry.name, entry) for entry in entries if MIGRATION_FILE.match(entry.name))
+        for entry in entries:
+            if MIGRATION_FILE.match(entry.name):
+                candidates.append((entry.name, entry))
+                continue
+            reason = why_not_a_migration(entry.name)
+            if reason is not None:
+                ignored.append((folder / entry.name, reason))
+    candidates.sort()
+    ignored.sort()
     found = []
     for name, entry in candidates:
         if not entry.is_file():
+            if entry.is_symlink() and not os.path.exists(entry.path):
+                ignored.append((folder / name, f"it is a symbolic link to {os.readlink(entry.path)}, which does not exist"))
+            else:
+                ignored.append((folder / name, "it is not a regular file"))
             continue
         match = MIGRATION_FILE.match(name)
         path = folder / name

@@ -13,6 +13,25 @@ from ..errors import MigrationFileError
 
 #: ``NNNN_slug.sql`` / ``NNNN_slug.py``; anything else in the folder is ignored.
 MIGRATION_FILE = re.compile(r"^(?P<number>\d+)_(?P<slug>\w[\w-]*)\.(?P<ext>sql|py)$")
+#: A name a person probably meant as a migration: a number first and a .sql / .py ending in any
+#: case. Those that are not MIGRATION_FILE are reported, never silently skipped.
+LOOKS_LIKE_MIGRATION = re.compile(r"^\d+.*\.(sql|py)$", re.IGNORECASE)
+
+
+def why_not_a_migration(name: str) -> str | None:
+    """Why a file whose name looks like a migration's is not read as one (None: it is one)."""
+    if MIGRATION_FILE.match(name) or not LOOKS_LIKE_MIGRATION.match(name):
+        return None
+    stem, _, extension = name.rpartition(".")
+    if extension not in ("sql", "py"):
+        return f"the extension must be lowercase .{extension.lower()}"
+    number = re.match(r"\d+", stem).group()  # type: ignore[union-attr]
+    rest = stem[len(number):]
+    if not rest:
+        return f"it has no name after the number (write {number}_what_it_does.{extension})"
+    if not rest.startswith("_"):
+        return f"the number must be followed by '_' (write {number}_{rest.lstrip('-. ') or 'name'}.{extension})"
+    return "the name after the number may only hold letters, digits, '_' and '-' (no spaces or dots)"
 
 
 def squash_version(number: int, replaces: tuple[int, int] | None, path: Path) -> int:

@@ -25,6 +25,8 @@ from ..model import Dependency, Migration
 from .naming import squash_version
 
 _METADATA = ("dependencies", "transaction", "elidable", "replaces")
+#: Names other tools use for these settings (Alembic, yoyo, Django), read as a typo of them.
+_ALIASES = {"depends": "dependencies", "depends_on": "dependencies", "requires": "dependencies", "atomic": "transaction"}
 
 
 def read_python_migration(app: str, number: int, name: str, path: Path, text: str) -> Migration:
@@ -42,6 +44,8 @@ def read_python_migration(app: str, number: int, name: str, path: Path, text: st
         elif isinstance(node, ast.AsyncFunctionDef) and node.name in ("upgrade", "downgrade"):
             raise MigrationFileError(path, f"{node.name}() must be a plain function, not async", node.lineno)
         target, value = _assignment(node)
+        if target is not None and target not in _METADATA and value is not None:
+            _refuse_misspelt_metadata(target, value, path, node.lineno)
         if target in _METADATA and value is not None:
             try:
                 values[target] = (ast.literal_eval(value), node.lineno)
@@ -82,6 +86,29 @@ def load_module(migration: Migration) -> types.ModuleType:
     code = compile(migration.source, str(migration.path), "exec")
     exec(code, module.__dict__)
     return module
+
+
+def _refuse_misspelt_metadata(name: str, value: ast.expr, path: Path, line: int) -> None:
+    """``dependancies = ["users:0002"]`` or ``transactional = False`` would be silently ignored."""
+    import difflib
+
+    guess = [_ALIASES[name.lower()]] if name.lower() in _ALIASES else difflib.get_close_matches(name.lower(), _METADATA, n=1, cutoff=0.75)
+    if not guess:
+        return
+    try:
+        literal = ast.literal_eval(value)
+    except ValueError:
+        return
+    meant = guess[0]
+    shaped = (
+        isinstance(literal, bool)
+        if meant in ("transaction", "elidable")
+        else isinstance(literal, (list, tuple)) and all(isinstance(item, (str, int)) for item in literal)
+    )
+    if shaped and (meant != "dependencies" or all(isinstance(item, str) and ":" in item for item in literal)):
+        raise MigrationFileError(
+            path, f"'{name}' is not a migration setting, so it would be ignored; did you mean '{meant}'?", line
+        )
 
 
 def _assignment(node: ast.stmt) -> tuple[str | None, ast.expr | None]:

@@ -6,8 +6,9 @@ import re
 from pathlib import Path
 
 from ..errors import ConfigError, UsageError
+from .checksum import checksum
 from .loader import MIGRATIONS_FOLDER, load_app, migrations_folder
-from ..model import AppSource
+from ..model import AppSource, Migration
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9_]*\Z")
 
@@ -84,3 +85,9 @@ def _checked(slug: str) -> str:
             f"Invalid slug {slug!r}: use lowercase letters, digits and _ (e.g. add_tags)."
         )
     return slug
+
+
+def is_untouched_template(migration: Migration) -> bool:
+    """True when the file is still exactly what ``modmig new`` wrote for it."""
+    template = PYTHON_TEMPLATE if migration.kind == "python" else SQL_TEMPLATE
+    return migration.checksum == checksum(template.format(app=migration.app, name=migration.name))

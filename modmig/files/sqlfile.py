@@ -24,29 +24,41 @@ from ..model import Dependency, Migration
 from .naming import squash_version
 
 _DIRECTIVE = re.compile(r"^\s*--\s*modmig\s*:\s*(?P<body>.*?)\s*$", re.IGNORECASE)
+#: A directive written without its colon (``-- modmig depends a:0001``, ``-- modmig down``) or
+#: with something else in its place: as a plain comment it would be silently ignored, dropping a
+#: dependency or, for ``down``, running the down section as part of the upgrade.
+_ALMOST_DIRECTIVE = re.compile(
+    r"^\s*--\s*mod[-_ ]?mig\s*(?:[;.,=>-]+\s*|\s+)(?P<word>depends?|transaction|down|replaces|allow)\b(?P<rest>.*)$",
+    re.IGNORECASE,
+)
 _REPLACES = re.compile(r"^(\d+)\s*-\s*(\d+)$")
-_KNOWN = ("depends", "transaction", "down", "replaces")
+_KNOWN = ("depends", "transaction", "down", "replaces", "allow")
 
 
 def read_sql_migration(app: str, number: int, name: str, path: Path, text: str) -> Migration:
     """Parse the text of one SQL migration file. Raises MigrationFileError naming file:line."""
     lines = text.splitlines()
-    in_header = True
     dependencies: list[Dependency] = []
     transaction = True
     replaces: tuple[int, int] | None = None
     down_index: int | None = None
-
-    for index, line in enumerate(lines):
+    # Only lines that mention "mig" can be directives: looking at those alone keeps a 5 MB data
+    # file from costing a regular expression per line.
+    header_end = next((i for i, line in enumerate(lines) if line.strip() and not line.lstrip().startswith("--")), len(lines))
+    candidates = [i for i, line in enumerate(lines) if "mig" in line.lower()] if "mig" in text.lower() else []
+    for index in candidates:
+        line = lines[index]
         line_no = index + 1
         stripped = line.strip()
-        if in_header and stripped and not stripped.startswith("--"):
-            in_header = False
+        in_header = index < header_end
         match = _DIRECTIVE.match(line)
         if not match:
+            _refuse_almost_directive(line, path, line_no)
             continue
         word, _, argument = match.group("body").partition(" ")
         word, argument = word.lower(), argument.strip()
+        if word == "allow":
+            continue  # '-- modmig: allow RULE because ...' may stand anywhere; it is the linter's (modmig.lint.suppress)
         if word == "down" and not argument:
             if down_index is not None:
                 raise MigrationFileError(
@@ -70,7 +82,7 @@ def read_sql_migration(app: str, number: int, name: str, path: Path, text: str) 
             raise MigrationFileError(
                 path,
                 f"unknown directive {word!r}.{did_you_mean(word, _KNOWN)} "
-                f"Known: depends, transaction, replaces, down",
+                f"Known: depends, transaction, replaces, down, allow",
                 line_no,
             )
 
@@ -96,6 +108,20 @@ def read_sql_migration(app: str, number: int, name: str, path: Path, text: str) 
         down_line=(down_index + 2) if down_index is not None else 1,
         replaces_from=replaces[0] if replaces else None,
     )
+
+
+def _refuse_almost_directive(line: str, path: Path, line_no: int) -> None:
+    almost = _ALMOST_DIRECTIVE.match(line)
+    if almost is not None and "modmig:" not in line.lower():
+        word = almost.group("word").lower()
+        word = "depends" if word.startswith("depend") else word
+        fixed = f"-- modmig: {word}{almost.group('rest').rstrip()}"
+        raise MigrationFileError(
+            path,
+            f"'{line.strip()}' looks like a directive but has no colon, so it would be read as a "
+            f"plain comment and ignored; write it as '{fixed}'",
+            line_no,
+        )
 
 
 def _parse_depends(argument: str, path: Path, line: int) -> list[Dependency]:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from ..errors import (
     ChecksumMismatch,
+    CorruptBookkeeping,
     DatabaseAhead,
     DatabaseBehindFiles,
     DatabaseInsideSquash,
@@ -27,6 +28,7 @@ from ..errors import (
     UsageError,
 )
 from .graph import MigrationGraph
+from ..files.checksum import part_checksums
 from ..files.loader import AppHistory
 from ..model import DatabaseState, Key, Migration, Plan, Step
 from .routes import NoRoute, blocking_squash, route_down, route_up
@@ -45,9 +47,13 @@ class Verification:
     renumbered: list[tuple[str, int, str, Migration]] = field(default_factory=list)
     #: applied migrations whose prerequisite is not applied: (migration, prerequisite)
     inconsistent: list[tuple[Key, Key]] = field(default_factory=list)
+    #: bookkeeping rows modmig did not write (a text or negative version): (app, what was found)
+    corrupt: list[tuple[str, str]] = field(default_factory=list)
 
     def raise_first(self) -> None:
         """Raise the error for the most fundamental disagreement, if any."""
+        if self.corrupt:
+            raise CorruptBookkeeping(*self.corrupt[0])
         if self.ahead:
             raise DatabaseAhead(*self.ahead[0])
         if self.behind:
@@ -65,6 +71,9 @@ def verify(graph: MigrationGraph, state: DatabaseState, apps: list[str] | None =
     result = Verification()
     for app in apps if apps is not None else sorted(graph.histories):
         history = graph.histories[app]
+        if app in state.corrupt:
+            result.corrupt.append((app, state.corrupt[app]))
+            continue
         version = state.version(app)
         if version > history.latest:
             result.ahead.append((app, version, history.latest))
@@ -113,8 +122,22 @@ def _verify_checksums(history: AppHistory, state: DatabaseState, version: int, r
                 continue
         if match is None:
             match = history.get(position)  # the original, renamed but not renumbered
-        if match is not None and recorded != match.checksum:
+        if match is not None and recorded != match.checksum and not _down_being_fixed(state, match):
             result.changed.append((app, match.version, match.path))
+
+
+def _down_being_fixed(state: DatabaseState, migration: Migration) -> bool:
+    """True when only the down section of a migration whose downgrade stopped part-way changed.
+
+    Fixing the failed down statement is how a stopped downgrade is finished, so that edit is not
+    an edited migration: the up part must be as recorded (the record keeps the parts' checksums
+    apart), and the down statements that already ran are checked when it resumes.
+    """
+    mark = state.dirty.get(migration.app)
+    if mark is None or mark.direction != "down" or mark.version != migration.version:
+        return False
+    recorded = state.part_checksums.get((migration.app, migration.version))
+    return recorded is not None and recorded[0] == part_checksums(migration)[0]
 
 
 def _slug(name: str) -> str:
@@ -174,6 +197,11 @@ def plan_downgrade(graph: MigrationGraph, state: DatabaseState, app: str, to: in
     if to < 0:
         raise UsageError("A downgrade target is a version >= 0.")
     if to > current:
+        if to > history.latest:
+            raise UsageError(
+                f"Cannot downgrade {app!r} to {to}: it is at version {current}, and its migrations "
+                f"only go up to {history.latest:04d} (there is no version {to})."
+            )
         raise UsageError(
             f"Cannot downgrade {app!r} to {to}: it is at version {current}, below the target. "
             f"Use 'modmig upgrade {app} --to {to}'."

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import TYPE_CHECKING, Iterator, Mapping
 
 from .. import config as config_module
@@ -101,7 +101,10 @@ class ProjectDatabase:
             connection.close()
 
     def read_state(self, connection: "Connection") -> DatabaseState:
-        state = self.recorder.read_state(connection)
+        from .privileges import bookkeeping_errors
+
+        with bookkeeping_errors(self.backend, "reading the bookkeeping tables"):
+            state = self.recorder.read_state(connection)
         if connection.in_transaction():
             connection.commit()
         return state
@@ -109,10 +112,16 @@ class ProjectDatabase:
     @contextmanager
     def locked(self, lock_timeout: float | None, on_event: EventCallback) -> Iterator["Connection"]:
         """Hold the migration lock and a connection; the state must be (re)read inside."""
+        from ..errors import Interrupted, RunInterrupted
+
         timeout = self._lock_timeout(lock_timeout)
-        with self.backend.lock(timeout, lambda holder, waited: on_event(LockWaiting(holder, waited))):
-            with self.connect() as connection:
-                yield connection
+        with ExitStack() as stack:
+            try:
+                stack.enter_context(self.backend.lock(timeout, lambda holder, waited: on_event(LockWaiting(holder, waited))))
+            except KeyboardInterrupt as error:
+                interrupt = error if isinstance(error, Interrupted) else Interrupted(2)
+                raise RunInterrupted(interrupt, where="while waiting for the migration lock; nothing was changed") from None
+            yield stack.enter_context(self.connect())
 
     def state_if_configured(self) -> DatabaseState | None:
         """The database's state, or None when the project has no database configured at all."""

@@ -17,42 +17,27 @@ from __future__ import annotations
 
 import time
 import traceback
-from typing import Any, Mapping
+from typing import Mapping
 
-from sqlalchemy import text
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError
 
 from .backends.base import driver_message
-from ..files.checksum import checksum_of_statements
-from ..errors import DirtyState, MigrationFailed, MigrationFileError
+from ..files.checksum import checksum_of_statements, part_checksums
+from ..errors import Interrupted, MigrationFailed, MigrationFileError, RunInterrupted
 from ..events import EventCallback, StepFailed, StepFinished, StepStarted
 from ..plan.graph import MigrationGraph
 from ..model import DatabaseState, DirtyMark, Key, Migration, Plan, Step
-from ..files.pyfile import load_module
+from . import direct, dirty, preflight
+from .interrupts import SignalGuard
+from .python_steps import MigrationContext, call_python
 from .recorder import Recorder, utcnow
 from ..plan.routes import applied_route
 from ..files.splitter import ScriptError, Statement
 
 _RAW = {"no_parameters": True}
-
-
-class MigrationContext:
-    """What a Python migration's ``upgrade(ctx)`` / ``downgrade(ctx)`` receives."""
-
-    def __init__(self, connection: Connection, dialect: str, migration: Migration) -> None:
-        #: The SQLAlchemy Connection, inside the migration's transaction (do not commit it).
-        self.connection = connection
-        #: "sqlite", "postgresql" or "mysql".
-        self.dialect = dialect
-        self.app = migration.app
-        self.version = migration.version
-
-    def execute(self, sql: str, params: Any = None):
-        """Run one statement. With ``params``, ``:name`` placeholders are bound (SQLAlchemy text)."""
-        if params is None:
-            return self.connection.exec_driver_sql(sql, execution_options=_RAW)
-        return self.connection.execute(text(sql), params)
+#: A step with more statements than this runs them on the driver's cursor (``direct``).
+_DIRECT_FROM = 50
+__all__ = ["Executor", "MigrationContext", "step_statements"]
 
 
 def step_statements(backend, step: Step) -> list[Statement]:
@@ -70,6 +55,8 @@ def step_statements(backend, step: Step) -> list[Statement]:
 
 
 class _StatementFailed(Exception):
+    """A step stopped: ``error`` is what stopped it (the database's, the migration's, a signal)."""
+
     def __init__(self, statement: Statement | None, error: BaseException) -> None:
         self.statement, self.error = statement, error
         #: How many statements of the step succeeded before it (per-statement runs only).
@@ -96,32 +83,15 @@ class Executor:
         #: Steps completed so far by ``run`` (still meaningful after it raised).
         self.steps_done = 0
         self._split: dict[tuple[str, str], list[Statement]] = {}
+        self.signals = SignalGuard()
+        self._last_session: str | None = None
 
     # -- before running ------------------------------------------------------------------------
 
-    def resume_points(self, plan: Plan, state: DatabaseState) -> dict[str, int]:
-        """For each dirty app in ``plan``, where its interrupted step resumes; DirtyState if it can't."""
-        resume: dict[str, int] = {}
-        first_step = {}
-        for step in plan.steps:
-            first_step.setdefault(step.migration.app, step)
-        for app, mark in state.dirty.items():
-            step = first_step.get(app)
-            if step is None:
-                continue
-            if step.migration.version != mark.version or step.direction != mark.direction:
-                raise DirtyState(app, mark.describe() + f" This run would start with {step.direction} of {step.label}.")
-            if step.migration.kind != "sql":
-                raise DirtyState(app, mark.describe() + " A Python migration cannot be resumed part-way.")
-            done = [s.text for s in self.statements(step)[: mark.statements_done]]
-            if len(done) < mark.statements_done or checksum_of_statements(done) != mark.prefix_checksum:
-                raise DirtyState(
-                    app,
-                    mark.describe() + f" The {mark.statements_done} statement(s) that already ran have "
-                    f"changed in {step.migration.path}, so resuming could skip or repeat work.",
-                )
-            resume[app] = mark.statements_done
-        return resume
+    def resume_points(self, plan: Plan, state: DatabaseState, requested: tuple[str, ...] = (), direction: str = "up") -> dict[str, int]:
+        """For each dirty app in ``plan`` (or requested), where its interrupted step resumes;
+        DirtyState when this run cannot resume it (``dirty.resume_points``)."""
+        return dirty.resume_points(plan, state, self.statements, requested, direction)
 
     def statements(self, step: Step) -> list[Statement]:
         key = (step.label, step.direction)
@@ -132,54 +102,89 @@ class Executor:
     # -- running -------------------------------------------------------------------------------
 
     def run(self, plan: Plan, resume: dict[str, int]) -> int:
-        """Run every step of ``plan``; returns how many ran. Raises MigrationFailed on the first failure."""
-        for step in plan.steps:  # a script this database cannot take is refused before anything runs
-            if step.migration.kind == "sql":
-                self.statements(step)
+        """Run every step of ``plan``; returns how many ran. Raises MigrationFailed on the first failure.
+
+        A signal (SIGINT, SIGTERM) ends the current step the safe way (``interrupts``): the step
+        fails with ``MigrationFailed.interrupted`` set. One that arrives between steps stops the run
+        before the next step (``RunInterrupted``).
+        """
+        preflight.check_plan(plan, self.statements, resume)  # refused before anything runs
         total = len(plan.steps)
-        for index, step in enumerate(plan.steps, start=1):
-            skip = resume.pop(step.migration.app, 0)
-            self.on_event(StepStarted(step, index, total, skip))
-            started, clock = utcnow(), time.perf_counter()
+        with self.signals:
             try:
-                self._run_step(step, started, clock, skip)
-            except _StatementFailed as failure:
-                elapsed = _ms(clock)
-                self.on_event(StepFailed(step, index, total, elapsed, self._message(failure.error)))
-                raise self._failed(step, failure, started, elapsed) from None
-            self.steps_done += 1
-            self.on_event(StepFinished(step, index, total, _ms(clock)))
+                for index, step in enumerate(plan.steps, start=1):
+                    self.signals.check()
+                    self._run_one(step, index, total, resume.pop(step.migration.app, 0))
+            except KeyboardInterrupt as error:  # between steps: every finished step is recorded
+                interrupt = error if isinstance(error, Interrupted) else Interrupted(2)
+                raise RunInterrupted(interrupt, self.steps_done, total) from None
         return self.steps_done
+
+    def _run_one(self, step: Step, index: int, total: int, skip: int) -> None:
+        self.on_event(StepStarted(step, index, total, skip))
+        started, clock = utcnow(), time.perf_counter()
+        try:
+            self._run_step(step, started, clock, skip)
+        except (_StatementFailed, KeyboardInterrupt) as stopped:
+            failure = stopped if isinstance(stopped, _StatementFailed) else _StatementFailed(None, stopped)
+            elapsed = _ms(clock)
+            self.on_event(StepFailed(step, index, total, elapsed, self._message(failure.error)))
+            with self.signals.deferred("recording the failure"):
+                error = self._failed(step, failure, started, elapsed)
+            self.signals.pending = None  # the run stops here anyway
+            raise error from None
+        self.steps_done += 1
+        self.on_event(StepFinished(step, index, total, _ms(clock)))
 
     def _run_step(self, step: Step, started, clock: float, skip: int) -> None:
         migration = step.migration
         atomic = migration.transaction and self.backend.transactional_ddl
-        if atomic:
+        if atomic:  # a signal may stop it anywhere: the transaction rolls back
             with self.connection.begin():
                 self.backend.prepare_transaction(self.connection)
                 self._run_body(step, self.connection)
                 self._record_success(step, started, clock)
             return
-        if migration.kind == "python":
+        if migration.kind == "python":  # no progress to keep: a signal stops it at once
             self._mark(step, None, [])
             self._run_python_unprotected(step)
-        else:
+            with self.connection.begin():
+                self._record_success(step, started, clock)
+            return
+        # statement by statement: a signal waits for the running statement and its progress counter
+        with self.signals.deferred(f"the running statement of {step.label}"):
             self._run_statements_tracked(step, skip, per_statement_transaction=migration.transaction)
-        with self.connection.begin():
-            self._record_success(step, started, clock)
+            with self.connection.begin():
+                self._record_success(step, started, clock)
 
     def _run_body(self, step: Step, connection: Connection) -> None:
         if step.migration.kind == "python":
             self._call_python(step, connection)
             return
-        for statement in self.statements(step):
-            self._execute(connection, statement)
+        statements = self.statements(step)
+        execute = direct.runner(connection) if len(statements) > _DIRECT_FROM else None
+        if execute is None:
+            for statement in statements:
+                self._execute(connection, statement)
+            return
+        for statement in statements:  # the driver's cursor: the same transaction, less overhead
+            try:
+                execute(statement.text)
+            except BaseException as error:
+                raise _StatementFailed(statement, error) from error
 
     def _run_statements_tracked(self, step: Step, skip: int, per_statement_transaction: bool) -> None:
         statements = self.statements(step)
         self._mark(step, skip, statements)
         for done in range(skip, len(statements)):
             statement = statements[done]
+            try:
+                self.signals.check()  # a signal during the previous statement: stop before this one
+            except Interrupted as interrupt:
+                failure = _StatementFailed(None, interrupt)
+                failure.done = done
+                self._mark(step, done, statements, failure)
+                raise failure from None
             try:
                 if per_statement_transaction:
                     with self.connection.begin():
@@ -197,6 +202,7 @@ class Executor:
             self._mark(step, done + 1, statements)
 
     def _run_python_unprotected(self, step: Step) -> None:
+        """A Python migration without an atomic transaction: dirty (progress unknown) while it runs."""
         try:
             if step.migration.transaction:
                 with self.connection.begin():
@@ -211,18 +217,15 @@ class Executor:
             raise
 
     def _call_python(self, step: Step, connection: Connection) -> None:
-        migration = step.migration
         try:
-            module = load_module(migration)
-            function = getattr(module, "upgrade" if step.direction == "up" else "downgrade")
-            function(MigrationContext(connection, self.backend.name, migration))
-        except Exception as error:  # the migration's own code: any exception is its failure
+            call_python(step, connection, self.backend.name)
+        except BaseException as error:  # the migration's own code: anything it raises is its failure
             raise _StatementFailed(None, error) from error
 
     def _execute(self, connection: Connection, statement: Statement) -> None:
         try:
             connection.exec_driver_sql(statement.text, execution_options=_RAW)
-        except DBAPIError as error:
+        except BaseException as error:  # the database's error, or a signal while it ran
             raise _StatementFailed(statement, error) from error
 
     # -- bookkeeping ---------------------------------------------------------------------------
@@ -253,9 +256,12 @@ class Executor:
             success=success,
             executed_by=self.executed_by,
             error=error,
+            part_checksums=part_checksums(migration),
         )
 
     def _mark(self, step: Step, done: int | None, statements: list[Statement], failure: _StatementFailed | None = None) -> None:
+        if failure is not None:
+            self._reset_connection()
         with self.connection.begin():
             self._write_mark(step, done, statements, failure)
 
@@ -271,21 +277,33 @@ class Executor:
             prefix_checksum=None if done is None else checksum_of_statements([s.text for s in statements[:done]]),
             failed_statement=failure.statement.text if failure and failure.statement else None,
             error=self._message(failure.error) if failure else None,
+            session=self._session_of(failure),
         )
         self.recorder.mark_dirty(self.connection, mark, current)
+
+    def _session_of(self, failure: _StatementFailed | None) -> str | None:
+        """The session that runs the step's statements: after a failure, the one that ran the
+        failed statement (the connection may have been replaced since)."""
+        if failure is None:
+            self._last_session = self.backend.session_id(self.connection)
+        return self._last_session
+
+    def _reset_connection(self) -> None:
+        """After a failure: end the failed transaction; a connection a signal cut off reconnects."""
+        if self.connection.in_transaction() or self.connection.invalidated:
+            self.connection.rollback()
 
     def _message(self, error: BaseException) -> str:
         """The database's message, with the backend's explanation (e.g. which timeout ran out)."""
         message = _describe(error)
-        hint = self.backend.explain_failure(error)
+        hint = self.backend.explain_failure(error) or self.backend.privilege_hint(error)
         return f"{message} ({hint})" if hint else message
 
     def _autocommit(self):
         return _Autocommit(self.connection)
 
     def _failed(self, step: Step, failure: _StatementFailed, started, elapsed: int) -> MigrationFailed:
-        if self.connection.in_transaction():
-            self.connection.rollback()
+        self._reset_connection()
         message = self._message(failure.error)
         with self.connection.begin():
             self._history(step, started, elapsed, success=False, error=message)
@@ -311,6 +329,8 @@ class Executor:
             stays_at=migration.first_version - 1 if step.direction == "up" else migration.version,
             not_rolled_back_because=why,
             statements_done=failure.done if migration.kind == "sql" else None,
+            interrupted=failure.error if isinstance(failure.error, Interrupted) else _as_interrupt(failure.error),
+            first_version=migration.first_version,
         )
 
 
@@ -332,9 +352,22 @@ class _Autocommit:
 
 
 def _describe(error: BaseException) -> str:
+    from sqlalchemy.exc import DBAPIError
+
     if isinstance(error, DBAPIError) and error.orig is not None:
-        return driver_message(error.orig)
-    return f"{type(error).__name__}: {error}"
+        return driver_message(error.orig, keep_lines=True)
+    if isinstance(error, KeyboardInterrupt):
+        interrupt = error if isinstance(error, Interrupted) else Interrupted(2)
+        return f"interrupted by {interrupt.signal_name}"
+    if isinstance(error, SystemExit):
+        return f"the migration called sys.exit({error.code!r}); a migration ends by returning or raising, not by exiting"
+    text = str(error)
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def _as_interrupt(error: BaseException) -> Interrupted | None:
+    """A plain KeyboardInterrupt (Python's own Ctrl-C handler) is SIGINT."""
+    return Interrupted(2) if isinstance(error, KeyboardInterrupt) else None
 
 
 def _python_line(error: BaseException, migration: Migration) -> int | None:

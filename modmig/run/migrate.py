@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Callable
 
-from ..errors import ConfirmationRequired, UsageError
+from ..errors import ConfirmationRequired, UnknownApp, UsageError
 from ..events import EventCallback, RunFinished, RunStarted, ignore
 from ..model import DatabaseState, Plan
 from ..results import RunResult
@@ -48,15 +48,21 @@ def upgrade(
     app: str | None = None,
     *,
     to: int | None = None,
+    by: int | None = None,
+    steps: int | None = None,
     lock_timeout: float | None = None,
     on_event: EventCallback = ignore,
 ) -> RunResult:
-    """Apply the pending migrations of ``app`` (and what they need), or of every app if None."""
+    """Apply the pending migrations of ``app`` (and what they need), or of every app if None.
+
+    ``by`` (+K versions) and ``steps`` (K files) are relative to where the app stands once the
+    lock is held (``plan.targets``).
+    """
     from ..plan.planner import plan_upgrade
 
     with database.locked(lock_timeout, on_event) as connection:
         state = verified_state(database, graph, connection)
-        plan = plan_upgrade(graph, state, app, to)
+        plan = plan_upgrade(graph, state, app, absolute_target(graph, state, app, to, by, steps, "up"))
         return run_plan(database, graph, "up", plan, state, connection, on_event)
 
 
@@ -65,7 +71,9 @@ def downgrade(
     graph: "MigrationGraph",
     app: str,
     *,
-    to: int,
+    to: int | None = None,
+    by: int | None = None,
+    steps: int | None = None,
     confirm: Callable[[Plan], bool] | None = None,
     lock_timeout: float | None = None,
     on_event: EventCallback = ignore,
@@ -73,20 +81,84 @@ def downgrade(
     """Undo ``app``'s migrations above ``to``, after the applied migrations that depend on them.
 
     The plan is previewed without the lock; when it reaches into other apps, ``confirm(plan)``
-    must return True (else ``ConfirmationRequired``). Under the lock the plan is made again and
-    must be the one confirmed.
+    must return True (else ``ConfirmationRequired``). Under the lock the plan is made again, from
+    what the database holds by then (``replan_under_lock``).
     """
     from ..plan.planner import plan_downgrade
 
-    preview = plan_downgrade(graph, current_state(database, graph), app, to)
+    state = current_state(database, graph)
+    to = absolute_target(graph, state, app, to, by, steps, "down")  # relative to where the app stands now
+    if to is None:
+        raise UsageError("A downgrade needs a target: --to N (0 undoes everything), --to -K, or --steps K.")
+    preview = plan_downgrade(graph, state, app, to)
     if preview.other_apps and not (confirm is not None and confirm(preview)):
         raise ConfirmationRequired(preview)
     with database.locked(lock_timeout, on_event) as connection:
         state = verified_state(database, graph, connection)
-        plan = plan_downgrade(graph, state, app, to)
-        if [s.label for s in plan.steps] != [s.label for s in preview.steps]:
-            raise UsageError("The database changed while the downgrade was being confirmed; nothing was done. Run it again.")
+        plan = replan_under_lock(graph, state, app, to, preview, confirm)
         return run_plan(database, graph, "down", plan, state, connection, on_event)
+
+
+def absolute_target(
+    graph: "MigrationGraph", state: DatabaseState, app: str | None, to: int | None, by: int | None,
+    steps: int | None, direction: str,
+) -> int | None:
+    """The version ``to`` / ``by`` / ``steps`` (relative: ``by=-1``, ``steps=1``) mean now."""
+    from ..plan.targets import resolve_target
+
+    if app is None:
+        if to is not None or by is not None or steps is not None:
+            raise UsageError("--to and --steps need an app: 'modmig upgrade APP --to N'.")
+        return None
+    if app not in graph.histories:
+        raise UnknownApp(app, list(graph.histories))
+    return resolve_target(graph.histories[app], state, to, by, steps, direction)
+
+
+def replan_under_lock(
+    graph: "MigrationGraph", state: DatabaseState, app: str, to: int, preview: Plan, confirm: Callable[[Plan], bool] | None
+) -> Plan:
+    """The downgrade to run now that the lock is held: another run may have changed the database.
+
+    Nothing left to undo (another run did it, or went further down) is an empty plan: "nothing to
+    do". Steps of ``app`` itself need no confirmation (the user asked for ``app`` at ``to``); steps
+    of other apps that were not in the confirmed preview must be confirmed again, else nothing runs.
+    """
+    from ..plan.planner import plan_downgrade
+
+    if to > state.version(app) and preview:
+        return Plan([], (app,))  # already below the target: the work was done, and more
+    plan = plan_downgrade(graph, state, app, to)
+    shown = {step.label for step in preview.steps}
+    unconfirmed = [step for step in plan.steps if step.migration.app != app and step.label not in shown]
+    if unconfirmed and not _confirmed_again(confirm, plan):
+        raise UsageError(
+            "The database changed while the downgrade waited for the lock: it now also undoes "
+            + ", ".join(step.label for step in unconfirmed)
+            + ", which was not shown when it was confirmed. Nothing was done; run it again to see the new plan."
+        )
+    return plan
+
+
+def _waiting(on_event: EventCallback) -> Callable[[str, float], None]:
+    """Tell listeners, every few seconds, what a resume is waiting for."""
+    from ..events import StatementWaiting
+
+    last = [-1.0]
+
+    def report(statement: str, waited: float) -> None:
+        if waited - last[0] >= 3 or last[0] < 0:
+            last[0] = waited
+            on_event(StatementWaiting(statement, waited))
+
+    return report
+
+
+def _confirmed_again(confirm: Callable[[Plan], bool] | None, plan: Plan) -> bool:
+    try:
+        return confirm is not None and confirm(plan)
+    except ConfirmationRequired:  # nobody to ask: refused below, saying why the plan changed
+        return False
 
 
 def run_plan(
@@ -103,14 +175,17 @@ def run_plan(
 
     from ..errors import ConnectionLost
     from .backends.base import driver_message, executed_by, scrub
+    from .ddl_effects import settle_resume
     from .executor import Executor
+    from .privileges import bookkeeping_errors, privilege_error
 
-    if not plan:
-        return RunResult(direction, plan, 0, 0)
     backend = database.backend
     executor = Executor(backend, database.recorder, connection, graph, executed_by(), on_event, state.names)
-    resume = executor.resume_points(plan, state)
-    with connection.begin():
+    resume = executor.resume_points(plan, state, plan.requested, direction)  # a dirty app refuses even an empty plan
+    if not plan:
+        return RunResult(direction, plan, 0, 0)
+    resume = settle_resume(connection, backend, state, plan, resume, executor.statements, _waiting(on_event))
+    with bookkeeping_errors(backend, "creating or upgrading the bookkeeping tables"), connection.begin():
         backend.ensure_bookkeeping(connection, database.recorder)
     on_event(RunStarted(plan))
     clock = time.perf_counter()
@@ -118,7 +193,10 @@ def run_plan(
     try:
         executor.run(plan, resume)
         success = True
-    except DBAPIError as error:  # the bookkeeping itself failed: the connection is gone
+    except DBAPIError as error:  # the bookkeeping itself failed: no privilege, or the connection is gone
+        denied = privilege_error(backend, error, "recording a migration")
+        if denied is not None:
+            raise denied from None
         reason = scrub(driver_message(error.orig or error), backend.engine.url.password)
         raise ConnectionLost(backend.display_url, reason, executor.steps_done) from None
     finally:

@@ -5,10 +5,17 @@
   part-way (which migration, how many statements succeeded, the checksum of those statements, the
   statement that failed and the database's message).
 * ``_schema_history``: one row per executed step (up, down, stamp, repair), successful or not:
-  who ran it, when, for how long, with which modmig.
+  who ran it, when, for how long, with which modmig, and the checksum of the file (with, for SQL
+  files, the checksums of its up and down parts apart, so a failed down section can be fixed
+  without the up part counting as edited).
 
 Every write goes through the caller's connection and transaction, so a migration, its version
 bump and its history row commit or roll back together. Timestamps are naive UTC.
+
+Tables written by an earlier release lack the newest columns: ``upgrade_tables`` adds them in
+place (every writing command calls it, through ``Backend.ensure_bookkeeping``), and reading copes
+without them. What is read is checked: a version that is not a whole number >= 0 was not written
+by modmig, and is reported as such (``DatabaseState.corrupt``) rather than crashing later.
 """
 
 from __future__ import annotations
@@ -79,6 +86,8 @@ class Recorder:
             Column("dirty_statement", Text),
             Column("dirty_error", Text),
             Column("updated_at", DateTime, nullable=False),
+            # added after the first release (upgraded in place by ``upgrade_tables``):
+            Column("dirty_session", String(64)),
         )
         self.history = Table(
             HISTORY_TABLE,
@@ -95,6 +104,9 @@ class Recorder:
             Column("executed_by", String(255)),
             Column("modmig_version", String(32)),
             Column("error", Text),
+            # added after the first release (upgraded in place by ``upgrade_tables``):
+            Column("up_checksum", String(64)),
+            Column("down_checksum", String(64)),
         )
         # The per-migration writes are built once: SQLAlchemy then finds their compiled form by
         # a key memoised on the statement object. Building ``update().where().values()`` anew for
@@ -102,6 +114,50 @@ class Recorder:
         self._update_version = self.versions.update().where(self.versions.c.app == bindparam("target_app"))
         self._insert_version = self.versions.insert()
         self._insert_history = self.history.insert()
+        #: Columns of ADDED that the tables in the database lack (None: not looked at yet).
+        self._missing: set[tuple[str, str]] | None = None
+
+    # -- the tables' own version ---------------------------------------------------------------
+
+    def ensure(self, connection: Connection) -> None:
+        """Create the tables if missing, and bring tables of an earlier release up to date."""
+        self.metadata.create_all(connection, checkfirst=True)
+        self.upgrade_tables(connection)
+
+    def upgrade_tables(self, connection: Connection) -> list[str]:
+        """Add the columns later releases introduced to tables an earlier release created.
+
+        In the caller's transaction (on MySQL each ALTER commits by itself, which is harmless: a
+        nullable column nobody reads yet). Returns the ``table.column`` names added.
+        """
+        added = []
+        self._missing = None  # look again: another process may have upgraded them meanwhile
+        for table, column in sorted(self._missing_columns(connection)):
+            definition = self.metadata.tables[self._qualified(table)].c[column]
+            sql_type = definition.type.compile(dialect=connection.dialect)
+            name = connection.dialect.identifier_preparer.format_table(self.metadata.tables[self._qualified(table)])
+            connection.exec_driver_sql(f"ALTER TABLE {name} ADD COLUMN {column} {sql_type}")
+            added.append(f"{table}.{column}")
+        self._missing = set()
+        return added
+
+    def _missing_columns(self, connection: Connection) -> set[tuple[str, str]]:
+        if self._missing is None:
+            inspector = inspect(connection)
+            missing = set()
+            for table, columns in ADDED_COLUMNS.items():
+                if not inspector.has_table(table, schema=self.metadata.schema):
+                    continue
+                present = {c["name"].lower() for c in inspector.get_columns(table, schema=self.metadata.schema)}
+                missing |= {(table, column) for column in columns if column not in present}
+            self._missing = missing
+        return self._missing
+
+    def _qualified(self, table: str) -> str:
+        return f"{self.metadata.schema}.{table}" if self.metadata.schema else table
+
+    def _has(self, connection: Connection, table: str, column: str) -> bool:
+        return (table, column) not in self._missing_columns(connection)
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -113,11 +169,19 @@ class Recorder:
         if not self.has_tables(connection):
             return DatabaseState(initialised=False)
         state = DatabaseState()
-        for row in connection.execute(select(self.versions)).mappings():
-            state.versions[row["app"]] = row["version"]
+        columns = [c for c in self.versions.c if self._has(connection, VERSIONS_TABLE, c.name)]
+        for row in connection.execute(select(*columns)).mappings():
+            app = row["app"]
+            if not _is_version(row["version"]):
+                state.corrupt[app] = f"version {row['version']!r}"
+                continue
+            state.versions[app] = row["version"]
             if row["dirty"]:
-                state.dirty[row["app"]] = DirtyMark(
-                    app=row["app"],
+                if not _is_version(row["dirty_version"]) or row["dirty_direction"] not in ("up", "down"):
+                    state.corrupt[app] = f"dirty mark on version {row['dirty_version']!r} ({row['dirty_direction']!r})"
+                    continue
+                state.dirty[app] = DirtyMark(
+                    app=app,
                     version=row["dirty_version"],
                     name=row["dirty_name"],
                     direction=row["dirty_direction"],
@@ -125,17 +189,27 @@ class Recorder:
                     prefix_checksum=row["dirty_prefix_checksum"],
                     failed_statement=row["dirty_statement"],
                     error=row["dirty_error"],
+                    session=row.get("dirty_session"),
                 )
         history = self.history
+        parts = self._has(connection, HISTORY_TABLE, "up_checksum")
         query = (
-            select(history.c.app, history.c.version, history.c.checksum, history.c.name)
+            select(
+                history.c.app, history.c.version, history.c.checksum, history.c.name,
+                *((history.c.up_checksum, history.c.down_checksum) if parts else ()),
+            )
             .where(history.c.success.is_(True), history.c.direction.in_(_RECORDING_DIRECTIONS))
             .where(history.c.checksum.is_not(None))
             .order_by(history.c.id)
         )
-        for app, version, recorded, name in connection.execute(query):
-            state.checksums[(app, version)] = recorded
-            state.names[(app, version)] = name
+        for row in connection.execute(query):
+            key = (row[0], row[1])
+            state.checksums[key] = row[2]
+            state.names[key] = row[3]
+            if parts and row[4] is not None:
+                state.part_checksums[key] = (row[4], row[5])
+            else:
+                state.part_checksums.pop(key, None)
         return state
 
     def read_history(self, connection: Connection, app: str | None = None, limit: int | None = None) -> list[HistoryEntry]:
@@ -147,7 +221,8 @@ class Recorder:
             query = query.where(self.history.c.app == app)
         if limit is not None:
             query = query.limit(limit)
-        rows = [HistoryEntry(**row) for row in connection.execute(query).mappings()]
+        fields = set(HistoryEntry.__dataclass_fields__)
+        rows = [HistoryEntry(**{k: v for k, v in row.items() if k in fields}) for row in connection.execute(query).mappings()]
         return rows[::-1]
 
     # -- writing -------------------------------------------------------------------------------
@@ -175,6 +250,7 @@ class Recorder:
             dirty_prefix_checksum=mark.prefix_checksum,
             dirty_statement=mark.failed_statement,
             dirty_error=mark.error,
+            dirty_session=mark.session,
             updated_at=utcnow(),
         )
         self._upsert(connection, mark.app, values)
@@ -198,10 +274,13 @@ class Recorder:
         success: bool,
         executed_by: str,
         error: str | None = None,
+        part_checksums: tuple[str | None, str | None] = (None, None),
     ) -> None:
         connection.execute(
             self._insert_history,
             dict(
+                up_checksum=part_checksums[0],
+                down_checksum=part_checksums[1],
                 app=app,
                 version=version,
                 name=name,
@@ -223,8 +302,18 @@ class Recorder:
             connection.execute(self._insert_version, {"app": app, **values})
 
 
+#: Columns added after the first release, per table: ``upgrade_tables`` adds them where missing.
+ADDED_COLUMNS = {VERSIONS_TABLE: ("dirty_session",), HISTORY_TABLE: ("up_checksum", "down_checksum")}
+
+
+def _is_version(value: object) -> bool:
+    """What modmig writes as a version: a whole number, 0 or more."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
 def _clean_dirty() -> dict:
     return dict(
+        dirty_session=None,
         dirty=False,
         dirty_version=None,
         dirty_name=None,

@@ -30,6 +30,7 @@ def status(database: "ProjectDatabase", graph: "MigrationGraph", app: str | None
     problems = {name: "ahead" for name, _, _ in found.ahead}
     problems.update({name: "behind" for name, _, _ in found.behind})
     problems.update({name: "inside squash" for name, _, _ in found.inside_squash})
+    problems.update({name: "corrupt" for name, _ in found.corrupt})
     squashes = {name: squash for name, _, squash in found.inside_squash}
 
     report = StatusReport(database=database.backend.display_url, apps=[])
@@ -50,8 +51,10 @@ def status(database: "ProjectDatabase", graph: "MigrationGraph", app: str | None
                 dirty=state.dirty.get(name),
                 changed=changed.get(name, []),
                 problem=problems.get(name),
+                corrupt=state.corrupt.get(name),
             )
         )
+    report.ignored = [(show_path(path), reason) for name in apps for path, reason in graph.histories[name].ignored]
     if app is None:
         report.orphans = sorted((name, v) for name, v in state.versions.items() if name not in graph.histories)
     report.inconsistent = [(_label(m), _label(r)) for m, r in found.inconsistent]
@@ -69,6 +72,8 @@ def check(database: "ProjectDatabase", graph: "MigrationGraph") -> CheckReport:
             reasons.append(f"{app.app}: the database is at {app.version}, before the first migration file")
         elif app.problem == "inside squash":
             reasons.append(f"{app.app}: the database is at {app.version}, inside a squashed range whose originals were deleted")
+        elif app.problem == "corrupt":
+            reasons.append(f"{app.app}: the bookkeeping row holds {app.corrupt}, which modmig never writes")
         elif app.pending:
             listed = ", ".join(f"{v:04d}" for v in app.pending)
             reasons.append(f"{app.app}: {len(app.pending)} pending migration(s): {listed}")
@@ -78,6 +83,8 @@ def check(database: "ProjectDatabase", graph: "MigrationGraph") -> CheckReport:
             reasons.append(f"{app.app}:{version:04d} was edited after it was applied ({path})")
     for migration, requirement in report.inconsistent:
         reasons.append(f"{migration} is applied but its dependency {requirement} is not")
+    for path, reason in report.ignored:
+        reasons.append(f"{path} looks like a migration but is not read as one: {reason}")
     return CheckReport(report, reasons)
 
 

@@ -137,15 +137,11 @@ def _foreign_key(fk: dict) -> dict:
 
 
 def _index(index: dict) -> dict:
-    options = index.get("dialect_options") or {}
-    where = options.get("sqlite_where")
-    if where is None:
-        where = options.get("postgresql_where")
     return {
         "name": index["name"],
         "columns": [c if c is not None else e for c, e in zip(index.get("column_names") or [], _expressions(index))],
         "unique": bool(index.get("unique")),
-        "where": "" if where is None else " ".join(str(where).split()),
+        "where": _partial_index_condition(index),
     }
 
 
@@ -206,3 +202,14 @@ def _rows(connection: Connection, table: str, columns: list[dict]) -> list:
 
 
 _CLOCK = re.compile(r"current_timestamp|current_date|current_time|localtimestamp|localtime|now\(|'now'|getdate|sysdate|utc_timestamp")
+
+
+def _partial_index_condition(index: dict) -> str:
+    """The WHERE of a partial index, as text. The inspector gives a SQL clause, whose truth value
+    is undefined (``or`` on it raised TypeError), so it is compared as its text."""
+    options = index.get("dialect_options") or {}
+    for key in ("sqlite_where", "postgresql_where"):
+        condition = options.get(key)
+        if condition is not None:
+            return " ".join(str(condition).split())
+    return ""

@@ -69,7 +69,7 @@ class RoundtripReport:
         skipped = f" ({len(self.irreversible)} irreversible, not checked: {', '.join(self.irreversible)})" if self.irreversible else ""
         failure = self.failure
         if failure is None:
-            return f"OK: the down of each of {len(self.checked)} migration(s) undoes its up{skipped}."
+            return f"OK on {self.database}: the down of each of {len(self.checked)} migration(s) undoes its up{skipped}."
         what = {
             "down": "its down does not undo its up",
             "up again": "it cannot be applied again after its down",
@@ -94,19 +94,22 @@ class RoundtripReport:
 
 
 def check_roundtrip(
-    config: "ProjectConfig", graph: "MigrationGraph", scratch: str | None = None, only: str | None = None
+    config: "ProjectConfig", graph: "MigrationGraph", scratch: str | None = None, only: str | None = None,
+    server: str | None = None,
 ) -> RoundtripReport:
     """Up, down, up again for every migration (or just ``only``, e.g. ``"blog:0003"``) in graph order.
 
     ``config`` and ``graph`` are the project's (its files were read once already); the moves run on
-    the scratch database only.
+    the scratch database only: ``scratch`` (an empty database), else a throwaway database created
+    on ``server`` (the project's database server, so the check runs on the SQL dialect it is
+    about), else a temporary SQLite file.
     """
     wanted = _resolve(graph, only) if only is not None else None
-    with _scratch_url(scratch) as url:
+    with _scratch_url(scratch, server, config.root) as url:
         trial = _Trial(ProjectDatabase(config, database=url, environ={}), graph)
         try:
             _require_empty(trial, url)
-            report = RoundtripReport(database=trial.backend.display_url)
+            report = RoundtripReport(database=_where(trial.backend.display_url, scratch, server))
             for key in graph.order:
                 migration = graph.nodes[key]
                 app, version = migration.app, migration.version
@@ -251,10 +254,25 @@ def _resolve(graph: "MigrationGraph", label: str) -> tuple:
     return app, version
 
 
+def _where(display_url: str, scratch: str | None, server: str | None) -> str:
+    """Where the check ran, as the report names it."""
+    if scratch is not None:
+        return display_url
+    if server is not None:
+        return f"{display_url} (a scratch database modmig created on the configured server, and dropped)"
+    return "a temporary SQLite file"
+
+
 @contextmanager
-def _scratch_url(scratch: str | None) -> Iterator[str]:
+def _scratch_url(scratch: str | None, server: str | None, base_dir) -> Iterator[str]:
     if scratch is not None:
         yield scratch
+        return
+    if server is not None:
+        from .scratch import scratch_database
+
+        with scratch_database(server, base_dir, option="check --roundtrip") as backend:
+            yield backend.engine.url.render_as_string(hide_password=False)
         return
     with tempfile.TemporaryDirectory(prefix="modmig-roundtrip-") as folder:
         yield f"sqlite:///{folder}/scratch.db"

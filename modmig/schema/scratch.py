@@ -95,7 +95,9 @@ def replay(
                     else:
                         for statement in step_statements(backend, step):
                             connection.exec_driver_sql(statement.text, execution_options={"no_parameters": True})
-            except Exception as error:  # noqa: BLE001 (the migration's failure, whatever it raised)
+            except KeyboardInterrupt:
+                raise  # Ctrl-C / SIGTERM stops the command; it is not the migration's failure
+            except BaseException as error:  # noqa: BLE001 (the migration's failure, whatever it raised: sys.exit() too)
                 raise ReplayFailed(migration, statement, error, recorded) from None
             finally:
                 if recorder is not None:
@@ -151,6 +153,9 @@ def _transaction(connection, transactional: bool):
         connection.commit()
 
 
+_DRIVERS = {"postgresql": "psycopg", "mysql": "pymysql", "mariadb": "pymysql"}
+
+
 @contextmanager
 def scratch_database(url: str | None, base_dir: Path, option: str = "--verify-url") -> Iterator:
     """A backend on an empty throwaway database, dropped afterwards (``option``: for messages)."""
@@ -172,6 +177,10 @@ def scratch_database(url: str | None, base_dir: Path, option: str = "--verify-ur
     except ArgumentError:
         raise DatabaseUnavailable(mask_url_text(url), "not a valid SQLAlchemy URL") from None
     kind = server.get_backend_name()
+    if kind in _DRIVERS:  # postgresql:// means psycopg, as everywhere else in modmig
+        from ..run.backends.server import with_default_driver
+
+        server = with_default_driver(server, _DRIVERS[kind])
     if kind == "sqlite":
         if server.database not in (None, "", ":memory:"):
             raise UsageError(f"{option}: a SQLite scratch database is always in memory; pass 'sqlite://' or leave it out.")
@@ -188,7 +197,10 @@ def scratch_database(url: str | None, base_dir: Path, option: str = "--verify-ur
             connection.exec_driver_sql(f"CREATE DATABASE {quoted}")
     except DBAPIError as error:
         admin.dispose()
-        raise DatabaseUnavailable(server.render_as_string(hide_password=True), f"cannot create a scratch database: {' '.join(str(error.orig).split())}") from None
+        raise DatabaseUnavailable(
+            server.render_as_string(hide_password=True),
+            f"cannot create a scratch database there for {option}: {' '.join(str(error.orig).split())}",
+        ) from None
     backend: Backend | None = None
     try:
         backend = open_backend(server.set(database=name).render_as_string(hide_password=False), base_dir)

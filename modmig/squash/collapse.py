@@ -207,6 +207,11 @@ def _range(history: AppHistory, first: int | None, last: int | None) -> tuple[in
     app = history.app
     first = history.base + 1 if first is None else first
     last = history.latest if last is None else last
+    if last < first:
+        raise UsageError(
+            f"Cannot squash {app} from {first:04d} to {last:04d}: --from must not be after --to "
+            f"(did you mean --from {last} --to {first}?)."
+        )
     if not history.base < first <= history.latest or not first <= last <= history.latest:
         raise UsageError(
             f"Cannot squash {app} {first:04d}-{last:04d}: its migrations go from {history.base + 1:04d} to "

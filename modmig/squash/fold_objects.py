@@ -7,7 +7,10 @@ what a fold produces: statements, and barriers that are not SQL (carried Python 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+_CONSTRAINT_NAME = re.compile(r"\bCONSTRAINT\s+[`\"\[]?(\w+)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,14 @@ class Table:
             found |= element.refs
         found.discard(self.key)
         return found
+
+    def constraint_names(self) -> set[str]:
+        """Names of its constraints, table- or column-level, lowercased: a statement naming one
+        (``SET CONSTRAINTS c_p_fk IMMEDIATE``, ``COMMENT ON CONSTRAINT``) refers to this table."""
+        names = {element.constraint.lower() for element in self.elements if element.constraint}
+        for element in self.elements:
+            names.update(name.lower() for name in _CONSTRAINT_NAME.findall(element.text))
+        return names
 
     def text(self) -> str:
         body = ",\n    ".join(element.text for element in self.elements)

@@ -274,11 +274,18 @@ class Folder:
     # -- writing ---------------------------------------------------------------------------------
 
     def _verbatim(self, statement: str) -> None:
-        """Write a statement as it is, after the model objects it mentions (pinning them)."""
+        """Write a statement as it is, after the model objects it mentions (pinning them).
+
+        Mentioned means by the name of a table or index, or of a table's constraint: statements
+        that refer to objects (``SET CONSTRAINTS``, ``COMMENT ON``, ``GRANT``, ``ALTER ... OWNER``)
+        stay after what they refer to.
+        """
         tokens = self.names.tokens(statement)
         mentioned = {self.names.norm(token) for token in tokens if token.token_type in NAME_TOKENS}
         mentioned |= {token.text.lower() for token in tokens}
-        used = {key for key, table in self.tables.items() if bare(key) in mentioned}
+        used = {key for key, table in self.tables.items() if bare(key) in mentioned or table.constraint_names() & mentioned}
+        if [token.text.upper() for token in tokens[:2]] == ["SET", "CONSTRAINTS"]:
+            used = set(self.tables)  # SET CONSTRAINTS ALL, or names of constraints of any table
         if tokens and tokens[0].text.upper() in ("ALTER", "DROP"):
             # a table referring to one that is renamed or dropped is changed by that too
             used |= {key for key, table in self.tables.items() if any(bare(r) in mentioned for r in table.references())}

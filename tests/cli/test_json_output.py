@@ -6,7 +6,7 @@ from importlib import resources
 import jsonschema
 import pytest
 
-from ..conftest import write_tree
+from ..conftest import MODMIG, write_tree
 
 
 def schema(name: str) -> dict:
@@ -95,14 +95,13 @@ def test_roundtrip_and_adopt_documents_match_their_schemas(sample_project, run_c
 
 def test_waiting_for_the_lock_is_told_on_stderr_and_a_timeout_is_a_run_document(sample_project):
     import subprocess
-    import sys
 
     from modmig.api import Project
 
     holder = Project.load(sample_project)
     with holder.backend.lock(5, lambda *_: None):
         waiting = subprocess.run(
-            [sys.executable, "-m", "modmig", "upgrade", "--all", "--json", "--lock-timeout", "1"],
+            [*MODMIG, "upgrade", "--all", "--json", "--lock-timeout", "1"],
             cwd=sample_project, capture_output=True, text=True, timeout=60,
         )
     holder.close()

@@ -13,7 +13,7 @@ def test_semicolons_inside_strings_and_comments_do_not_split():
     script = "INSERT INTO t VALUES ('a;b', 'it''s;');\n-- a comment; with a semicolon\n/* block; */ SELECT 1;"
     assert texts(script) == [
         "INSERT INTO t VALUES ('a;b', 'it''s;')",
-        "-- a comment; with a semicolon\n/* block; */ SELECT 1",
+        "SELECT 1",  # the comments before a statement are not part of it (they are never printed as it)
     ]
 
 
@@ -90,7 +90,7 @@ def test_postgresql_nested_dollar_quotes_and_sql_standard_bodies():
 
 def test_mysql_hash_comments_and_backtick_names_hide_semicolons():
     script = "# setup; part one\nCREATE TABLE `a;b` (x INT); SELECT 1;"
-    assert dialect_texts(script, "mysql") == ["# setup; part one\nCREATE TABLE `a;b` (x INT)", "SELECT 1"]
+    assert dialect_texts(script, "mysql") == ["CREATE TABLE `a;b` (x INT)", "SELECT 1"]
 
 
 def test_mysql_repeat_loop_and_case_blocks_stay_inside_their_procedure():
@@ -149,3 +149,44 @@ def test_unbalanced_parentheses_are_left_to_the_tokenizer():
 def test_keywords_inside_identifiers_do_not_defeat_the_shortcut_or_the_split():
     script = "ALTER TABLE orders ADD COLUMN end_date DATE;\nCREATE INDEX if_ends ON orders (end_date);"
     assert texts(script) == ["ALTER TABLE orders ADD COLUMN end_date DATE", "CREATE INDEX if_ends ON orders (end_date)"]
+
+
+def test_header_and_directive_comments_are_not_part_of_the_first_statement():
+    script = "-- modmig: depends users:0002\n-- why this migration exists\n\nINSERT INTO t VALUES ('x');\nSELECT 2;"
+    for dialect in ("sqlite", "postgresql", "mysql"):
+        statements = split_statements(script, dialect=dialect)
+        assert [(s.text, s.line) for s in statements] == [("INSERT INTO t VALUES ('x')", 4), ("SELECT 2", 5)]
+
+
+PARITY = [
+    "INSERT INTO t VALUES ('a;b', 'it''s;');\n-- c; d\n/* e; */ SELECT 1;",
+    "INSERT INTO t (a, b) VALUES (1, 'x'), (2, 'y');\nUPDATE t SET b = 'z;' WHERE a = (SELECT max(a) FROM t);",
+    "CREATE TABLE \"we;ird\" (id INTEGER);\nINSERT INTO \"we;ird\" VALUES (1); -- trailing; comment\n",
+    "INSERT INTO t VALUES (E'it\\'s;', 'plain\\');\nSELECT 1;",
+    "CREATE FUNCTION f() RETURNS int AS $fn$ SELECT 1; $fn$ LANGUAGE sql;\nSELECT f();",
+    "INSERT INTO t VALUES ('a\\';b');\n# note; here\nSELECT `x;y` FROM t;",
+    "SELECT [a;b] FROM t;\nSELECT 1;",
+    "\n\n  -- only a comment;\n",
+]
+
+
+@pytest.mark.parametrize("script", PARITY)
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql", "mysql"])
+def test_the_fast_scanner_splits_like_the_tokenizer(script, dialect):
+    """Scripts without block bodies take the regular-expression path; it must agree with sqlparse."""
+    from modmig.files.splitter import _split_tokenized
+    from modmig.files.sql_scan import scan
+
+    fast = scan(script, 1, dialect)
+    slow = _split_tokenized(script, 1, dialect)
+    if fast is None:
+        pytest.skip(f"the scanner hands this one to the tokenizer on {dialect}")
+    assert list(fast) == [(s.text.split("; --")[0], s.line) for s in slow]
+
+
+def test_scripts_with_block_bodies_go_to_the_tokenizer():
+    from modmig.files.sql_scan import scan
+
+    assert scan("CREATE TRIGGER tr AFTER INSERT ON t BEGIN SELECT 1; END;", 1, "sqlite") is None
+    assert scan("SELECT 'never closed;", 1, "postgresql") is None
+    assert scan("SELECT (1;", 1, "mysql") is None

@@ -76,6 +76,12 @@ def test_repair_needs_the_operators_decision_and_records_it(make_project):
     project, _ = fail_half_way(make_project)
     with pytest.raises(UsageError, match="--applied"):
         project.repair("app")
+    with pytest.raises(UsageError, match="took effect and was not undone: the catalog shows table t_one"):
+        project.repair("app", applied=False)  # the next upgrade would create t_one again, and fail
+    with project.connect() as connection:  # the operator undoes the two statements by hand
+        connection.exec_driver_sql("DROP TABLE t_one")
+        connection.exec_driver_sql("DROP TABLE t_two")
+        connection.commit()
     result = project.repair("app", applied=False)
     assert result.resolved == "not applied" and versions(project) == {"app": 1}
     assert project.status().apps[0].dirty is None
@@ -84,5 +90,10 @@ def test_repair_needs_the_operators_decision_and_records_it(make_project):
 
 def test_repair_as_applied_moves_the_version_past_the_dirty_migration(make_project):
     project, _ = fail_half_way(make_project)
+    with pytest.raises(UsageError, match="statement 4 of the upgrade of app:0002_half .* did not take effect"):
+        project.repair("app", applied=True)  # t_four was never created
+    with project.connect() as connection:  # the operator finishes it by hand
+        connection.exec_driver_sql("CREATE TABLE t_four (id INTEGER PRIMARY KEY)")
+        connection.commit()
     assert project.repair("app", applied=True).version == 2
     assert versions(project) == {"app": 2} and project.check().ok

@@ -3,11 +3,10 @@
 import os
 import re
 import subprocess
-import sys
 
 from modmig.api import Project
 
-from ..conftest import versions, write_tree
+from ..conftest import MODMIG, versions, write_tree
 from .test_upgrade import USERS
 
 
@@ -16,7 +15,7 @@ def test_a_run_gives_up_after_the_lock_timeout_naming_the_holder_and_changing_no
     holder = Project.load(config)
     with holder.backend.lock(5, lambda *_: None):
         waiting = subprocess.run(
-            [sys.executable, "-m", "modmig", "upgrade", "--all", "--lock-timeout", "1"],
+            [*MODMIG, "upgrade", "--all", "--lock-timeout", "1"],
             cwd=config.parent, capture_output=True, text=True, timeout=60,
         )
     assert waiting.returncode == 1

@@ -7,7 +7,7 @@ leaves the app dirty with its progress; the next upgrade resumes at the failed s
 import pytest
 
 from modmig.api import Project
-from modmig.errors import ConfigError, DirtyState, MigrationFailed, MigrationFileError
+from modmig.errors import ConfigError, DirtyState, MigrationFailed, MigrationFileError, UsageError
 
 from ..conftest import ProjectBuilder, table_names, versions
 
@@ -93,6 +93,10 @@ def test_resume_is_refused_when_a_statement_that_already_ran_was_edited(mysql_pr
 
 def test_repair_resolves_the_dirty_migration_as_the_operator_says(mysql_project):
     project, _ = fail_half_way(mysql_project)
+    with pytest.raises(UsageError, match="statement 1 of the upgrade of app:0002_half .* took effect and was not undone"):
+        project.repair("app", applied=False)  # t_one is still there: "none of it took effect" is false
+    with project.connect() as connection:  # the operator undoes it by hand
+        connection.exec_driver_sql("DROP TABLE t_one")
     assert project.repair("app", applied=False).version == 1
     assert project.status().apps[0].dirty is None and versions(project) == {"app": 1}
     assert project.history()[-1].direction == "repair"

@@ -7,7 +7,6 @@ Synchronisation is by reading the child's output, never by sleeping.
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
@@ -16,7 +15,7 @@ from sqlalchemy.engine import make_url
 
 from modmig.api import Project
 
-from ..conftest import modmig_process, write_tree
+from ..conftest import MODMIG, modmig_process, write_tree
 
 PROCESSES = 8
 APPS, STEPS = 3, 4
@@ -157,7 +156,7 @@ UP_ROWS = "SELECT version, COUNT(*) FROM _schema_history WHERE direction = 'up' 
 
 def rerun_upgrade(folder, **env):
     return subprocess.run(
-        [sys.executable, "-m", "modmig", "upgrade", "--all", "--lock-timeout", "10"],
+        [*MODMIG, "upgrade", "--all", "--lock-timeout", "10"],
         cwd=folder, env={**os.environ, **env}, capture_output=True, text=True, timeout=120,
     )
 

@@ -24,7 +24,7 @@ FORGETS_COLUMN = {
 def test_the_sample_project_round_trips(sample_project, run_cli):
     result = run_cli(sample_project)("check", "--roundtrip")
     assert result.exit_code == 0
-    assert result.stdout.strip() == "OK: the down of each of 10 migration(s) undoes its up."
+    assert result.stdout.strip() == "OK on a temporary SQLite file: the down of each of 10 migration(s) undoes its up."
     assert not (sample_project / "var" / "app.db").exists()  # the project's own database is never touched
 
 
@@ -52,7 +52,7 @@ def test_irreversible_migrations_are_applied_and_listed_not_checked(tmp_path, ru
     result = run_cli(tmp_path)("check", "--roundtrip")
     assert result.exit_code == 0
     assert result.stdout.strip() == (
-        "OK: the down of each of 2 migration(s) undoes its up (1 irreversible, not checked: shop:0003_seed)."
+        "OK on a temporary SQLite file: the down of each of 2 migration(s) undoes its up (1 irreversible, not checked: shop:0003_seed)."
     )
 
 
@@ -94,7 +94,7 @@ def test_with_the_originals_pruned_the_squash_round_trips_like_any_file(tmp_path
     write_tree(tmp_path, {"shop": {**SQUASH, **LATER}}, None)
     result = run_cli(tmp_path)("check", "--roundtrip")
     assert result.exit_code == 0
-    assert result.stdout.strip() == "OK: the down of each of 2 migration(s) undoes its up."
+    assert result.stdout.strip() == "OK on a temporary SQLite file: the down of each of 2 migration(s) undoes its up."
 
 
 def test_a_squash_whose_down_leaves_a_table_behind_is_named(tmp_path, run_cli):

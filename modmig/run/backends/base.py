@@ -52,12 +52,20 @@ class Backend(Protocol):
     def explain_failure(self, error: BaseException) -> "str | None":
         """A hint to add to a failed statement's message (e.g. which configured timeout ran out)."""
 
+    def privilege_hint(self, error: BaseException) -> "str | None":
+        """For an error saying the account lacks a privilege: which one, on which database, and the
+        GRANT that gives it; None for any other error."""
+
     def borrow(self, connection: "Connection") -> AbstractContextManager[None]:
         """Adjust a caller's connection for modmig while modmig uses it, and undo it afterwards
         (embedding: modmig never changes a caller's engine for good)."""
 
     def dispose(self) -> None:
         """Close every connection this backend opened."""
+
+    def session_id(self, connection: "Connection") -> "str | None":
+        """The server's id of the session behind ``connection``, where a statement can outlive its
+        client (MySQL: the connection id); None where it cannot."""
 
 
 def open_connection(engine: "Engine", display_url: str) -> "Connection":
@@ -70,12 +78,20 @@ def open_connection(engine: "Engine", display_url: str) -> "Connection":
         raise DatabaseUnavailable(display_url, scrub(driver_message(error.orig), engine.url.password)) from None
 
 
-def driver_message(error: BaseException) -> str:
+def driver_message(error: BaseException, keep_lines: bool = False) -> str:
     """A driver exception as one readable line: PyMySQL's ``(1146, "Table ...")`` becomes
-    ``Table ... (error 1146)``; others as they print."""
+    ``Table ... (error 1146)``; others as they print.
+
+    With ``keep_lines``, a message of several lines keeps them (PostgreSQL's ``LINE 1: ...`` and
+    the caret under the culprit only make sense line by line); each line loses trailing blanks.
+    """
     args = getattr(error, "args", ())
     if len(args) == 2 and isinstance(args[0], int) and isinstance(args[1], str):
         return f"{' '.join(args[1].split())} (error {args[0]})"
+    if keep_lines:
+        lines = [line.rstrip() for line in str(error).strip("\n").splitlines()]
+        text = "\n".join(line for line in lines if line.strip())
+        return text or type(error).__name__
     return " ".join(str(error).split()) or type(error).__name__
 
 

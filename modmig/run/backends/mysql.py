@@ -21,6 +21,7 @@
 from __future__ import annotations
 
 import math
+import re
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -34,6 +35,9 @@ from ...files.splitter import Statement, split_statements
 from .base import WaitCallback
 from .server import CONNECT_TIMEOUT, lock_name, scalar, server_engine, session_lock, timeout_hint, with_default_driver
 
+#: Server error codes of a privilege the account lacks: command denied for a table or column,
+#: access denied to a database, a statement needing SUPER (or another global privilege).
+_PRIVILEGE_ERRORS = (1142, 1143, 1044, 1227, 1370)
 #: Server error codes of a statement stopped by a timeout.
 _LOCK_WAIT_TIMEOUT = 1205
 _STATEMENT_TIMEOUTS = (1969, 3024)  # MariaDB max_statement_time, MySQL max_execution_time
@@ -84,7 +88,7 @@ class MysqlBackend:
         return split_statements(script, first_line, dialect="mysql")
 
     def ensure_bookkeeping(self, connection: Connection, recorder) -> None:
-        recorder.metadata.create_all(connection, checkfirst=True)
+        recorder.ensure(connection)
 
     def prepare_transaction(self, connection: Connection) -> None:
         lock_timeout = self.timeouts.get("lock_timeout")
@@ -108,10 +112,40 @@ class MysqlBackend:
             return timeout_hint("statement_timeout", self.timeouts.get("statement_timeout"), "running")
         return None
 
+    def privilege_hint(self, error: BaseException) -> str | None:
+        """For "command denied" / "access denied" errors: which privilege is missing, on which database."""
+        args = getattr(getattr(error, "orig", error), "args", ())
+        if not args or args[0] not in _PRIVILEGE_ERRORS:
+            return None
+        message = str(args[1]) if len(args) > 1 else ""
+        database = self.engine.url.database
+        account = re.search(r"user '([^']*)'@'([^']*)'", message)
+        who = f"'{account.group(1)}'@'{account.group(2)}'" if account else f"'{self.engine.url.username}'"
+        command = re.match(r"(\w+(?: \w+)*) command denied", message)
+        privilege = command.group(1).upper() if command else "the privileges modmig needs (CREATE, ALTER, SELECT, INSERT, UPDATE)"
+        return f"user {who} lacks {privilege} on database {database}; grant it with 'GRANT {privilege} ON `{database}`.* TO {who};'"
+
     @contextmanager
     def borrow(self, connection: Connection) -> Iterator[None]:
         """Nothing to adjust: MySQL's session settings are set per migration (prepare_transaction)."""
         yield
+
+    def session_id(self, connection: Connection) -> str | None:
+        """The connection id: a statement whose client died keeps running under it (``ddl_effects``)."""
+        dbapi = connection.connection.dbapi_connection
+        thread_id = getattr(dbapi, "thread_id", None)
+        return str(thread_id()) if callable(thread_id) else None
+
+    def running_statement(self, connection: Connection, session: str) -> str | None:
+        """What session ``session`` is running now, or None: MariaDB finishes a DDL statement whose
+        client was killed, so a resume waits for it before judging its effect."""
+        row = connection.execute(
+            text("SELECT INFO FROM information_schema.PROCESSLIST WHERE ID = :id AND COMMAND <> 'Sleep'"),
+            {"id": int(session)},
+        ).first()
+        if connection.in_transaction():
+            connection.commit()
+        return row[0] if row is not None and row[0] else None
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -21,6 +21,7 @@
 from __future__ import annotations
 
 import os
+import re
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -108,7 +109,7 @@ class PostgresBackend:
     def ensure_bookkeeping(self, connection: Connection, recorder) -> None:
         if self.schema:
             connection.exec_driver_sql(f"CREATE SCHEMA IF NOT EXISTS {self._quote(self.schema)}")
-        recorder.metadata.create_all(connection, checkfirst=True)
+        recorder.ensure(connection)
 
     def prepare_transaction(self, connection: Connection) -> None:
         scope = "LOCAL " if connection.in_transaction() else ""
@@ -125,6 +126,39 @@ class PostgresBackend:
         if sqlstate == "57014" and "statement timeout" in message:
             return timeout_hint("statement_timeout", self.timeouts.get("statement_timeout"), "running")
         return None
+
+    def session_id(self, connection: Connection) -> None:
+        return None  # the server cancels the statement of a client that died (client_connection_check_interval)
+
+    def privilege_hint(self, error: BaseException) -> str | None:
+        """For "permission denied" (SQLSTATE 42501): which privilege is missing, and the GRANT that gives it."""
+        orig = getattr(error, "orig", error)
+        if getattr(orig, "sqlstate", None) != "42501":
+            return None
+        message = str(getattr(getattr(orig, "diag", None), "message_primary", None) or orig).splitlines()[0]
+        user = self.engine.url.username or "the current role"
+        database = self.engine.url.database
+        found = re.match(r"permission denied for (schema|table|database|sequence|relation) (\S+)", message)
+        if found is not None:
+            kind, name = found.groups()
+            privilege = {"schema": "CREATE", "database": "CREATE", "table": "SELECT, INSERT, UPDATE, DELETE",
+                         "relation": "SELECT, INSERT, UPDATE, DELETE", "sequence": "USAGE, SELECT"}[kind]
+            target = "TABLE" if kind == "relation" else kind.upper()
+            return (
+                f"role {user} lacks {privilege} on {kind} {name} of database {database}; grant it with "
+                f"'GRANT {privilege} ON {target} {name} TO {user};'"
+                + (" or set schema: in modmig.yaml to a schema it may create tables in" if kind == "schema" else "")
+            )
+        found = re.match(r"must be (?:the )?owner of (\w+) (\S+)", message)
+        if found is not None:
+            return (
+                f"role {user} does not own {found.group(1)} {found.group(2)} of database {database}, and only its "
+                f"owner may alter it: run this once as the owner, or 'ALTER {found.group(1).upper()} {found.group(2)} OWNER TO {user};'"
+            )
+        return f"role {user} lacks a privilege on database {database} ({message})"
+
+    def running_statement(self, connection: Connection, session: str) -> None:
+        return None  # the server cancels the statement of a client that died
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -100,13 +100,22 @@ class SqliteBackend:
         return split_statements(script, first_line, dialect="sqlite")
 
     def ensure_bookkeeping(self, connection: Connection, recorder) -> None:
-        recorder.metadata.create_all(connection, checkfirst=True)
+        recorder.ensure(connection)
 
     def prepare_transaction(self, connection: Connection) -> None:
         pass  # ``timeouts:`` are server settings; a SQLite file has no other sessions to wait on
 
     def explain_failure(self, error: BaseException) -> None:
         return None
+
+    def privilege_hint(self, error: BaseException) -> None:
+        return None  # a file's permissions: the driver's message ("readonly database") says it
+
+    def session_id(self, connection: Connection) -> None:
+        return None  # a statement dies with its process
+
+    def running_statement(self, connection: Connection, session: str) -> None:
+        return None  # a statement dies with its process
 
     def dispose(self) -> None:
         self.engine.dispose()
