@@ -49,11 +49,15 @@ def makemigrations_lines(result) -> list[Styled]:
 
 
 def confirm_destructive(app: str, changes) -> bool:
-    """On a terminal: may these changes, which lose data, be written?"""
+    """On a terminal: may these changes, which lose data, be written? No is Declined (exit 1)."""
+    from ..errors import Declined
+
     click.echo(f"{app}: these changes lose data:")
     for change in changes:
         click.echo(f"  - {change}")
-    return click.confirm("Write them?", default=False)
+    if not click.confirm("Write them?", default=False):
+        raise Declined("You declined changes that lose data; nothing was written.")
+    return True
 
 
 def rename_question(app: str, table: str, old: str, new: str) -> bool:

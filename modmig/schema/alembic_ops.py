@@ -85,9 +85,9 @@ def _operations_class() -> Any:
             with super().batch_alter_table(table_name, schema=schema, recreate=recreate, copy_from=table, **kw) as batch:
                 yield batch
                 _settle_unnamed(table, batch.impl.batch)
-                rebuild = recreate == "always" or (recreate == "auto" and sqlite_needs_rebuild(self.impl, batch.impl))
+                rebuild = recreate == "always" or (recreate == "auto" and sqlite_needs_rebuild(self.impl, batch.impl, table, self.reader))
+                batch.impl.recreate = "always" if rebuild else "never"
                 if rebuild:
-                    batch.impl.recreate = "always"
                     self.execute("PRAGMA legacy_alter_table = ON")
             if rebuild:
                 self.execute("PRAGMA legacy_alter_table = OFF")
@@ -175,24 +175,52 @@ def _columns(constraint: Any) -> list[str]:
     return [c.name for c in constraint.columns]
 
 
-def sqlite_needs_rebuild(impl: Any, batch_impl: Any) -> bool:
-    """Alembic's rule, plus the columns SQLite's ``ADD COLUMN`` refuses or Alembic's would drop.
+def sqlite_needs_rebuild(impl: Any, batch_impl: Any, table: Any = None, reader: Any = None) -> bool:
+    """What SQLite cannot do in place (Alembic's rule rebuilds for less, and sometimes too little).
 
-    SQLite adds a column in place unless it is NOT NULL without a default, a primary key or
-    unique, or has a non-constant default; Alembic's in-place ``add_column`` also leaves out a
-    new column's foreign key. Those become a rebuild, where the copy says what the data allows.
+    Added columns: SQLite adds one in place unless it is NOT NULL without a default, a primary key
+    or unique, or has a non-constant or computed default; Alembic's in-place ``add_column`` also
+    leaves out a new column's foreign key. Dropped columns: since SQLite 3.35, ``DROP COLUMN``
+    works in place for a column no index, key, constraint, view or trigger names. Anything else
+    (altering a column, adding or dropping a constraint) is a rebuild.
     """
-    if impl.requires_recreate_in_batch(batch_impl):
-        return True
+    from sqlalchemy import Computed, sql
+
     for name, args, _ in batch_impl.batch:
-        if name != "add_column":
+        if name in ("create_index", "drop_index"):
             continue
+        if name == "drop_column":
+            if table is None or not _droppable(table, getattr(args[1], "name", args[1]), reader):
+                return True
+            continue
+        if name != "add_column":
+            return True
         column = args[1]
         if column.primary_key or column.unique or column.foreign_keys or column.constraints:
             return True
         if not column.nullable and column.server_default is None:
             return True
+        if isinstance(column.server_default, Computed) or isinstance(getattr(column.server_default, "arg", None), sql.ClauseElement):
+            return True
     return False
+
+
+def _droppable(table: Any, column: str, reader: Any) -> bool:
+    """SQLite can ``DROP COLUMN`` this one in place (3.35+: nothing else names it)."""
+    import sqlite3
+
+    from sqlalchemy import text
+
+    if sqlite3.sqlite_version_info < (3, 35) or column not in table.c or table.c[column].primary_key:
+        return False
+    if any(column in [c.name for c in getattr(constraint, "columns", [])] or column in str(getattr(constraint, "sqltext", ""))
+           for constraint in table.constraints if constraint is not table.primary_key):
+        return False
+    if any(column in [c.name for c in index.columns] for index in table.indexes):
+        return False
+    others = reader.execute(text("SELECT sql FROM sqlite_master WHERE type IN ('view', 'trigger', 'index') AND sql IS NOT NULL"))
+    word = re.compile(rf"\b{re.escape(column)}\b", re.IGNORECASE)
+    return not any(word.search(sql) for (sql,) in others)
 
 
 def reflect_sqlite_table(connection: "Connection", name: str) -> Any:

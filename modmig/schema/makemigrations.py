@@ -255,6 +255,7 @@ class _Run:
 
         if not self.done:
             return
+        self._views_still_work()
         generated = [app for app, *_ in self.done]
         with self.backend.engine.connect() as connection:
             left = compare(connection, self.models, generated, self.owners, {t: a for t, (a, _) in self.pending.items()})
@@ -271,6 +272,28 @@ class _Run:
             found = differences(comparable_schema(before, self.backend.name), comparable_schema(back, self.backend.name), ("before it", "after its down"))
             if found:
                 raise MigrationNotVerified(app, migration.name, "its down does not give back the schema from before it:", found)
+
+    def _views_still_work(self) -> None:
+        """Every view can still be read: a renamed or dropped column a view uses breaks it silently
+        (SQLite and MySQL keep the view and fail only when it is read)."""
+        from sqlalchemy import inspect
+        from sqlalchemy.exc import DBAPIError
+
+        app, migration = self.done[-1][0], self.done[-1][1]
+        with self.backend.engine.connect() as connection:
+            quote = connection.dialect.identifier_preparer.quote
+            for view in sorted(inspect(connection).get_view_names()):
+                try:
+                    connection.exec_driver_sql(f"SELECT * FROM {quote(view)} WHERE 1 = 0").all()
+                except DBAPIError as error:
+                    connection.rollback()
+                    if len(self.done) > 1:
+                        app, migration = next(((a, m) for a, m, *_ in self.done if view in m.source), (app, migration))
+                    raise MigrationNotVerified(
+                        app, migration.name, f"after it ran, view {view} cannot be read any more (change the view first): "
+                        f"{' '.join(str(error.orig).split())}",
+                    ) from None
+            connection.rollback()
 
     def _render(self, ops: list[Any], connection, may_drop) -> tuple[str, set[str]]:
         from .render import render_python_body, render_sql

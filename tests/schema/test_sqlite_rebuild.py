@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, inspect, text
 
 from modmig.api import Project
+from modmig.errors import MigrationNotVerified
 
 
 def edit(path: Path, old: str, new: str) -> None:
@@ -89,21 +91,30 @@ def test_a_column_unique_on_its_own_line_survives_a_rebuild(tmp_path, run_cli):
 
 
 def test_on_a_terminal_a_likely_rename_and_a_drop_are_asked(sample_project):
-    """The real CLI in a pseudo-terminal: 'y' to the rename question, then 'y' to the drop."""
+    """The real CLI in a pseudo-terminal: 'y' to the rename question, then 'n' and 'y' to the drop."""
     from ..terminal import run_in_terminal
 
     models = sample_project / "apps" / "users" / "models.py"
-    edit(models, 'display_name: Mapped[str] = mapped_column(String(100), server_default="")',
-         'shown_name: Mapped[str] = mapped_column(String(100), server_default="")')
+    edit(models, "created_at: Mapped[datetime]", "joined_at: Mapped[datetime]")
     code, output = run_in_terminal(["makemigrations", "users"], sample_project, env={"NO_COLOR": "1"}, stdin_text="y\n")
     assert code == 0, output
-    assert "users: was users_user.display_name renamed to users_user.shown_name? (no: drop display_name, add shown_name) [y/N]" in output
-    written = sample_project / "apps" / "users" / "migrations" / "0004_rename_users_user_display_name.sql"
-    assert "-- users:0004_rename_users_user_display_name" in written.read_text()
+    assert "users: was users_user.created_at renamed to users_user.joined_at? (no: drop created_at, add joined_at) [y/N]" in output
+    written = sample_project / "apps" / "users" / "migrations" / "0004_rename_users_user_created_at.sql"
+    assert "-- users:0004_rename_users_user_created_at" in written.read_text()
 
-    edit(models, '    shown_name: Mapped[str] = mapped_column(String(100), server_default="")\n', "")
+    edit(models, "    joined_at: Mapped[datetime] = mapped_column(TIMESTAMP, server_default=func.current_timestamp())\n", "")
     code, output = run_in_terminal(["makemigrations", "users"], sample_project, env={"NO_COLOR": "1"}, stdin_text="n\n")
-    assert code == 2 and "users: these changes lose data:\r\n  - drop column users_user.shown_name: its values are lost" in output
-    assert "Write them? [y/N]" in output and not (written.parent / "0005_drop_users_user_shown_name.sql").exists()
+    assert code == 1 and "users: these changes lose data:\r\n  - drop column users_user.joined_at: its values are lost" in output
+    assert "Write them? [y/N]" in output and "You declined changes that lose data; nothing was written." in output
+    assert not (written.parent / "0005_drop_users_user_joined_at.sql").exists()
     code, output = run_in_terminal(["makemigrations", "users"], sample_project, env={"NO_COLOR": "1"}, stdin_text="y\n")
-    assert code == 0 and (written.parent / "0005_drop_users_user_shown_name.sql").exists(), output
+    assert code == 0 and (written.parent / "0005_drop_users_user_joined_at.sql").exists(), output
+
+
+def test_a_rename_that_breaks_a_view_is_not_written(sample_project):
+    """blog's view reads users_user.display_name: renaming it would leave the view unreadable."""
+    edit(sample_project / "apps" / "users" / "models.py", "display_name: Mapped[str]", "shown_name: Mapped[str]")
+    with Project.load(sample_project) as project, pytest.raises(MigrationNotVerified) as caught:
+        project.makemigrations(["users"], renames=["users_user.display_name:shown_name"])
+    assert "after it ran, view blog_post_listing cannot be read any more (change the view first)" in str(caught.value)
+    assert not list((sample_project / "apps" / "users" / "migrations").glob("0004_*"))
