@@ -157,7 +157,7 @@ def _compare(connection: "Connection", models: "ProjectModels", apps: list[str],
             "compare_server_default": _compare_server_default,
         },
     )
-    script = produce_migrations(context, models.metadata)
+    script = produce_migrations(context, models.metadata if len(models.metadata) > 1 else models.metadata[0])
     found = {app: AppDiff(app) for app in apps}
     problems: dict[str, list[str]] = {}
     for op in script.upgrade_ops.ops:
@@ -165,12 +165,12 @@ def _compare(connection: "Connection", models: "ProjectModels", apps: list[str],
         app = scope.tables.get(table)
         if app is None:
             continue
-        op = _corrected(op, connection, dialect, existing)
+        op = _corrected(op, connection, inspector, dialect, existing, models)
         if op is None:
             continue
         problems.setdefault(app, []).extend(_ownership_problems(op, app, scope))
         found[app].ops.append(op)
-    _compare_named_checks(connection, models, scope, found, existing)
+    _compare_named_checks(inspector, models, scope, found, existing)
     if dialect == "sqlite":
         _add_sqlite_expression_indexes(connection, models, scope, found, existing)
     for app, lines in sorted(problems.items()):
@@ -186,7 +186,9 @@ def add_referenced_tables(models: "ProjectModels", connection: "Connection", exi
     """
     from sqlalchemy import Table
 
-    metadata = models.metadata
+    if not models.combined:
+        return  # every foreign key points inside its own MetaData
+    [metadata] = models.metadata
     for table in list(metadata.tables.values()):
         for fk in table.foreign_keys:
             target = fk.target_fullname.split(".")[-2] if fk.target_fullname.count(".") >= 1 else fk.target_fullname
@@ -249,21 +251,23 @@ def _ownership_problems(op: Any, app: str, scope: Scope) -> list[str]:
     return found
 
 
-def _corrected(op: Any, connection: "Connection", dialect: str, existing: set[str]) -> Any:
-    """Drop what is only reflection missing something (SQLite), keep the rest of the operation."""
+def _corrected(op: Any, connection: "Connection", inspector: Any, dialect: str, existing: set[str], models: "ProjectModels") -> Any:
+    """Drop what is only reflection missing something (SQLite), keep the rest of the operation.
+
+    What the database is asked is asked only when such an operation is there: Alembic gives one
+    for every table with an ``INTEGER PRIMARY KEY`` (500 tables: a second of questions).
+    """
     from alembic.operations import ops
 
     if dialect != "sqlite" or not isinstance(op, ops.ModifyTableOps) or op.table_name not in existing:
         return op
-    autoindexed = _sqlite_autoindexed(connection, op.table_name)
-    named = _sqlite_index_names(connection, op.table_name)
     kept = []
     for sub in op.ops:
-        if isinstance(sub, ops.CreateUniqueConstraintOp) and tuple(sub.columns) in autoindexed:
+        if isinstance(sub, ops.CreateUniqueConstraintOp) and tuple(sub.columns) in _sqlite_autoindexed(inspector, op.table_name):
             continue
-        if isinstance(sub, ops.CreateIndexOp) and sub.index_name in named:
+        if isinstance(sub, ops.CreateIndexOp) and sub.index_name in _sqlite_index_names(connection, op.table_name):
             continue  # an expression index SQLAlchemy cannot reflect: present by name
-        if isinstance(sub, ops.AlterColumnOp) and sub.modify_nullable is False and _is_sqlite_rowid(connection, op.table_name, sub.column_name):
+        if isinstance(sub, ops.AlterColumnOp) and sub.modify_nullable is False and _is_sqlite_rowid(models, op.table_name, sub):
             sub.modify_nullable = None
             if not sub.has_changes():
                 continue
@@ -284,7 +288,7 @@ def _add_sqlite_expression_indexes(connection: "Connection", models: "ProjectMod
     from sqlalchemy import Column
 
     for table_name, app in sorted(scope.tables.items()):
-        table = models.metadata.tables.get(table_name)
+        table = models.table(table_name)
         if table is None or models.app_of(table_name) != app:
             continue
         wanted = [index for index in table.indexes if any(not isinstance(e, Column) for e in index.expressions)]
@@ -300,11 +304,9 @@ def _add_sqlite_expression_indexes(connection: "Connection", models: "ProjectMod
             container.ops.extend(missing)
 
 
-def _sqlite_autoindexed(connection: "Connection", table: str) -> set[tuple[str, ...]]:
-    from sqlalchemy import inspect
-
+def _sqlite_autoindexed(inspector: Any, table: str) -> set[tuple[str, ...]]:
     found = set()
-    for index in inspect(connection).get_indexes(table, include_auto_indexes=True):
+    for index in inspector.get_indexes(table, include_auto_indexes=True):
         if (index.get("name") or "").startswith("sqlite_autoindex"):
             found.add(tuple(index.get("column_names") or ()))
     return found
@@ -317,24 +319,23 @@ def _sqlite_index_names(connection: "Connection", table: str) -> set[str]:
     return {name for (name,) in rows}
 
 
-def _is_sqlite_rowid(connection: "Connection", table: str, column: str) -> bool:
-    """INTEGER PRIMARY KEY: SQLite reports it nullable, but it never holds NULL (it is the rowid)."""
-    from sqlalchemy import inspect
+def _is_sqlite_rowid(models: "ProjectModels", table: str, op: Any) -> bool:
+    """INTEGER PRIMARY KEY: SQLite reports it nullable, but it never holds NULL (it is the rowid).
 
-    inspector = inspect(connection)
-    primary = inspector.get_pk_constraint(table).get("constrained_columns") or []
-    if primary != [column]:
+    Read from the model (the column is its table's one primary key) and the reflected type, not
+    by asking the database again.
+    """
+    declared = models.table(table)
+    if declared is None or [c.name for c in declared.primary_key.columns] != [op.column_name]:
         return False
-    kind = next((c["type"] for c in inspector.get_columns(table) if c["name"] == column), None)
-    return kind is not None and str(kind).upper() == "INTEGER"
+    return op.existing_type is not None and str(op.existing_type).upper() == "INTEGER"
 
 
-def _compare_named_checks(connection: "Connection", models: "ProjectModels", scope: Scope, found: dict[str, AppDiff], existing: set[str]) -> None:
+def _compare_named_checks(inspector: Any, models: "ProjectModels", scope: Scope, found: dict[str, AppDiff], existing: set[str]) -> None:
     """Named CHECK constraints on existing tables, compared by name (Alembic compares none)."""
     from alembic.operations import ops
-    from sqlalchemy import CheckConstraint, inspect
+    from sqlalchemy import CheckConstraint
 
-    inspector = inspect(connection)
     for table_name, app in sorted(scope.tables.items()):
         if table_name not in existing:
             continue
@@ -343,7 +344,7 @@ def _compare_named_checks(connection: "Connection", models: "ProjectModels", sco
         except NotImplementedError:
             return
         in_database = {c["name"]: c for c in reflected if c.get("name") and not _implicit_check(c)}
-        table = models.metadata.tables.get(table_name)
+        table = models.table(table_name)
         declared = {}
         if table is not None and models.app_of(table_name) == app:
             declared = {c.name: c for c in table.constraints if isinstance(c, CheckConstraint) and isinstance(c.name, str)}
