@@ -35,6 +35,7 @@ REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 
 from measure import Phase, PhaseResult, run_child, stop_running_child, time_phase  # noqa: E402
+from report import phase_targets_table  # noqa: E402
 from warm import read_tree  # noqa: E402
 
 #: phase -> (target in seconds or None, what it measures)
@@ -138,21 +139,9 @@ def phases(work: Path, python: str, apps: int, tables: int) -> dict[str, Phase]:
 
 
 def render(results: dict) -> str:
-    floor = results["phases"]["help"]["median_s"]
-    lines = [
-        f"makemigrations ({results['runs']} runs, medians; the big project: {results['apps']} apps x {results['tables']} tables)",
-        "",
-        "| phase | wall s | CPU s | x `--help` | target | met |",
-        "| --- | ---: | ---: | ---: | ---: | --- |",
-    ]
-    for name, (target, what) in PHASES.items():
-        data = results["phases"][name]
-        wall, cpu = data["median_s"], data["cpu_median_s"]
-        ratio = f"{wall / floor:.1f}" if wall is not None and floor else "-"
-        met = "-" if target is None or wall is None else ("yes" if wall < target else "no")
-        label = what.format(apps=results["apps"], tables=results["tables"])
-        lines.append(f"| {label} | {_figure(wall)} | {_figure(cpu)} | {ratio} | {'-' if target is None else f'< {target:g}'} | {met} |")
-    return "\n".join(lines)
+    title = f"makemigrations ({results['runs']} runs, medians; the big project: {results['apps']} apps x {results['tables']} tables)"
+    phases = {name: (target, what.format(apps=results["apps"], tables=results["tables"])) for name, (target, what) in PHASES.items()}
+    return phase_targets_table(title, phases, results["phases"])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -184,10 +173,6 @@ def main(argv: list[str] | None = None) -> int:
     for name in failed:
         print(f"{name}: {measured[name].status} ({measured[name].note})", file=sys.stderr)
     return 1 if failed else 0
-
-
-def _figure(value: float | None) -> str:
-    return "-" if value is None else f"{value:.3f}"
 
 
 if __name__ == "__main__":

@@ -146,7 +146,7 @@ class OwnershipViolation(UsageError):
 
     def __init__(self, app: str, problems: Sequence[str], hint: str | None = None) -> None:
         self.app, self.problems = app, list(problems)
-        listing = "".join(f"\n  - {line}" for line in self.problems)
+        listing = _listing(self.problems)
         tail = f"\n{hint}" if hint else ""
         super().__init__(
             f"The models of {app!r} reach beyond what {app!r} owns; nothing was written:{listing}{tail}"
@@ -158,7 +158,7 @@ class DestructiveChanges(UsageError):
 
     def __init__(self, changes: Sequence[str], renames: Sequence[str] = ()) -> None:
         self.changes, self.renames = list(changes), list(renames)
-        listing = "".join(f"\n  - {line}" for line in self.changes)
+        listing = _listing(self.changes)
         hint = ""
         if self.renames:
             hint = "\nIf a column was renamed, say so: " + " ".join(f"--rename {r}" for r in self.renames) + "."
@@ -529,9 +529,7 @@ class SquashNotVerified(ModmigError):
 
     def __init__(self, app: str, name: str, reason: str, differences: list[str] | None = None) -> None:
         self.app, self.name, self.reason, self.differences = app, name, reason, list(differences or [])
-        listing = "".join(f"\n  - {line}" for line in self.differences[:40])
-        if len(self.differences) > 40:
-            listing += f"\n  ... and {len(self.differences) - 40} more"
+        listing = _listing(self.differences)
         super().__init__(
             f"The squash {app}:{name} failed verification, so no file was written: {reason}{listing}\n"
             f"Squash a smaller range (--to N), or report the statement the folder got wrong; "
@@ -546,9 +544,7 @@ class MigrationNotVerified(ModmigError):
 
     def __init__(self, app: str, name: str, reason: str, differences: Sequence[str] = ()) -> None:
         self.app, self.name, self.reason, self.differences = app, name, reason, list(differences)
-        listing = "".join(f"\n  - {line}" for line in self.differences[:40])
-        if len(self.differences) > 40:
-            listing += f"\n  ... and {len(self.differences) - 40} more"
+        listing = _listing(self.differences)
         super().__init__(
             f"The generated migration {app}:{name} failed its replay on a scratch database, so no file was "
             f"written: {reason}{listing}\nWrite this change by hand ('modmig new {app} SLUG'), or report it."
@@ -580,6 +576,14 @@ class ConnectionLost(ModmigError):
             f"rolled back by the server (where DDL commits implicitly, e.g. MySQL, the statements "
             f"before it stay and the app stays dirty). Check with 'modmig status', then run again."
         )
+
+
+def _listing(lines: Sequence[str], limit: int = 40) -> str:
+    """``lines`` as an indented list under a message, the first ``limit`` of them."""
+    listing = "".join(f"\n  - {line}" for line in lines[:limit])
+    if len(lines) > limit:
+        listing += f"\n  ... and {len(lines) - limit} more"
+    return listing
 
 
 def _shorten(statement: str, limit: int = 400) -> str:

@@ -22,6 +22,18 @@ def models(tmp_path, database_url):
     build.close()
 
 
+def users_project(models, nickname: str | None = None):
+    """users (0001 creates users_user, 0002 adds its nickname) with matching models, migrated;
+    with a ``nickname``, one user who has it."""
+    project = models({"users": {"0001_create.sql": USERS_0001, "0002_nickname.sql": USERS_0002}}, {"users": USERS_MODELS})
+    project.upgrade()
+    if nickname is not None:
+        with project.connect() as connection:
+            connection.execute(text("INSERT INTO users_user (id, email, nickname) VALUES (1, 'ann@example.com', :n)"), {"n": nickname})
+            connection.commit()
+    return project
+
+
 def dialect_of(project) -> str:
     return project.dialect()
 
@@ -87,11 +99,7 @@ def test_nothing_changed_means_nothing_written(models):
 
 
 def test_defaults_nullability_and_a_wider_type_are_altered_and_undone(models):
-    project = models({"users": {"0001_create.sql": USERS_0001, "0002_nickname.sql": USERS_0002}}, {"users": USERS_MODELS})
-    project.upgrade()
-    with project.connect() as connection:
-        connection.execute(text("INSERT INTO users_user (id, email, nickname) VALUES (1, 'ann@example.com', 'ann')"))
-        connection.commit()
+    project = users_project(models, nickname="ann")
     before = schema(project)
     models.edit("users", '''
         class User(Base):
@@ -292,11 +300,7 @@ class Post(Base):
 
 
 def test_a_dropped_column_needs_confirmation_and_a_rename_is_taken_when_named(models):
-    project = models({"users": {"0001_create.sql": USERS_0001, "0002_nickname.sql": USERS_0002}}, {"users": USERS_MODELS})
-    project.upgrade()
-    with project.connect() as connection:
-        connection.execute(text("INSERT INTO users_user (id, email, nickname) VALUES (1, 'ann@example.com', 'annie')"))
-        connection.commit()
+    project = users_project(models, nickname="annie")
     models.edit("users", USERS_MODELS.replace("nickname", "handle"))
     with pytest.raises(DestructiveChanges) as caught:
         project.makemigrations(["users"])
@@ -315,8 +319,7 @@ def test_a_dropped_column_needs_confirmation_and_a_rename_is_taken_when_named(mo
 
 
 def test_a_drop_and_a_narrower_type_are_written_only_when_allowed_or_confirmed(models):
-    project = models({"users": {"0001_create.sql": USERS_0001, "0002_nickname.sql": USERS_0002}}, {"users": USERS_MODELS})
-    project.upgrade()
+    project = users_project(models)
     before = schema(project)
     models.edit("users", '''
         class User(Base):
@@ -340,8 +343,7 @@ def test_a_drop_and_a_narrower_type_are_written_only_when_allowed_or_confirmed(m
 
 
 def test_a_python_migration_runs_the_same_operations_on_every_database(models):
-    project = models({"users": {"0001_create.sql": USERS_0001, "0002_nickname.sql": USERS_0002}}, {"users": USERS_MODELS})
-    project.upgrade()
+    project = users_project(models)
     before = schema(project)
     models.edit("users", USERS_MODELS.replace("sa.String(40)", "sa.String(60)") + '''    score: Mapped[int] = mapped_column(server_default="0")\n''')
     result = project.makemigrations(["users"], python=True)
