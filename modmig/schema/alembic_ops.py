@@ -75,7 +75,7 @@ def _operations_class() -> Any:
             self.reader = reader
 
         @contextmanager
-        def batch_alter_table(self, table_name: str, schema: str | None = None, recreate: str = "auto", **kw: Any) -> Iterator["BatchOperations"]:  # type: ignore[override]
+        def batch_alter_table(self, table_name: str, schema: str | None = None, recreate: Any = "auto", **kw: Any) -> Iterator["BatchOperations"]:  # type: ignore[override]
             if self.impl.dialect.name != "sqlite":
                 with super().batch_alter_table(table_name, schema=schema, recreate="never" if recreate == "auto" else recreate, **kw) as batch:
                     yield batch
@@ -239,11 +239,11 @@ def reflect_sqlite_table(connection: "Connection", name: str) -> Any:
         table = Table(name, MetaData(), autoload_with=connection)
         inspector = inspect(connection)
         automatic = inspector.get_indexes(name, include_auto_indexes=True)
-    covered = {tuple(c.name for c in constraint.columns) for constraint in table.constraints if isinstance(constraint, UniqueConstraint)}
+    covered: set[tuple] = {tuple(c.name for c in constraint.columns) for constraint in table.constraints if isinstance(constraint, UniqueConstraint)}
     covered.add(tuple(c.name for c in table.primary_key.columns))
     for index in automatic:
-        columns = tuple(index.get("column_names") or ())
-        if (index.get("name") or "").startswith("sqlite_autoindex") and columns and columns not in covered and None not in columns:
+        columns = tuple(str(c) for c in index.get("column_names") or () if c is not None)
+        if (index.get("name") or "").startswith("sqlite_autoindex") and columns and columns not in covered:
             table.append_constraint(UniqueConstraint(*columns))
             covered.add(columns)
     sql = connection.execute(text(_TABLE_SQL), {"table": name}).scalar() or ""

@@ -157,10 +157,11 @@ def _compare(connection: "Connection", models: "ProjectModels", apps: list[str],
             "compare_server_default": _compare_server_default,
         },
     )
-    script = produce_migrations(context, models.metadata if len(models.metadata) > 1 else models.metadata[0])
+    # Alembic compares a list of MetaData as it compares an env.py's target_metadata list
+    script = produce_migrations(context, models.metadata if len(models.metadata) > 1 else models.metadata[0])  # type: ignore[arg-type]
     found = {app: AppDiff(app) for app in apps}
     problems: dict[str, list[str]] = {}
-    for op in script.upgrade_ops.ops:
+    for op in script.upgrade_ops.ops if script.upgrade_ops is not None else []:
         table = _table_of(op)
         app = scope.tables.get(table)
         if app is None:

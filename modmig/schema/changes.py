@@ -86,18 +86,23 @@ def describe(ops: Iterable[Any], dialect: Any = None) -> list[Change]:
             found.append(_alter(op, dialect))
         elif isinstance(op, alembic.CreateIndexOp):
             columns = ", ".join(str(c) for c in op.columns)
-            found.append(Change("create index", op.table_name, op.index_name, f"{'unique ' if op.unique else ''}({columns})"))
+            found.append(Change("create index", str(op.table_name), _name(op.index_name), f"{'unique ' if op.unique else ''}({columns})"))
         elif isinstance(op, alembic.DropIndexOp):
-            found.append(Change("drop index", op.table_name, op.index_name))
+            found.append(Change("drop index", str(op.table_name), _name(op.index_name)))
         elif isinstance(op, alembic.AddConstraintOp):
             constraint = op.to_constraint()
-            table = getattr(op, "table_name", None) or op.source_table
-            found.append(Change("add constraint", table, constraint.name or None, _constraint_text(constraint)))
+            table = getattr(op, "table_name", None) or getattr(op, "source_table")
+            found.append(Change("add constraint", table, _name(constraint.name), _constraint_text(constraint)))
         elif isinstance(op, alembic.DropConstraintOp):
-            found.append(Change("drop constraint", op.table_name, op.constraint_name, op.constraint_type or ""))
+            found.append(Change("drop constraint", op.table_name, _name(op.constraint_name), op.constraint_type or ""))
         else:
             found.append(Change(type(op).__name__, getattr(op, "table_name", "?"), None))
     return found
+
+
+def _name(name: Any) -> str | None:
+    """A constraint's or index's name as text; None when it has none (SQLAlchemy's ``_NoneName``)."""
+    return str(name) if isinstance(name, str) and name else None
 
 
 def _column_text(column: Any, dialect: Any) -> str:

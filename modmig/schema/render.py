@@ -110,7 +110,7 @@ def named(ops: list[Any], reader: "Connection") -> list[Any]:
     for item in ops:
         for sub in item.ops if isinstance(item, alembic.ModifyTableOps) else [item]:
             if isinstance(sub, alembic.DropConstraintOp) and not sub.constraint_name and sub.constraint_type in readers:
-                constraint = sub.to_constraint()
+                constraint: Any = sub.to_constraint()
                 columns = list(getattr(constraint, "column_keys", None) or [c.name for c in constraint.columns])
                 found = [name for name, cols in readers[sub.constraint_type](sub.table_name) if list(cols) == columns]
                 if found:
