@@ -191,3 +191,17 @@ def targets_table(targets: list[dict]) -> str:
 
 def _s(value: float | None) -> str | None:
     return None if value is None else f"{value:.3f} s"
+
+
+def phase_targets_table(title: str, phases: dict[str, tuple[float | None, str]], measured: dict[str, dict], floor: str = "help") -> str:
+    """One row per phase: median wall and CPU seconds, the ratio to the ``floor`` phase, the target
+    and whether it was met (bench/ownership.py, bench/makemigrations.py)."""
+    base = measured[floor]["median_s"]
+    lines = [title, "", "| phase | wall s | CPU s | x `--help` | target | met |", "| --- | ---: | ---: | ---: | ---: | --- |"]
+    for name, (target, what) in phases.items():
+        wall, cpu = measured[name]["median_s"], measured[name]["cpu_median_s"]
+        ratio = f"{wall / base:.1f}" if wall is not None and base else "-"
+        met = "-" if target is None or wall is None else ("yes" if wall < target else "no")
+        shown = lambda value: "-" if value is None else f"{value:.3f}"  # noqa: E731
+        lines.append(f"| {what} | {shown(wall)} | {shown(cpu)} | {ratio} | {'-' if target is None else f'< {target:g}'} | {met} |")
+    return "\n".join(lines)

@@ -77,3 +77,16 @@ def test_the_big_file_benchmark_runs_on_a_small_file_and_reports_every_figure(tm
         assert results["medians"][row]["wall_s"] > 0, row
     assert results["met"] in (True, False)
     assert "| modmig upgrade, mysql splitter |" in finished.stdout
+
+
+def test_the_makemigrations_benchmark_runs_small_and_reports_every_phase(tmp_path):
+    output = tmp_path / "mm.json"
+    finished = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "makemigrations.py"), "--apps", "2", "--tables", "4", "--runs", "1", "--output", str(output)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    phases = json.loads(output.read_text())["phases"]
+    for name in ("python", "help", "sample_cold", "sample_cached", "big_check", "big_dry_run"):
+        assert phases[name]["status"] == "ok" and phases[name]["median_s"] > 0, (name, phases[name])
+    assert "| sample project: `makemigrations --check`, no ownership cache |" in finished.stdout
