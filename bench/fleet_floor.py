@@ -26,12 +26,13 @@ _VERSIONS = (
     "CREATE TABLE IF NOT EXISTS _schema_versions (app VARCHAR(64) NOT NULL PRIMARY KEY, version INTEGER NOT NULL, "
     "name VARCHAR(255), checksum VARCHAR(64), dirty BOOLEAN NOT NULL, dirty_version INTEGER, dirty_name VARCHAR(255), "
     "dirty_direction VARCHAR(8), dirty_statements_done INTEGER, dirty_prefix_checksum VARCHAR(64), dirty_statement TEXT, "
-    "dirty_error TEXT, updated_at {datetime} NOT NULL)"
+    "dirty_error TEXT, updated_at {datetime} NOT NULL, dirty_session VARCHAR(64))"
 )
 _HISTORY = (
     "CREATE TABLE IF NOT EXISTS _schema_history (id {serial} PRIMARY KEY, app VARCHAR(64) NOT NULL, version INTEGER NOT NULL, "
     "name VARCHAR(255), checksum VARCHAR(64), direction VARCHAR(8) NOT NULL, started_at {datetime} NOT NULL, "
-    "duration_ms INTEGER, success BOOLEAN NOT NULL, executed_by VARCHAR(255), modmig_version VARCHAR(32), error TEXT)"
+    "duration_ms INTEGER, success BOOLEAN NOT NULL, executed_by VARCHAR(255), modmig_version VARCHAR(32), error TEXT, "
+    "up_checksum VARCHAR(64), down_checksum VARCHAR(64))"
 )
 _TYPES = {
     "postgresql": {"datetime": "TIMESTAMP WITHOUT TIME ZONE", "serial": "SERIAL"},
@@ -39,14 +40,15 @@ _TYPES = {
     "sqlite": {"datetime": "DATETIME", "serial": "INTEGER"},
 }
 _UPDATE = (
-    "UPDATE _schema_versions SET version = {p}, name = {p}, checksum = {p}, updated_at = {p}, dirty = FALSE, "
+    "UPDATE _schema_versions SET version = {p}, name = {p}, checksum = {p}, updated_at = {p}, dirty = FALSE, dirty_session = NULL, "
     "dirty_version = NULL, dirty_name = NULL, dirty_direction = NULL, dirty_statements_done = NULL, "
     "dirty_prefix_checksum = NULL, dirty_statement = NULL, dirty_error = NULL WHERE app = {p}"
 )
 _INSERT_VERSION = "INSERT INTO _schema_versions (app, version, name, checksum, updated_at, dirty) VALUES ({p}, {p}, {p}, {p}, {p}, FALSE)"
 _INSERT_HISTORY = (
     "INSERT INTO _schema_history (app, version, name, checksum, direction, started_at, duration_ms, success, "
-    "executed_by, modmig_version, error) VALUES ({p}, {p}, {p}, {p}, 'up', {p}, {p}, TRUE, 'floor', 'floor', NULL)"
+    "executed_by, modmig_version, error, up_checksum, down_checksum) "
+    "VALUES ({p}, {p}, {p}, {p}, 'up', {p}, {p}, TRUE, 'floor', 'floor', NULL, {p}, {p})"
 )
 
 
@@ -84,7 +86,7 @@ def migrate(kind: str, connection, target: str, steps: list) -> None:
         cursor.execute(update, (number, name, "c" * 64, started, app))
         if cursor.rowcount == 0:
             cursor.execute(insert, (app, number, name, "c" * 64, started))
-        cursor.execute(history, (app, number, name, "c" * 64, started, int((time.perf_counter() - clock) * 1000)))
+        cursor.execute(history, (app, number, name, "c" * 64, started, int((time.perf_counter() - clock) * 1000), "u" * 64, "d" * 64))
         cursor.execute("COMMIT")
     if kind == "sqlite":
         connection.close()

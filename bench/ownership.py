@@ -31,6 +31,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from measure import Phase, PhaseResult, stop_running_child, time_phase  # noqa: E402
+from report import phase_targets_table  # noqa: E402
 from warm import warmer  # noqa: E402
 from workload import generate, write_modmig_project  # noqa: E402
 
@@ -79,22 +80,8 @@ def phases(work: Path, python: str, apps: int, per_app: int, seed: int) -> dict[
 
 
 def render(results: dict) -> str:
-    floor = results["phases"]["help"]["median_s"]
-    lines = [
-        f"Ownership map of {results['migrations']:,} migrations ({results['runs']} runs, medians)",
-        "",
-        "| phase | wall s | CPU s | x `--help` | target | met |",
-        "| --- | ---: | ---: | ---: | ---: | --- |",
-    ]
-    for name, (target, what) in PHASES.items():
-        data = results["phases"][name]
-        wall, cpu = data["median_s"], data["cpu_median_s"]
-        ratio = f"{wall / floor:.1f}" if wall is not None and floor else "-"
-        met = "-" if target is None or wall is None else ("yes" if wall < target else "no")
-        lines.append(
-            f"| {what} | {_figure(wall)} | {_figure(cpu)} | {ratio} | {'-' if target is None else f'< {target:g}'} | {met} |"
-        )
-    return "\n".join(lines)
+    title = f"Ownership map of {results['migrations']:,} migrations ({results['runs']} runs, medians)"
+    return phase_targets_table(title, PHASES, results["phases"])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -125,10 +112,6 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nresults written to {args.output}", file=sys.stderr)
     failed = [name for name, result in measured.items() if result.status != "ok"]
     return 1 if failed else 0
-
-
-def _figure(value: float | None) -> str:
-    return "-" if value is None else f"{value:.3f}"
 
 
 if __name__ == "__main__":

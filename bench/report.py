@@ -16,7 +16,12 @@ PHASE_TITLES = {
     "noop": "no-op `upgrade --all`",
     "squash": "`squash` the first app (verified)",
 }
-STARTUP_TITLES = {"python": "`python -c pass`", "help": "`modmig --help`", "status": "`modmig status` (1 migration)"}
+STARTUP_TITLES = {
+    "python": "`python -c pass`",
+    "help": "`modmig --help`",
+    "status": "`modmig status` (1 migration)",
+    "upgrade_noop": "no-op `modmig upgrade --all` (1 migration)",
+}
 
 
 def seconds(cell: dict | None) -> str:
@@ -139,10 +144,40 @@ def evaluate_targets(sizes: dict[str, dict], peers: list[str]) -> list[dict]:
         if size["per_app"] == 1000:
             value = median(size, "modmig", "squash")
             add(f"squash with verification of a 1,000-migration app ({name}) < 10 s", _s(value), None if value is None else value < 10)
+    # issue 15
+    thousand = by_total.get(1000)
+    if thousand is not None:
+        mine = thousand["tools"]["modmig"].get("fresh")
+        for peer in peers:
+            value = ratio_value(mine, thousand["tools"].get(peer, {}).get("fresh"))
+            add(f"fresh upgrade at 1,000 >= 2x faster than {peer} (modmig/{peer} <= 0.5)",
+                None if value is None else f"{value:.2f}", None if value is None else value <= 0.5)
+        if "yoyo" in peers:
+            mine_s, theirs = median(thousand, "modmig", "noop"), median(thousand, "yoyo", "noop")
+            add("no-op upgrade at 1,000 faster than yoyo",
+                None if mine_s is None or theirs is None else f"{_s(mine_s)} vs {_s(theirs)}",
+                None if mine_s is None or theirs is None else mine_s < theirs)
+    if ten is not None:
+        value = ratio_value(ten["tools"]["modmig"].get("fresh"), ten["tools"].get("floor", {}).get("fresh"))
+        add("fresh upgrade at 10,000 <= 1.1x floor", None if value is None else f"{value:.2f}x", None if value is None else value <= 1.1)
     if ten is not None:
         peaks = [c.get("peak_rss_mb") for c in ten["tools"]["modmig"].values() if c and c.get("peak_rss_mb")]
         value = max(peaks) if peaks else None
         add("peak RSS at 10,000 migrations < 200 MB", None if value is None else f"{value:.0f} MB", None if value is None else value < 200)
+    return targets
+
+
+def startup_targets(commands: dict) -> list[dict]:
+    """Issue 15: ``status`` and a no-op ``upgrade`` on a small project under 0.2 s."""
+    targets = []
+    for name in ("status", "upgrade_noop"):
+        cell = commands.get(name)
+        value = cell.get("median_s") if cell else None
+        targets.append({
+            "target": f"{STARTUP_TITLES[name]} < 0.2 s",
+            "measured": _s(value) or "not measured",
+            "met": None if value is None else value < 0.2,
+        })
     return targets
 
 
@@ -156,3 +191,17 @@ def targets_table(targets: list[dict]) -> str:
 
 def _s(value: float | None) -> str | None:
     return None if value is None else f"{value:.3f} s"
+
+
+def phase_targets_table(title: str, phases: dict[str, tuple[float | None, str]], measured: dict[str, dict], floor: str = "help") -> str:
+    """One row per phase: median wall and CPU seconds, the ratio to the ``floor`` phase, the target
+    and whether it was met (bench/ownership.py, bench/makemigrations.py)."""
+    base = measured[floor]["median_s"]
+    lines = [title, "", "| phase | wall s | CPU s | x `--help` | target | met |", "| --- | ---: | ---: | ---: | ---: | --- |"]
+    for name, (target, what) in phases.items():
+        wall, cpu = measured[name]["median_s"], measured[name]["cpu_median_s"]
+        ratio = f"{wall / base:.1f}" if wall is not None and base else "-"
+        met = "-" if target is None or wall is None else ("yes" if wall < target else "no")
+        shown = lambda value: "-" if value is None else f"{value:.3f}"  # noqa: E731
+        lines.append(f"| {what} | {shown(wall)} | {shown(cpu)} | {ratio} | {'-' if target is None else f'< {target:g}'} | {met} |")
+    return "\n".join(lines)

@@ -37,6 +37,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import fixtures  # noqa: E402
 import report  # noqa: E402
 import schema  # noqa: E402
 import startup  # noqa: E402
@@ -66,6 +67,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--no-startup", action="store_true", help="skip the start-up and import measurements")
     parser.add_argument(
+        "--fixture-size", default="10x100",
+        help="the test-fixture phase: a fresh migrated database per test, at this size (default 10x100; 'none' skips it)",
+    )
+    parser.add_argument("--fixture-tests", type=int, default=100, help="tests in the test-fixture phase (default 100)")
+    parser.add_argument(
+        "--fixture-databases", default="sqlite",
+        help="comma-separated: 'sqlite' and/or server URLs (postgresql+psycopg://..., mysql+pymysql://...) for the "
+        "test-fixture phase (default sqlite)",
+    )
+    parser.add_argument(
         "--output", type=Path, default=HERE / "results" / "results.json",
         help="JSON results file (default bench/results/results.json, ignored by git)",
     )
@@ -74,8 +85,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     try:
         args.sizes = [_parse_size(text) for text in args.sizes.split(",") if text.strip()]
+        args.fixture_size = None if args.fixture_size == "none" else _parse_size(args.fixture_size)
     except ValueError as error:
         parser.error(str(error))
+    if args.fixture_tests < 2:
+        parser.error("--fixture-tests must be at least 2")
     if args.runs < 1:
         parser.error("--runs must be at least 1")
     return args
@@ -94,7 +108,8 @@ def main(argv: list[str] | None = None) -> int:
     python = sys.executable
     work = Path(tempfile.mkdtemp(prefix="modmig-bench-", dir=args.workdir))
     peers = [] if args.no_peers else _installed_peers(args.peers.split(","))
-    results: dict = {"meta": _meta(args, python, peers), "startup": {}, "sizes": {}}
+    results: dict = {"meta": _meta(args, python, peers), "startup": {}, "fixtures": {}, "sizes": {}}
+    interrupted = False
     try:
         if not args.no_startup:
             _say("start-up and imports")
@@ -103,12 +118,27 @@ def main(argv: list[str] | None = None) -> int:
                 "imports_s": startup.import_costs(python, args.runs, work),
                 "imports_by_command": startup.heavy_imports_of_commands(work, python),
             }
+        if args.fixture_size is not None:
+            apps, per_app = args.fixture_size
+            _say(f"test-fixture phase: {args.fixture_tests} tests at {apps}x{per_app}")
+            project = write_modmig_project(generate(apps, per_app, args.seed), work / "fixtures")
+            results["fixtures"] = {
+                "size": f"{apps}x{per_app}",
+                "databases": fixtures.measure_fixtures(
+                    project, [d.strip() for d in args.fixture_databases.split(",") if d.strip()],
+                    args.fixture_tests, python, args.budget,
+                ),
+            }
         squash_extra = squash_command(python, work)
         results["meta"]["modmig_squash"] = "absent" if squash_extra is None else " ".join(["squash APP", *squash_extra])
         for apps, per_app in args.sizes:
             results["sizes"][f"{apps}x{per_app}"] = measure_size(apps, per_app, args, work, python, peers, squash_extra)
             if not args.keep:
                 shutil.rmtree(work / f"{apps}x{per_app}", ignore_errors=True)
+    except (KeyboardInterrupt, SystemExit):
+        # Stopped (Ctrl-C, SIGTERM): what was measured so far is still written and printed.
+        interrupted = True
+        results["meta"]["interrupted"] = True
     finally:
         stop_running_child()
         results["meta"]["loadavg_end"] = _loadavg()
@@ -120,11 +150,17 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(work, ignore_errors=True)
     peer_names = [peer.name for peer in peers]
     results["targets"] = report.evaluate_targets(results["sizes"], peer_names)
+    results["targets"] += report.startup_targets(results["startup"].get("commands", {}))
+    if results["fixtures"]:
+        results["targets"] += [
+            {"target": target, "measured": measured or "not measured", "met": met}
+            for target, measured, met in fixtures.fixture_targets(results["fixtures"]["databases"])
+        ]
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(render(results, peer_names))
     _say(f"results written to {args.output}")
-    return 0
+    return 130 if interrupted else 0
 
 
 def measure_size(apps: int, per_app: int, args, work: Path, python: str, peers: list, squash_extra) -> dict:
@@ -231,6 +267,10 @@ def render(results: dict, peers: list[str]) -> str:
         lines += ["", "## Start-up", "", report.startup_table(
             results["startup"]["commands"], results["startup"]["imports_s"], results["startup"]["imports_by_command"]
         )]
+    if results["fixtures"]:
+        found = results["fixtures"]
+        lines += ["", f"## A fresh migrated database per test ({found['size']}, pytest plugin)", "",
+                  fixtures.fixture_table(found["databases"])]
     for name, size in results["sizes"].items():
         lines += ["", f"## {name} ({size['migrations']:,} migrations)", "", report.size_table(size, peers)]
         notes = []
@@ -253,7 +293,7 @@ def render(results: dict, peers: list[str]) -> str:
             reference = size["schema_check"].get("floor", {}).get("schema", "?")
             notes.append(f"- same schema as the floor ({reference}): {', '.join(checked)}")
         lines += [""] + notes if notes else []
-    lines += ["", "## Targets (issue 5)", "", report.targets_table(results["targets"])]
+    lines += ["", "## Targets (issues 5 and 15)", "", report.targets_table(results["targets"])]
     return "\n".join(lines)
 
 

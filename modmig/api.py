@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     from .run.recorder import HistoryEntry
     from .results import CheckReport, RepairResult, StatusReport
     from .squash.merge import MergeResult
+    from .schema.drift import DriftReport
+    from .schema.makemigrations import AskRename, ConfirmDestructive, MakemigrationsResult
     from .schema.ownership import OwnershipReport
     from .schema.roundtrip import RoundtripReport
     from .squash.collapse import PruneResult, SquashResult
@@ -61,11 +63,14 @@ class Project(ProjectDatabase):
         connection: "Connection | None" = None,
         environ: Mapping[str, str] | None = None,
         on_event: EventCallback | None = None,
+        histories: dict[str, AppHistory] | None = None,
     ) -> None:
         super().__init__(config, database=database, engine=engine, connection=connection, environ=environ)
         #: Callbacks told about every run of this project (see ``modmig.events``).
         self.listeners: list[EventCallback] = [on_event] if on_event is not None else []
-        self._histories: dict[str, AppHistory] | None = None
+        #: ``histories``: the files already read, when the caller has them (the pytest plugin
+        #: reads a project once for all its tests); otherwise read when first needed.
+        self._histories: dict[str, AppHistory] | None = histories
         self._graph: MigrationGraph | None = None
 
     @classmethod
@@ -328,6 +333,73 @@ class Project(ProjectDatabase):
         )
         return OwnershipReport(owners, app)
 
+    def makemigrations(
+        self,
+        apps: "list[str] | None" = None,
+        *,
+        name: str | None = None,
+        dialect: str | None = None,
+        scratch: str | None = None,
+        python: bool = False,
+        dry_run: bool = False,
+        check: bool = False,
+        allow_destructive: bool = False,
+        renames: "list[str] | tuple[str, ...]" = (),
+        confirm: "ConfirmDestructive | None" = None,
+        ask_rename: "AskRename | None" = None,
+    ) -> "MakemigrationsResult":
+        """Compare each app's models with the schema its migrations build; write its next migration.
+
+        ``apps``: default every app that names its models in modmig.yaml. The migrations, and the
+        new file before it is written, run on a scratch database of ``dialect`` (default: the
+        project's): SQLite in memory, or a throwaway database on ``scratch`` (default: the
+        configured database's server). ``check=True`` writes nothing (``result.changed`` says
+        whether they differ); ``dry_run=True`` generates and verifies without writing. See
+        docs/autogenerate.md.
+        """
+        from .schema.makemigrations import makemigrations
+        from .schema.ownership import build_ownership, cache_path
+
+        wanted = [self.require_app(app) for app in apps] if apps else [a for a in self.apps if self.config.apps[a].models]
+        if not wanted:
+            raise UsageError("No app names its models in modmig.yaml: write one as {path: apps/blog, models: blog.models}.")
+        if name is not None and len(wanted) > 1:
+            raise UsageError("--name names one file: give one app with it.")
+        self._ensure_migration_folders(wanted)
+        chosen, scratch_url = self._scratch_for(dialect, scratch)
+        owners = build_ownership(
+            self.graph, chosen, cache=cache_path(self.config.root, chosen), replay_url=scratch_url,
+            replay_optional=False, base_dir=self.config.root,
+        )
+        mode = "check" if check else "dry-run" if dry_run else "write"
+        try:
+            return makemigrations(
+                self.config, self.graph, owners, wanted, scratch_url=scratch_url, base_dir=self.config.root, mode=mode,
+                name=name, python=python, allow_destructive=allow_destructive, confirm=confirm, renames=renames,
+                ask_rename=ask_rename,
+            )
+        finally:
+            self.forget_files()
+
+    def drift(self, *, scratch: str | None = None) -> "DriftReport":
+        """Compare the live database with the schema its recorded versions should produce.
+
+        The expected schema comes from replaying the migrations each app has recorded on a scratch
+        database (SQLite in memory, or a throwaway database on ``scratch``, by default the
+        configured database's server). Every difference names the app owning the object;
+        objects no app owns are listed; ``drift: {ignore: [...]}`` in modmig.yaml leaves tables
+        other tools own alone. See docs/autogenerate.md.
+        """
+        from .schema.drift import drift
+
+        _, scratch_url = self._scratch_for(None, scratch)
+        with self.connect() as connection:
+            state = self.read_state(connection)
+        owners = self.owners(scratch=scratch_url).map
+        return drift(
+            self, self.graph, state, owners, scratch_url=scratch_url, base_dir=self.config.root, ignore=self.config.drift_ignore
+        )
+
     def user_version(self) -> int:
         """SQLite's ``PRAGMA user_version`` of the database (for ``stamp --from-user-version``)."""
         from .run.adoption import read_user_version
@@ -413,6 +485,34 @@ class Project(ProjectDatabase):
         return new_migration(self.config.apps[app], slug, python=python, config_path=self.config.path)
 
     # -- internals -----------------------------------------------------------------------------
+
+    def _scratch_for(self, dialect: str | None, scratch: str | None) -> tuple[str, str | None]:
+        """The dialect to compare in, and the server for its scratch database (None: SQLite in memory)."""
+        chosen = {"mariadb": "mysql"}.get(dialect or "", dialect) or self.dialect()
+        if chosen not in ("sqlite", "postgresql", "mysql"):
+            raise UsageError(f"--dialect {chosen!r}: choose sqlite, postgresql or mysql.")
+        if scratch is not None:
+            if self.dialect(scratch) != chosen:
+                raise UsageError(f"--scratch {self.dialect(scratch)} server for the {chosen} dialect: give a {chosen} server.")
+            return chosen, scratch
+        if chosen == "sqlite":
+            return chosen, None
+        if self.dialect() == chosen:
+            return chosen, self.server_url()
+        raise UsageError(
+            f"--dialect {chosen} needs --scratch URL: a {chosen} server where modmig may create (and drop) a "
+            f"throwaway database to replay the migrations on."
+        )
+
+    def _ensure_migration_folders(self, apps: list[str]) -> None:
+        """An app with models and a folder but no migrations/ yet gets an empty one (its first file is next)."""
+        from .files.loader import MIGRATIONS_FOLDER
+
+        for app in apps:
+            folder = self.config.apps[app].folder
+            if folder is not None and folder.is_dir() and not (folder / MIGRATIONS_FOLDER).exists():
+                (folder / MIGRATIONS_FOLDER).mkdir()
+                self.forget_files()
 
     def _pending_state(self) -> DatabaseState:
         """The state that decides which migrations are pending (for ``lint``); a usage error when

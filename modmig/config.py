@@ -6,6 +6,8 @@ Example::
     apps:
       users: apps/users                 # a folder; migrations in apps/users/migrations/
       billing: {package: acme_billing}  # an importable package; acme_billing/migrations/
+      blog: {path: apps/blog, models: blog.models}   # with SQLAlchemy models (makemigrations)
+    drift: {ignore: [celery_*]}         # tables other tools own: 'check --drift' leaves them be
 
 This module only reads the file. It never opens a database or a migration; the URL precedence
 (``--database`` > ``MODMIG_DATABASE_URL`` > ``database:``) is resolved by ``choose_database_url``.
@@ -40,11 +42,15 @@ TOP_LEVEL_KEYS = {
     "schema": "schema for the bookkeeping tables (PostgreSQL)",
     "lock_timeout": "seconds to wait for the migration lock (default 60)",
     "timeouts": "database-side limits for each migration: {lock_timeout, statement_timeout}",
+    "drift": "what 'check --drift' leaves alone: {ignore: [table name patterns]}",
     "lint": "modmig lint: {dialect, disable, levels, apps} (read by modmig.lint.settings)",
     "fleets": "named groups of target databases or schemas (parsed by modmig.fleet; docs/fleet.md)",
 }
-APP_KEYS = ("path", "package")
+APP_KEYS = ("path", "package", "models")
 TIMEOUT_KEYS = ("lock_timeout", "statement_timeout")
+DRIFT_KEYS = ("ignore",)
+#: ``module`` or ``module:attribute``, both dotted Python names.
+_MODELS_SPEC = re.compile(r"[A-Za-z_][\w.]*(:[A-Za-z_][\w.]*)?\Z")
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,8 @@ class ProjectConfig:
     lock_timeout: float | None = None
     #: Database-side limits for each migration, in seconds (``lock_timeout``, ``statement_timeout``).
     timeouts: dict[str, float] = field(default_factory=dict)
+    #: ``drift: {ignore: [...]}``: fnmatch patterns of objects other tools own (``check --drift``).
+    drift_ignore: tuple[str, ...] = ()
     #: The ``lint:`` section as written; ``modmig.lint.settings`` validates it when a lint runs.
     lint: Any = None
     #: ``fleets:`` as written (a mapping of name -> spec); ``modmig.fleet.spec`` parses one when used.
@@ -147,6 +155,7 @@ def parse_config(data: Any, path: Path | None, text: str = "") -> ProjectConfig:
     fleets = data.get("fleets") or {}
     if not isinstance(fleets, dict):
         raise ConfigError("'fleets' must be a mapping of fleet name to its targets", path, lines.of(("fleets",)))
+    drift_ignore = _drift_ignore(data.get("drift"), path, lines)
     return ProjectConfig(
         path=path,
         apps=apps,
@@ -157,9 +166,25 @@ def parse_config(data: Any, path: Path | None, text: str = "") -> ProjectConfig:
             key: parse_duration(value, f"timeouts.{key}", path, lines.of(("timeouts", key)))
             for key, value in timeouts.items()
         },
+        drift_ignore=drift_ignore,
         lint=data.get("lint"),
         fleets={str(name): spec for name, spec in fleets.items()},
     )
+
+
+def _drift_ignore(drift: Any, path: Path | None, lines: "_KeyLines") -> tuple[str, ...]:
+    if drift is None:
+        return ()
+    if not isinstance(drift, dict):
+        raise ConfigError("'drift' must be a mapping, e.g. {ignore: [celery_*]}", path, lines.of(("drift",)))
+    _reject_unknown(drift, DRIFT_KEYS, ("drift",), path, lines)
+    ignore = drift.get("ignore") or []
+    if not isinstance(ignore, list) or not all(isinstance(item, str) and item for item in ignore):
+        raise ConfigError(
+            "'drift.ignore' must be a list of table name patterns (fnmatch: celery_*, spatial_ref_sys)",
+            path, lines.of(("drift", "ignore")),
+        )
+    return tuple(ignore)
 
 
 _DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|min|h)?\s*\Z")
@@ -209,13 +234,31 @@ def _app_source(label: str, spec: Any, root: Path, path: Path | None, lines: "_K
         return AppSource(label, folder=(root / spec).resolve())
     if isinstance(spec, dict):
         _reject_unknown(spec, APP_KEYS, ("apps", label), path, lines)
-        if len(spec) == 1 and isinstance(spec.get("path"), str):
-            return AppSource(label, folder=(root / spec["path"]).resolve())
-        if len(spec) == 1 and isinstance(spec.get("package"), str):
-            return AppSource(label, package=spec["package"])
+        models = _models_spec(label, spec.get("models"), path, lines)
+        where = {key: spec[key] for key in ("path", "package") if key in spec}
+        if len(where) == 1 and isinstance(where.get("path"), str):
+            return AppSource(label, folder=(root / spec["path"]).resolve(), models=models)
+        if len(where) == 1 and isinstance(where.get("package"), str):
+            return AppSource(label, package=spec["package"], models=models)
     raise ConfigError(
-        f"app {label!r} must be a folder (e.g. 'apps/{label}') or {{package: some_package}}", path, line
+        f"app {label!r} must be a folder (e.g. 'apps/{label}') or {{package: some_package}}, "
+        f"optionally with its models: {{path: apps/{label}, models: {label}.models}}",
+        path,
+        line,
     )
+
+
+def _models_spec(label: str, models: Any, path: Path | None, lines: "_KeyLines") -> str | None:
+    if models is None:
+        return None
+    if not isinstance(models, str) or not _MODELS_SPEC.match(models.strip()):
+        raise ConfigError(
+            f"'apps.{label}.models' must name a Python module, or module:attribute "
+            f"(e.g. {label}.models or {label}.models:Base), not {models!r}",
+            path,
+            lines.of(("apps", label, "models")),
+        )
+    return models.strip()
 
 
 def _reject_shared_folders(apps: dict[str, AppSource], path: Path | None, lines: "_KeyLines") -> None:

@@ -9,11 +9,14 @@ The hierarchy, with the exit code the CLI turns each branch into::
     │   ├── ConfirmationRequired  a downgrade reaching into other apps was not confirmed
     │   ├── ConnectionInTransaction  an embedding caller's Connection is inside a transaction
     │   ├── Irreversible          a downgrade through a migration without a down section
+    │   ├── OwnershipViolation    models would change what another app (or no app) owns
+    │   ├── DestructiveChanges    makemigrations would drop or narrow, unconfirmed
     │   └── LintUnavailable       'modmig lint' needs an optional package (pglast) not installed
     ├── ConfigError (2)           modmig.yaml, app folders, database URLs
     │   ├── DatabaseUnavailable   the database cannot be reached (no password shown)
     │   │   └── TargetMissing     a fleet's database or schema does not exist (any more)
-    │   └── InsufficientPrivilege the account lacks a privilege (which one, on which database)
+    │   ├── InsufficientPrivilege the account lacks a privilege (which one, on which database)
+    │   └── ModelsError           an app's models cannot be imported or found
     ├── MigrationFileError (2)    one migration file cannot be understood (file:line)
     ├── GraphError (2)            the files do not form a valid history
     │   ├── DuplicateVersion      two files claim one version of an app
@@ -35,6 +38,7 @@ The hierarchy, with the exit code the CLI turns each branch into::
     │                             or SIGTERM stopped it: ``interrupted`` says which)
     ├── RunInterrupted (130/143)  SIGINT / SIGTERM where no step was half-done
     ├── SquashNotVerified (1)     a squash does not do what its originals do: not written
+    ├── MigrationNotVerified (1)  a generated migration does not give the models: not written
     ├── LockTimeout (1)           another run held the lock for too long
     └── ConnectionLost (1)        the database connection broke during a run
 
@@ -142,6 +146,37 @@ class ConnectionInTransaction(UsageError):
         )
 
 
+class OwnershipViolation(UsageError):
+    """An app's models would change an object another app's migrations created, or no app's did.
+
+    ``app`` is the app whose models ask for it; ``owner`` the app that owns the object (None: no
+    app does); ``problems`` one line each.
+    """
+
+    def __init__(self, app: str, problems: Sequence[str], hint: str | None = None) -> None:
+        self.app, self.problems = app, list(problems)
+        listing = _listing(self.problems)
+        tail = f"\n{hint}" if hint else ""
+        super().__init__(
+            f"The models of {app!r} reach beyond what {app!r} owns; nothing was written:{listing}{tail}"
+        )
+
+
+class DestructiveChanges(UsageError):
+    """makemigrations would drop a table or column, or narrow a type, and nobody confirmed it."""
+
+    def __init__(self, changes: Sequence[str], renames: Sequence[str] = ()) -> None:
+        self.changes, self.renames = list(changes), list(renames)
+        listing = _listing(self.changes)
+        hint = ""
+        if self.renames:
+            hint = "\nIf a column was renamed, say so: " + " ".join(f"--rename {r}" for r in self.renames) + "."
+        super().__init__(
+            f"These changes lose data; nothing was written:{listing}\nRe-run with --allow-destructive "
+            f"to write them (on a terminal, modmig asks).{hint}"
+        )
+
+
 class LintUnavailable(UsageError):
     """The linter needs a parser that is an optional dependency, and it is not installed."""
 
@@ -183,6 +218,14 @@ class TargetMissing(DatabaseUnavailable):
     def __init__(self, url: str, what: str = "database") -> None:
         self.what = what
         super().__init__(url, f"the {what} does not exist (any more)")
+
+
+class ModelsError(ConfigError):
+    """An app's models cannot be imported, or hold no SQLAlchemy MetaData modmig can find."""
+
+    def __init__(self, app: str, module: str, reason: str) -> None:
+        self.app, self.module, self.reason = app, module, reason
+        super().__init__(f"app {app!r}: models {module!r}: {reason}")
 
 
 class InsufficientPrivilege(ConfigError):
@@ -503,13 +546,25 @@ class SquashNotVerified(ModmigError):
 
     def __init__(self, app: str, name: str, reason: str, differences: list[str] | None = None) -> None:
         self.app, self.name, self.reason, self.differences = app, name, reason, list(differences or [])
-        listing = "".join(f"\n  - {line}" for line in self.differences[:40])
-        if len(self.differences) > 40:
-            listing += f"\n  ... and {len(self.differences) - 40} more"
+        listing = _listing(self.differences)
         super().__init__(
             f"The squash {app}:{name} failed verification, so no file was written: {reason}{listing}\n"
             f"Squash a smaller range (--to N), or report the statement the folder got wrong; "
             f"--no-verify writes the file anyway (not recommended)."
+        )
+
+
+class MigrationNotVerified(ModmigError):
+    """A migration makemigrations generated does not give the models, or its down does not undo it."""
+
+    exit_code = 1
+
+    def __init__(self, app: str, name: str, reason: str, differences: Sequence[str] = ()) -> None:
+        self.app, self.name, self.reason, self.differences = app, name, reason, list(differences)
+        listing = _listing(self.differences)
+        super().__init__(
+            f"The generated migration {app}:{name} failed its replay on a scratch database, so no file was "
+            f"written: {reason}{listing}\nWrite this change by hand ('modmig new {app} SLUG'), or report it."
         )
 
 
@@ -538,6 +593,14 @@ class ConnectionLost(ModmigError):
             f"rolled back by the server (where DDL commits implicitly, e.g. MySQL, the statements "
             f"before it stay and the app stays dirty). Check with 'modmig status', then run again."
         )
+
+
+def _listing(lines: Sequence[str], limit: int = 40) -> str:
+    """``lines`` as an indented list under a message, the first ``limit`` of them."""
+    listing = "".join(f"\n  - {line}" for line in lines[:limit])
+    if len(lines) > limit:
+        listing += f"\n  ... and {len(lines) - limit} more"
+    return listing
 
 
 def _shorten(statement: str, limit: int = 400) -> str:

@@ -28,6 +28,8 @@ class AppSource:
     label: str
     folder: Path | None = None
     package: str | None = None
+    #: The app's SQLAlchemy models, ``module`` or ``module:attribute`` (``makemigrations``).
+    models: str | None = None
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,9 @@ if TYPE_CHECKING:
     from .api import Project
     from .lint.report import LintReport
     from .schema.roundtrip import RoundtripReport
+    from .templates.files import FileReader
+    from .templates.store import TemplateStore
+    from .templates.testdb import TestDatabase
 
 __all__ = ["Migrator", "assert_lint_clean", "assert_roundtrip"]
 
@@ -47,13 +50,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 class Migrator:
-    """A modmig project bound to one fresh test database, with moves a test needs."""
+    """A modmig project bound to one fresh test database, with moves a test needs.
 
-    def __init__(self, project: "Project", url: str) -> None:
-        #: The ``modmig.Project`` on the test database.
-        self.project = project
-        #: The test database's URL.
-        self.url = url
+    Moves made before the test has seen the database (its ``url``, ``engine`` or ``project``)
+    are copies of template databases (see docs/testing.md); after that they run the migrations.
+    """
+
+    def __init__(self, database: "TestDatabase") -> None:
+        self._database = database
+
+    @property
+    def project(self) -> "Project":
+        """The ``modmig.Project`` on the test database."""
+        return self._database.touch()
+
+    @property
+    def url(self) -> str:
+        """The test database's URL."""
+        return self._database.url
 
     @property
     def engine(self) -> "Engine":
@@ -62,19 +76,23 @@ class Migrator:
 
     def versions(self) -> dict[str, int]:
         """Every app's current version."""
-        return {status.app: status.version for status in self.project.status().apps}
+        return {status.app: status.version for status in self._database.project().status().apps}
 
     def migrate_to(self, app: str, version: int) -> None:
         """Bring ``app`` to ``version``, up or down (other apps move only as dependencies require)."""
-        current = self.versions()[self.project.require_app(app)]
-        if version >= current:
-            self.project.upgrade(app, to=version)
-        else:
-            self.project.downgrade(app, to=version, confirm=lambda plan: True)
+        self._database.move(("to", app, version), lambda project: _walk(project, app, version))
 
     def migrate_to_latest(self) -> None:
         """Apply every pending migration of every app."""
-        self.project.upgrade()
+        self._database.move(("latest",), lambda project: project.upgrade())
+
+
+def _walk(project: "Project", app: str, version: int) -> None:
+    current = {status.app: status.version for status in project.status().apps}[project.require_app(app)]
+    if version >= current:
+        project.upgrade(app, to=version)
+    else:
+        project.downgrade(app, to=version, confirm=lambda plan: True)
 
 
 def assert_roundtrip(project: Union["Project", Migrator, str, Path], migration: str | None = None, *, scratch: str | None = None) -> "RoundtripReport":
@@ -138,24 +156,40 @@ def modmig_config(request: pytest.FixtureRequest) -> Path:
     return find_config(start=Path(request.path).parent)
 
 
-@pytest.fixture
-def modmig_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """The URL of a fresh, empty database, dropped after the test."""
-    server = request.config.getoption("modmig_database") or request.config.getini("modmig_database")
-    with throwaway_database(server or None, tmp_path) as url:
-        yield url
+@pytest.fixture(scope="session")
+def _modmig_templates(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator["TemplateStore"]:
+    """This session's template databases (one store per process, so per pytest-xdist worker)."""
+    from .run.backends.throwaway import open_throwaway
+    from .templates.store import TemplateStore
 
-
-@pytest.fixture
-def modmig_migrator(modmig_config: Path, modmig_database_url: str) -> Iterator[Migrator]:
-    """A Migrator on a fresh database with nothing applied."""
-    from .api import Project
-
-    project = Project.load(modmig_config, database=modmig_database_url)
+    server = request.config.getoption("modmig_database") or request.config.getini("modmig_database") or None
+    folder = tmp_path_factory.mktemp("modmig-templates")
+    store = TemplateStore(open_throwaway(server, folder), folder)
     try:
-        yield Migrator(project, modmig_database_url)
+        yield store
     finally:
-        project.close()
+        store.close()
+
+
+@pytest.fixture(scope="session")
+def _modmig_files() -> "FileReader":
+    from .templates.files import FileReader
+
+    return FileReader()
+
+
+@pytest.fixture
+def modmig_migrator(
+    modmig_config: Path, _modmig_templates: "TemplateStore", _modmig_files: "FileReader", tmp_path: Path
+) -> Iterator[Migrator]:
+    """A Migrator on a fresh database with nothing applied."""
+    from .templates.testdb import TestDatabase
+
+    database = TestDatabase(_modmig_templates, _modmig_files.read(modmig_config), tmp_path / "modmig-test.db")
+    try:
+        yield Migrator(database)
+    finally:
+        database.close()
 
 
 @pytest.fixture
@@ -165,28 +199,29 @@ def modmig_db(modmig_migrator: Migrator) -> Migrator:
     return modmig_migrator
 
 
+@pytest.fixture
+def modmig_database_url(request: pytest.FixtureRequest, modmig_migrator: Migrator) -> str:
+    """The URL of the test's database: fresh and empty, or migrated when the test uses ``modmig_db``."""
+    if "modmig_db" in request.fixturenames:
+        request.getfixturevalue("modmig_db")
+    return modmig_migrator.url
+
+
 @contextmanager
 def throwaway_database(server: str | None, tmp_path: Path) -> Iterator[str]:
     """A new empty database: a SQLite file in ``tmp_path``, or one created on ``server`` and dropped after."""
     if server is None or server.startswith("sqlite"):
         yield f"sqlite:///{tmp_path / 'modmig-test.db'}"
         return
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
+    from .run.backends.throwaway import open_throwaway
 
-    url = make_url(server)
+    databases = open_throwaway(server, tmp_path)
     name = f"modmig_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
     try:
-        with admin.connect() as connection:
-            connection.execute(text(f"CREATE DATABASE {name}"))
+        databases.create(name)
         try:
-            yield url.set(database=name).render_as_string(hide_password=False)
+            yield databases.url(name)
         finally:
-            drop = f"DROP DATABASE IF EXISTS {name}"
-            if url.get_backend_name() == "postgresql":
-                drop += " WITH (FORCE)"
-            with admin.connect() as connection:
-                connection.execute(text(drop))
+            databases.drop(name)
     finally:
-        admin.dispose()
+        databases.close()

@@ -19,7 +19,7 @@ def test_the_benchmark_runs_at_the_smallest_size_and_reports_every_phase(tmp_pat
     output = tmp_path / "results.json"
     finished = subprocess.run(
         [sys.executable, str(REPO / "bench" / "run.py"), "--sizes", "5x20", "--runs", "1", "--no-peers",
-         "--output", str(output), "--workdir", str(tmp_path)],
+         "--output", str(output), "--workdir", str(tmp_path), "--fixture-size", "2x5", "--fixture-tests", "3"],
         capture_output=True, text=True, timeout=300,
     )
     assert finished.returncode == 0, finished.stderr[-3000:]
@@ -44,6 +44,12 @@ def test_the_benchmark_runs_at_the_smallest_size_and_reports_every_phase(tmp_pat
         assert commands[command]["median_s"] > 0, command
     assert all(cost > 0 for cost in results["startup"]["imports_s"].values()), results["startup"]["imports_s"]
     assert "click" in results["startup"]["imports_by_command"]["help"]["heavy_modules"]
+
+    sqlite = results["fixtures"]["databases"]["sqlite"]
+    assert sqlite["status"] == "ok", sqlite
+    assert sqlite["tests"] == 3 and sqlite["per_test_s"] > 0 and sqlite["first_s"] > 0
+    assert sqlite["floor"]["median_s"] > 0
+    assert "| sqlite |" in finished.stdout
 
     fresh_target = [t for t in results["targets"] if t["target"].startswith("fresh upgrade at 5x20")]
     assert fresh_target and fresh_target[0]["met"] in (True, False)
@@ -71,3 +77,16 @@ def test_the_big_file_benchmark_runs_on_a_small_file_and_reports_every_figure(tm
         assert results["medians"][row]["wall_s"] > 0, row
     assert results["met"] in (True, False)
     assert "| modmig upgrade, mysql splitter |" in finished.stdout
+
+
+def test_the_makemigrations_benchmark_runs_small_and_reports_every_phase(tmp_path):
+    output = tmp_path / "mm.json"
+    finished = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "makemigrations.py"), "--apps", "2", "--tables", "4", "--runs", "1", "--output", str(output)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    phases = json.loads(output.read_text())["phases"]
+    for name in ("python", "help", "sample_cold", "sample_cached", "big_check", "big_dry_run"):
+        assert phases[name]["status"] == "ok" and phases[name]["median_s"] > 0, (name, phases[name])
+    assert "| sample project: `makemigrations --check`, no ownership cache |" in finished.stdout

@@ -58,6 +58,32 @@ def test_app_spec_forms(tmp_path):
     assert config.apps["billing"].package == "acme_billing"
 
 
+def test_an_app_names_its_models_and_drift_ignores_tables_other_tools_own(tmp_path):
+    config = load_config(write(tmp_path / "modmig.yaml", """\
+        apps:
+          users: apps/users
+          blog: {path: apps/blog, models: blog.models}
+          billing: {package: acme_billing, models: "acme_billing.db:Model"}
+        drift: {ignore: [celery_*, spatial_ref_sys]}
+        """))
+    assert (config.apps["users"].models, config.apps["blog"].models) == (None, "blog.models")
+    assert config.apps["blog"].folder == tmp_path / "apps/blog"
+    assert (config.apps["billing"].package, config.apps["billing"].models) == ("acme_billing", "acme_billing.db:Model")
+    assert config.drift_ignore == ("celery_*", "spatial_ref_sys")
+
+
+@pytest.mark.parametrize("text, message", [
+    ("apps:\n  blog: {path: apps/blog, models: 'blog models'}\n",
+     r"modmig.yaml:2: 'apps.blog.models' must name a Python module, or module:attribute \(e.g. blog.models or blog.models:Base\), not 'blog models'"),
+    ("apps:\n  blog: {models: blog.models}\n", r"modmig.yaml:2: app 'blog' must be a folder .* or \{package: some_package\}, optionally with its models"),
+    ("apps: {}\ndrift: {ignore: celery}\n", r"modmig.yaml:2: 'drift.ignore' must be a list of table name patterns"),
+    ("apps: {}\ndrift: {ignor: [x]}\n", r"modmig.yaml:2: unknown key 'drift.ignor'. Did you mean 'ignore'"),
+])
+def test_bad_models_and_drift_settings_are_named_with_their_line(tmp_path, text, message):
+    with pytest.raises(Exception, match=message):
+        load_config(write(tmp_path / "modmig.yaml", text))
+
+
 def test_an_unknown_nested_key_is_named_with_its_line(tmp_path):
     path = write(tmp_path / "modmig.yaml", "apps:\n  blog: {pth: apps/blog}\n")
     with pytest.raises(Exception, match=r"modmig.yaml:2: unknown key 'apps.blog.pth'. Did you mean 'path'"):

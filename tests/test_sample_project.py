@@ -58,3 +58,24 @@ def test_the_readme_tour_downgrade_plan_and_graph(sample_project, run_cli):
     graph = cli("graph", "--format", "dot")
     assert 'subgraph "cluster_blog"' in graph.stdout and "users_0002 -> blog_0003" in graph.stdout
     assert cli("upgrade", "--all").exit_code == 0 and cli("check").exit_code == 0
+
+
+def test_the_tutorials_makemigrations_step_writes_the_file_it_shows(sample_project, run_cli):
+    from .conftest import REPO
+
+    cli = run_cli(sample_project)
+    assert cli("upgrade", "--all").exit_code == 0
+    models = sample_project / "apps" / "blog" / "models.py"
+    models.write_text(models.read_text().replace(
+        "    slug: Mapped[str | None] = mapped_column(String(200))\n",
+        "    slug: Mapped[str | None] = mapped_column(String(200))\n    subtitle: Mapped[str | None] = mapped_column(String(200))\n",
+    ))
+    assert cli("makemigrations", "--check").exit_code == 1
+    written = cli("makemigrations", "blog")
+    assert written.exit_code == 0 and "blog: wrote apps/blog/migrations/0005_add_blog_post_subtitle.sql" in written.stdout
+    text = (sample_project / "apps" / "blog" / "migrations" / "0005_add_blog_post_subtitle.sql").read_text()
+    tutorial = (REPO / "docs" / "tutorial.md").read_text()
+    assert f"```sql\n{text}```" in tutorial
+    assert text in (REPO / "docs" / "autogenerate.md").read_text()
+    assert cli("upgrade", "blog").exit_code == 0
+    assert cli("makemigrations", "--check").exit_code == 0

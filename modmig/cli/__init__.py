@@ -1,6 +1,6 @@
 """The ``modmig`` command line: a few lines per command over ``modmig.api``, and all the text.
 
-The commands live in modules by purpose (``run``, ``report``, ``admin``, ``squash``) and register
+The commands live in modules by purpose (``run``, ``report``, ``admin``, ``squash``, ``autogen``) and register
 themselves on the one ``cli`` group from ``common``, whose ``ModmigGroup.invoke`` is the one error
 boundary: a ``ModmigError`` becomes a message and an exit code there. Everything that turns
 results into text lives here too: ``output`` (plain text and JSON documents), ``console``
@@ -15,7 +15,7 @@ package must stay cheap: SQLAlchemy and rich load inside the commands that need 
 
 from __future__ import annotations
 
-from . import admin, lint, report, run, squash  # noqa: F401  (each registers its commands on ``cli``)
+from . import admin, autogen, lint, report, run, squash  # noqa: F401  (each registers its commands on ``cli``)
 from .common import cli
 
 

@@ -37,20 +37,37 @@ def status(ctx, app, as_json):
 
 @cli.command()
 @click.option("--roundtrip", is_flag=True, help="Instead: on a scratch database, check every migration's down undoes its up.")
-@click.option("--scratch", metavar="URL", help="With --roundtrip: an empty database to use (default: a temporary SQLite file).")
+@click.option("--drift", is_flag=True, help="Instead: compare the database with what its applied migrations make.")
+@click.option(
+    "--scratch", metavar="URL",
+    help="With --roundtrip: an empty database to use (default: a temporary SQLite file). With --drift: a server for "
+         "the throwaway database (default: SQLite in memory, or the database's own server).",
+)
 @click.option("--lint", "with_lint", is_flag=True, help="Also lint the pending migrations (as 'modmig lint'); fail on an error-level finding.")
 @json_option
 @project_options
 @fleet_options("check")
 @click.pass_context
-def check(ctx, roundtrip, scratch, with_lint, as_json):
+def check(ctx, roundtrip, drift, scratch, with_lint, as_json):
     """Exit 0 when every app is at its latest and nothing was edited; 1 with the reasons otherwise."""
     from .output import check_text, json_document
 
-    if scratch and not roundtrip:
-        raise click.UsageError("--scratch goes with --roundtrip.")
-    if with_lint and roundtrip:
-        raise click.UsageError("--lint goes with the plain check, not --roundtrip.")
+    if scratch and not (roundtrip or drift):
+        raise click.UsageError("--scratch goes with --roundtrip or --drift.")
+    if roundtrip and drift:
+        raise click.UsageError("--roundtrip and --drift are separate checks: run one at a time.")
+    if with_lint and (roundtrip or drift):
+        raise click.UsageError("--lint goes with the plain check, not --roundtrip or --drift.")
+    if drift:
+        from .console import Console
+        from .output_autogen import drift_lines
+
+        found = get_project(ctx).drift(scratch=scratch)
+        if as_json:
+            click.echo(json_document("drift", found.as_dict()))
+        else:
+            Console().lines(drift_lines(found))
+        ctx.exit(0 if found.ok else EXIT_FAILED)
     if roundtrip:
         from .console import Console
 

@@ -17,6 +17,7 @@ downgrade), ``status`` (status, check), ``maintenance`` (stamp, repair) and ``ad
 May import: ``modmig.plan``, ``modmig.files``, ``modmig.config``, ``modmig.results``,
 ``modmig.events``, ``modmig.errors``, ``modmig.advice``, ``modmig.model``.
 Must not import: ``modmig.schema``, ``modmig.squash``, ``modmig.api``, ``modmig.cli``.
-Inside, the order is operations -> executor -> its parts -> database -> backends -> recorder
+``cursor`` (the bookkeeping writes on the DB-API cursor) is below them all.
+Inside, the order is operations -> executor -> its parts -> database -> backends -> recorder -> cursor
 (checked by ``tests/test_layers.py``).
 """

@@ -22,17 +22,13 @@ from typing import Callable
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
-_STATEMENT_EVENTS = ("before_execute", "after_execute", "before_cursor_execute", "after_cursor_execute")
-
+from .cursor import observed
 
 def runner(connection: Connection) -> Callable[[str], None] | None:
     """A function executing one statement (no parameters) on ``connection``'s driver cursor, or
     None when SQLAlchemy must see the statements (listeners, echo, no open transaction)."""
-    if connection.engine.echo or not connection.in_transaction():
+    if not connection.in_transaction() or observed(connection):
         return None
-    for name in _STATEMENT_EVENTS:
-        if getattr(connection.dispatch, name) or getattr(connection.engine.dispatch, name):
-            return None
     cursor = connection.connection.driver_connection.cursor()
     error_class = connection.dialect.loaded_dbapi.Error
 

@@ -35,8 +35,9 @@ from ..plan.routes import applied_route
 from ..files.splitter import ScriptError, Statement
 
 _RAW = {"no_parameters": True}
-#: A step with more statements than this runs them on the driver's cursor (``direct``).
-_DIRECT_FROM = 50
+#: A step with more statements than this runs them on the driver's cursor (``direct``). Every
+#: step does: a 1,000-migration upgrade is 1,000 steps of one statement (issue 15).
+_DIRECT_FROM = 0
 __all__ = ["Executor", "MigrationContext", "step_statements"]
 
 

@@ -8,8 +8,12 @@ schema after each move (``modmig check --roundtrip`` and the pytest plugin's
 ``ownership`` says which app's migration created each schema object and what touched it since
 (``modmig owners``; read by the linter and the fleet runner): ``sql_effects``/``sql_commands``
 read what one statement does, ``ownership_fold`` walks those effects into the map
-(``ownership_map``), ``ownership_cache`` keeps them by content. Autogenerate and drift reports
-belong here too.
+(``ownership_map``), ``ownership_cache`` keeps them by content. ``makemigrations`` turns each
+app's SQLAlchemy models into its next migration, in Alembic's three steps kept apart: ``models``
+imports them, ``autogenerate`` diffs them against the replayed migrations (within what each app
+owns), ``changes`` orders the operations and infers dependencies, ``render`` (with
+``alembic_ops``) writes SQL or Python; ``drift`` compares a live database with its migrations.
+Alembic is imported only by these, and models only by ``makemigrations``.
 
 May import: ``modmig.run`` (to migrate scratch databases), ``modmig.plan``, ``modmig.files`` and
 everything below them.

@@ -11,6 +11,7 @@ modmig's own bookkeeping tables are left out.
 from __future__ import annotations
 
 import re
+import warnings
 from typing import Any
 
 from sqlalchemy import inspect, text
@@ -35,6 +36,13 @@ _TRIGGERS = {
 
 def snapshot(connection: Connection, rows: bool = True) -> dict[str, Any]:
     """Everything a migration can leave behind in the connection's default schema."""
+    with warnings.catch_warnings():
+        # SQLite's expression indexes: SQLAlchemy skips them with a warning; _sqlite_indexes reads them
+        warnings.filterwarnings("ignore", "Skipped unsupported reflection of expression-based index")
+        return _snapshot(connection, rows)
+
+
+def _snapshot(connection: Connection, rows: bool) -> dict[str, Any]:
     inspector = inspect(connection)
     names = sorted(name for name in inspector.get_table_names() if name not in _BOOKKEEPING)
     tables: dict[str, Any] = {}
@@ -57,6 +65,9 @@ def snapshot(connection: Connection, rows: bool = True) -> dict[str, Any]:
                 "check constraints": sorted(checks.get(key, []), key=repr),
                 "indexes": sorted((_index(i) for i in indexes.get(key, [])), key=repr),
             }
+            if connection.dialect.name == "sqlite":
+                tables[name]["indexes"] = sorted([*tables[name]["indexes"], *_sqlite_expression_indexes(connection, name, tables[name]["indexes"])], key=repr)
+                tables[name]["unique constraints"] = _sqlite_uniques(inspector, name, tables[name])
     views = {
         name: " ".join((inspector.get_view_definition(name) or "").split())
         for name in sorted(inspector.get_view_names())
@@ -132,6 +143,29 @@ def _index(index: dict) -> dict:
         "unique": bool(index.get("unique")),
         "where": _partial_index_condition(index),
     }
+
+
+def _sqlite_uniques(inspector, table: str, found: dict) -> list[dict]:
+    """Unique constraints, with those written on a column (``email TEXT UNIQUE``), which SQLAlchemy
+    does not reflect: their automatic index shows them. Unnamed, as SQLite keeps them."""
+    uniques = list(found["unique constraints"])
+    covered = [u["columns"] for u in uniques] + [found["primary key"]]
+    for index in inspector.get_indexes(table, include_auto_indexes=True):
+        columns = list(index.get("column_names") or [])
+        if (index.get("name") or "").startswith("sqlite_autoindex") and columns and columns not in covered:
+            uniques.append({"name": None, "columns": columns})
+            covered.append(columns)
+    return sorted(uniques, key=repr)
+
+
+def _sqlite_expression_indexes(connection: Connection, table: str, reflected: list[dict]) -> list[dict]:
+    """The indexes SQLAlchemy cannot reflect from SQLite (on expressions), by their SQL."""
+    known = {index["name"] for index in reflected}
+    query = text("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = :t AND sql IS NOT NULL")
+    return [
+        {"name": name, "columns": [], "unique": None, "where": " ".join(sql.split())}
+        for name, sql in connection.execute(query, {"t": table}) if name not in known
+    ]
 
 
 def _expressions(index: dict) -> list:

@@ -238,6 +238,10 @@ class TreeReader:
         elif isinstance(action, exp.RenameColumn):
             old, new = self.names.ident(action.this.this), self.names.ident(action.args["to"].this)
             self._emit("rename", "column", f"{table}.{old}", table=table, new_name=f"{table}.{new}")
+        elif isinstance(action, exp.AlterRename) and _renamed_to(action) is not None:
+            # PostgreSQL's ALTER TABLE t RENAME c TO d (COLUMN is optional): sqlglot puts "TO d" apart
+            old, new = self.names.ident(action.this.this), self.names.ident(_renamed_to(action).this.this)
+            self._emit("rename", "column", f"{table}.{old}", table=table, new_name=f"{table}.{new}")
         elif isinstance(action, exp.AlterRename):
             self._emit("rename", "table", table, new_name=self.names.table(action.this), flags=flags)
         elif isinstance(action, exp.AlterColumn):
@@ -375,3 +379,11 @@ class TreeReader:
 def _flags(tree, **words: str) -> set[str]:
     """The flags of the tree's arguments that are set: ``_flags(tree, exists="if exists")``."""
     return {flag for argument, flag in words.items() if tree.args.get(argument)}
+
+
+def _renamed_to(action):
+    """The ``TO d`` of ``RENAME c TO d`` (a column rename), which sqlglot leaves among the options."""
+    from sqlglot import exp
+
+    options = (action.parent.args.get("options") or []) if action.parent is not None else []
+    return next((option for option in options if isinstance(option, exp.ToTableProperty)), None)

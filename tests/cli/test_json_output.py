@@ -20,7 +20,7 @@ def document(result, name: str) -> dict:
 
 
 @pytest.mark.parametrize(
-    "name", ["status", "check", "plan", "history", "run", "roundtrip", "adopt", "squash", "prune", "merge", "error"]
+    "name", ["status", "check", "plan", "history", "run", "roundtrip", "adopt", "squash", "prune", "merge", "error", "makemigrations", "drift"]
 )
 def test_every_shipped_schema_is_a_valid_json_schema(name):
     jsonschema.Draft202012Validator.check_schema(schema(name))
@@ -156,3 +156,17 @@ def test_merge_documents_match_their_schema(sample_project, run_cli):
     assert merge["rewritten"] == [{"path": "apps/comments/migrations/0003_add_edited_at.sql", "from": "blog:0004", "to": "blog:0005"}]
     nothing = document(cli("merge", "blog", "--json"), "error")
     assert nothing["error"]["type"] == "UsageError" and "nothing to merge" in nothing["error"]["message"]
+
+
+def test_makemigrations_documents_match_their_schema_in_each_mode(sample_project, run_cli):
+    cli = run_cli(sample_project)
+    clean = document(cli("makemigrations", "--check", "--json"), "makemigrations")
+    assert (clean["mode"], clean["changed"], [a["app"] for a in clean["apps"]]) == ("check", False, ["blog", "comments", "users"])
+    models = sample_project / "apps" / "users" / "models.py"
+    models.write_text(models.read_text() + "    bio: Mapped[str | None] = mapped_column(String(500))\n")
+    shown = document(cli("makemigrations", "users", "--dry-run", "--json"), "makemigrations")
+    [users] = shown["apps"]
+    assert users["migration"]["written"] is False and users["migration"]["name"] == "0004_add_users_user_bio"
+    assert users["changes"][0]["text"] == "add column users_user.bio: VARCHAR(500)"
+    error = document(cli("makemigrations", "nobody", "--json"), "error")
+    assert "Unknown app 'nobody'" in error["error"]["message"]

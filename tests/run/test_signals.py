@@ -7,6 +7,7 @@ next upgrade resumes from there. Real processes; synchronised by reading their o
 server's process list, never by sleeping.
 """
 
+import os
 import signal
 import subprocess
 
@@ -55,7 +56,8 @@ def test_a_signal_rolls_the_running_migration_back_and_says_so(tmp_path, databas
     assert rows(database_url, "SELECT version, success FROM _schema_history ORDER BY id")[-1] == (2, False)
 
 
-GATE = "modmig_test_gate"
+#: Server-wide lock name: unique per test run, so two suites on one MariaDB server never share it.
+GATE = f"modmig_test_gate_{os.getpid()}"
 MYSQL_STEPS = {
     "0001_log.sql": "CREATE TABLE run_log (migration VARCHAR(40) NOT NULL);\n",
     "0002_gated.sql": (

@@ -42,6 +42,8 @@ CASES = [
     ("mysql", "ALTER TABLE t CHANGE a b BIGINT", [("rename", "column", "t.a", "on t", "to t.b"), ("alter", "column", "t.b", "on t")]),
     ("mysql", "ALTER TABLE t DROP FOREIGN KEY fk, DROP INDEX ix", [("drop", "constraint", "fk", "on t"), ("drop", "index", "ix", "on t")]),
     ("sqlite", "ALTER TABLE t RENAME TO u", [("rename", "table", "t", "to u")]),
+    # COLUMN is optional in PostgreSQL (and SQLite); Alembic writes a column rename this way
+    ("postgresql", "ALTER TABLE t RENAME a TO b", [("rename", "column", "t.a", "on t", "to t.b")]),
     ("mysql", "RENAME TABLE a TO b, c TO d", [("rename", "table", "a", "to b"), ("rename", "table", "c", "to d")]),
     ("postgresql", "ALTER TABLE t RENAME CONSTRAINT a TO b", [("rename", "constraint", "a", "on t", "to b")]),
     ("postgresql", "ALTER INDEX a RENAME TO b", [("rename", "index", "a", "to b")]),

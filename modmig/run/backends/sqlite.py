@@ -26,6 +26,7 @@ from sqlalchemy.engine import URL, Connection, Engine
 
 from ...errors import DatabaseUnavailable
 from ...files.splitter import Statement, split_statements
+from .. import cursor
 from .base import WaitCallback, who_am_i
 from .locking import wait_for_lock
 
@@ -136,7 +137,10 @@ def _driver_autocommit(dbapi_connection, _record) -> None:
 
 def _emit_begin(connection: Connection) -> None:
     if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
-        connection.exec_driver_sql("BEGIN")
+        if cursor.observed(connection):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            cursor.execute(connection, "BEGIN")  # once per migration: the lean path (cursor.py)
 
 
 def _try_flock(handle) -> bool:
