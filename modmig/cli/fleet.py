@@ -10,6 +10,7 @@ usage error. Each handler prints text or one JSON document (``fleet_run``, ``fle
 from __future__ import annotations
 
 import functools
+import inspect
 from pathlib import Path
 
 import click
@@ -49,7 +50,13 @@ def fleet_options(command: str):
                 if extra:
                     raise click.UsageError(f"{', '.join(extra)} only go{'es' if len(extra) == 1 else ''} with --fleet NAME.")
                 return function(**kwargs)
-            return _HANDLERS[command](click.get_current_context(), given, **kwargs)
+            handler = _HANDLERS[command]
+            accepted = inspect.signature(handler).parameters
+            refused = [name for name, value in kwargs.items() if name not in accepted and value not in (None, False, ())]
+            if refused:  # an option of the single-database command that means nothing over a fleet
+                options = ", ".join(_option_name(command, name) for name in refused)
+                raise click.UsageError(f"{options} does not go with --fleet: run it on one target with --database URL.")
+            return handler(click.get_current_context(), given, **{k: v for k, v in kwargs.items() if k in accepted})
 
         functools.update_wrapper(run, function, updated=())
         for name in reversed(names):
@@ -105,15 +112,11 @@ def _status(ctx, given, app, as_json):
     ctx.exit(EXIT_FAILED if status.with_problems else 0)
 
 
-def _check(ctx, given, as_json, roundtrip=False, scratch=None, with_lint=False):
+def _check(ctx, given, as_json):
     from .console import Console
     from .fleet_output import check_lines
     from .output import json_document
 
-    if roundtrip or scratch:
-        raise click.UsageError("--roundtrip checks the files on a scratch database: it does not go with --fleet.")
-    if with_lint:
-        raise click.UsageError("--lint lints one database's pending migrations: run 'modmig lint', or check --lint --database URL.")
     check = _fleet(ctx, given, None).check(parallel=given["parallel"])
     if as_json:
         click.echo(json_document("fleet_check", check.as_dict()))
@@ -122,14 +125,12 @@ def _check(ctx, given, as_json, roundtrip=False, scratch=None, with_lint=False):
     ctx.exit(0 if check.ok else EXIT_FAILED)
 
 
-def _plan(ctx, given, app, all_apps, to, steps, as_json, with_sql, full=False):
+def _plan(ctx, given, app, all_apps, to, steps, as_json):
     from .fleet_output import plan_lines
     from .output import json_document
 
     if app and all_apps:
         raise click.UsageError("Name one app or pass --all, not both.")
-    if with_sql:
-        raise click.UsageError("--sql shows one database's statements; with --fleet, run 'modmig plan --sql --database URL' for one target.")
     plan = _fleet(ctx, given, app).plan(app, **target_options(to, steps), parallel=given["parallel"])
     click.echo(json_document("fleet_plan", plan.as_dict()) if as_json else plan_lines(plan))
 
@@ -138,6 +139,16 @@ _HANDLERS = {"upgrade": _upgrade, "downgrade": _downgrade, "status": _status, "c
 
 
 # -- shared pieces -------------------------------------------------------------------------------
+
+
+def _option_name(command: str, parameter: str) -> str:
+    """``with_sql`` -> ``--sql``: the option of ``command`` that sets ``parameter``."""
+    from .common import cli
+
+    for param in cli.commands[command].params:
+        if param.name == parameter and getattr(param, "opts", None):
+            return max(param.opts, key=len)
+    return f"--{parameter.replace('_', '-')}"
 
 
 def _fleet(ctx, given, app):

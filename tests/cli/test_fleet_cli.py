@@ -87,7 +87,9 @@ def test_fleet_options_need_fleet_and_fleet_refuses_database(files_fleet):
     assert unknown.exit_code == 2 and json.loads(unknown.stdout)["error"]["type"] == "UnknownFleet"
     assert "Unknown fleet 'tenant'. Did you mean 'tenants'? Configured fleets: tenants." in unknown.stderr
     sql = cli("plan", "--fleet", "tenants", "--sql")
-    assert sql.exit_code == 2 and "--sql" in sql.stderr
+    assert sql.exit_code == 2 and "--sql does not go with --fleet: run it on one target with --database URL." in sql.stderr
+    roundtrip = cli("check", "--fleet", "tenants", "--roundtrip")
+    assert roundtrip.exit_code == 2 and "--roundtrip does not go with --fleet" in roundtrip.stderr
     nothing_recorded = cli("upgrade", "--all", "--fleet", "tenants", "--only-failed")
     assert nothing_recorded.exit_code == 2 and "no run of fleet 'tenants' is recorded" in nothing_recorded.stderr
 
