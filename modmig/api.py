@@ -31,6 +31,7 @@ from .run import migrate
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
+    from .fleet import Fleet
     from .run.adoption import AdoptionProposal
     from .plan.graph import MigrationGraph
     from .run.recorder import HistoryEntry
@@ -278,6 +279,16 @@ class Project(ProjectDatabase):
         from .run.status import check
 
         return check(self, self.graph)
+
+    def fleet(self, name: str) -> "Fleet":
+        """The fleet ``name`` of modmig.yaml: these migrations over many databases (docs/fleet.md).
+
+        ``project.fleet("tenants").upgrade(parallel=8)`` returns a ``FleetRunResult`` with every
+        target's outcome; ``status()``, ``check()``, ``plan()`` and ``downgrade()`` likewise.
+        """
+        from .fleet import Fleet
+
+        return Fleet(self.config, self.graph, name, environ=self._environ)
 
     def check_roundtrip(self, scratch: str | None = None) -> "RoundtripReport":
         """On a scratch database, check that every migration's down undoes its up (``check --roundtrip``).

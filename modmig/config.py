@@ -44,6 +44,7 @@ TOP_LEVEL_KEYS = {
     "timeouts": "database-side limits for each migration: {lock_timeout, statement_timeout}",
     "drift": "what 'check --drift' leaves alone: {ignore: [table name patterns]}",
     "lint": "modmig lint: {dialect, disable, levels, apps} (read by modmig.lint.settings)",
+    "fleets": "named groups of target databases or schemas (parsed by modmig.fleet; docs/fleet.md)",
 }
 APP_KEYS = ("path", "package", "models")
 TIMEOUT_KEYS = ("lock_timeout", "statement_timeout")
@@ -65,6 +66,8 @@ class ProjectConfig:
     drift_ignore: tuple[str, ...] = ()
     #: The ``lint:`` section as written; ``modmig.lint.settings`` validates it when a lint runs.
     lint: Any = None
+    #: ``fleets:`` as written (a mapping of name -> spec); ``modmig.fleet.spec`` parses one when used.
+    fleets: dict[str, Any] = field(default_factory=dict)
 
     @property
     def root(self) -> Path:
@@ -149,6 +152,9 @@ def parse_config(data: Any, path: Path | None, text: str = "") -> ProjectConfig:
     schema = data.get("schema")
     if schema is not None and not isinstance(schema, str):
         raise ConfigError("'schema' must be a name", path, lines.of(("schema",)))
+    fleets = data.get("fleets") or {}
+    if not isinstance(fleets, dict):
+        raise ConfigError("'fleets' must be a mapping of fleet name to its targets", path, lines.of(("fleets",)))
     drift_ignore = _drift_ignore(data.get("drift"), path, lines)
     return ProjectConfig(
         path=path,
@@ -162,6 +168,7 @@ def parse_config(data: Any, path: Path | None, text: str = "") -> ProjectConfig:
         },
         drift_ignore=drift_ignore,
         lint=data.get("lint"),
+        fleets={str(name): spec for name, spec in fleets.items()},
     )
 
 
@@ -285,6 +292,14 @@ def _reject_unknown(
             )
 
 
+def key_line(path: Path | None, key_path: tuple[str, ...]) -> int | None:
+    """The line of a key in the config file, for errors found after loading (e.g. in ``fleets:``)."""
+    try:
+        return _KeyLines(path.read_text(encoding="utf-8")).of(key_path) if path is not None else None
+    except OSError:
+        return None
+
+
 class _KeyLines:
     """Line numbers of mapping keys, found lazily and only when an error needs one."""
 
@@ -307,6 +322,11 @@ class _KeyLines:
                 here = (*at, str(key.value))
                 self._lines[here] = key.start_mark.line + 1  # type: ignore[index]
                 self._walk(value, here)
+        elif isinstance(node, yaml.SequenceNode):  # list items by position: ("fleets", "x", "urls", "2")
+            for index, item in enumerate(node.value):
+                here = (*at, str(index))
+                self._lines[here] = item.start_mark.line + 1  # type: ignore[index]
+                self._walk(item, here)
 
 
 # -- ${VAR} expansion and duplicate keys --------------------------------------------------------

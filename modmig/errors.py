@@ -5,6 +5,7 @@ The hierarchy, with the exit code the CLI turns each branch into::
     ModmigError
     ├── UsageError (2)            a command line that cannot be carried out
     │   ├── UnknownApp            an app label that is not configured
+    │   ├── UnknownFleet          a fleet name that is not configured
     │   ├── ConfirmationRequired  a downgrade reaching into other apps was not confirmed
     │   ├── ConnectionInTransaction  an embedding caller's Connection is inside a transaction
     │   ├── Irreversible          a downgrade through a migration without a down section
@@ -13,6 +14,7 @@ The hierarchy, with the exit code the CLI turns each branch into::
     │   └── LintUnavailable       'modmig lint' needs an optional package (pglast) not installed
     ├── ConfigError (2)           modmig.yaml, app folders, database URLs
     │   ├── DatabaseUnavailable   the database cannot be reached (no password shown)
+    │   │   └── TargetMissing     a fleet's database or schema does not exist (any more)
     │   ├── InsufficientPrivilege the account lacks a privilege (which one, on which database)
     │   └── ModelsError           an app's models cannot be imported or found
     ├── MigrationFileError (2)    one migration file cannot be understood (file:line)
@@ -98,6 +100,13 @@ class UnknownApp(UsageError):
         super().__init__(
             f"Unknown app {app!r}.{did_you_mean(app, known)} Configured apps: {listing}."
         )
+
+
+class UnknownFleet(UsageError):
+    def __init__(self, fleet: str, known: Sequence[str]) -> None:
+        self.fleet = fleet
+        listing = ", ".join(sorted(known)) or "(none: add 'fleets:' to modmig.yaml, see docs/fleet.md)"
+        super().__init__(f"Unknown fleet {fleet!r}.{did_you_mean(fleet, known)} Configured fleets: {listing}.")
 
 
 class Irreversible(UsageError):
@@ -201,6 +210,14 @@ class DatabaseUnavailable(ConfigError):
     def __init__(self, url: str, reason: str) -> None:
         self.url = url
         super().__init__(f"Cannot use database {url}: {reason}")
+
+
+class TargetMissing(DatabaseUnavailable):
+    """A fleet target (database, schema or file) that does not exist: reported, not migrated."""
+
+    def __init__(self, url: str, what: str = "database") -> None:
+        self.what = what
+        super().__init__(url, f"the {what} does not exist (any more)")
 
 
 class ModelsError(ConfigError):

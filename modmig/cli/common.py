@@ -8,6 +8,10 @@ traceback.
 
 from __future__ import annotations
 
+import sys
+
+import sys
+
 import click
 
 from ..version import __version__
@@ -84,6 +88,29 @@ def json_option(function):
 def verbosity_options(function):
     function = click.option("-v", "--verbose", is_flag=True, help="Also print each step's file and mode.")(function)
     return click.option("-q", "--quiet", is_flag=True, help="Print only errors.")(function)
+
+
+def downgrade_confirmation(yes: bool, as_json: bool, question: str):
+    """``confirm(plan)`` for a downgrade that reaches into other apps: ``--yes``, or ask on a terminal.
+
+    With ``--json`` or without a terminal nobody can answer: ``ConfirmationRequired`` says why and
+    to pass ``--yes``; a "no" at the prompt is ``Declined``. ``question`` has an ``{apps}`` slot.
+    """
+
+    def confirm(plan) -> bool:
+        from ..errors import ConfirmationRequired, Declined
+        from .output import plan_text
+
+        if yes:
+            return True
+        if as_json or not sys.stdin.isatty():
+            raise ConfirmationRequired(plan, "--json asks nothing" if as_json else "there is no terminal to ask on")
+        click.echo(plan_text(plan))
+        if not click.confirm(question.format(apps=", ".join(plan.other_apps))):
+            raise Declined("You declined the downgrade; nothing was changed.")
+        return True
+
+    return confirm
 
 
 def target_options(to: str | None, steps: int | None) -> dict:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import click
 
 from .common import EXIT_FAILED, cli, complete_app, get_project, json_option, project_options, target_options
+from .fleet import fleet_options
 
 
 @cli.command()
 @click.argument("app", required=False, shell_complete=complete_app)
 @json_option
 @project_options
+@fleet_options("status")
 @click.pass_context
 def status(ctx, app, as_json):
     """Per app: version, latest, pending, dirty and edited migrations; plus orphans."""
@@ -44,6 +46,7 @@ def status(ctx, app, as_json):
 @click.option("--lint", "with_lint", is_flag=True, help="Also lint the pending migrations (as 'modmig lint'); fail on an error-level finding.")
 @json_option
 @project_options
+@fleet_options("check")
 @click.pass_context
 def check(ctx, roundtrip, drift, scratch, with_lint, as_json):
     """Exit 0 when every app is at its latest and nothing was edited; 1 with the reasons otherwise."""
@@ -96,6 +99,7 @@ def check(ctx, roundtrip, drift, scratch, with_lint, as_json):
 @click.option("--sql", "with_sql", is_flag=True, help="Print the SQL each step would run (long scripts summarised).")
 @click.option("--full", is_flag=True, help="With --sql: print every statement in full, however long.")
 @project_options
+@fleet_options("plan")
 @click.pass_context
 def plan(ctx, app, all_apps, to, steps, as_json, with_sql, full):
     """Show what 'upgrade' would do, in order, without changing anything."""

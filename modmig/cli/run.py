@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -10,8 +9,17 @@ import click
 
 from ..errors import ModmigError
 from .common import (
-    cli, complete_app, get_project, json_option, lock_option, project_options, target_options, verbosity_options,
+    cli,
+    complete_app,
+    downgrade_confirmation,
+    get_project,
+    json_option,
+    lock_option,
+    project_options,
+    target_options,
+    verbosity_options,
 )
+from .fleet import fleet_options
 
 
 @cli.command()
@@ -23,6 +31,7 @@ from .common import (
 @json_option
 @lock_option
 @project_options
+@fleet_options("upgrade")
 @click.pass_context
 def upgrade(ctx, app, all_apps, to, steps, quiet, verbose, as_json, lock_timeout):
     """Apply APP's pending migrations (and those they need), or --all."""
@@ -45,25 +54,13 @@ def upgrade(ctx, app, all_apps, to, steps, quiet, verbose, as_json, lock_timeout
 @json_option
 @lock_option
 @project_options
+@fleet_options("downgrade")
 @click.pass_context
 def downgrade(ctx, app, to, steps, yes, quiet, verbose, as_json, lock_timeout):
     """Unapply APP's migrations above N, after the migrations of other apps that depend on them."""
-    from ..errors import ConfirmationRequired, Declined
-    from .output import plan_text
-
     if (to is None) == (steps is None):
         raise click.UsageError("Give --to N (0 undoes everything), --to -K (K versions down) or --steps K.")
-
-    def confirm(plan) -> bool:
-        if yes:
-            return True
-        if as_json or not sys.stdin.isatty():
-            raise ConfirmationRequired(plan, "--json asks nothing" if as_json else "there is no terminal to ask on")
-        click.echo(plan_text(plan))
-        if not click.confirm(f"This also undoes migrations of {', '.join(plan.other_apps)}. Continue?"):
-            raise Declined("You declined the downgrade; nothing was changed.")
-        return True
-
+    confirm = downgrade_confirmation(yes, as_json, "This also undoes migrations of {apps}. Continue?")
     project = get_project(ctx)
     with run_output(ctx, project, "downgrade", quiet, verbose, as_json) as listener:
         result = project.downgrade(app, **target_options(to, steps), confirm=confirm, lock_timeout=lock_timeout, on_event=listener)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Iterable, Mapping, Sequence
 
 from sqlalchemy import (
     Boolean,
@@ -45,7 +46,7 @@ from . import cursor
 VERSIONS_TABLE = "_schema_versions"
 HISTORY_TABLE = "_schema_history"
 #: History rows whose checksum becomes the recorded checksum of (app, version).
-_RECORDING_DIRECTIONS = ("up", "stamp", "repair")
+RECORDING_DIRECTIONS = ("up", "stamp", "repair")
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,12 @@ class Recorder:
 
     def ensure(self, connection: Connection) -> None:
         """Create the tables if missing, and bring tables of an earlier release up to date."""
+        inspector = inspect(connection)
+        fresh = not any(inspector.has_table(t, schema=self.metadata.schema) for t in (VERSIONS_TABLE, HISTORY_TABLE))
         self.metadata.create_all(connection, checkfirst=True)
+        if fresh:  # created just now, by this release: every column is there (a fleet creates thousands)
+            self._missing = set()
+            return
         self.upgrade_tables(connection)
 
     def upgrade_tables(self, connection: Connection) -> list[str]:
@@ -152,10 +158,17 @@ class Recorder:
             for table, columns in ADDED_COLUMNS.items():
                 if not inspector.has_table(table, schema=self.metadata.schema):
                     continue
-                present = {c["name"].lower() for c in inspector.get_columns(table, schema=self.metadata.schema)}
+                present = self._column_names(connection, table)
                 missing |= {(table, column) for column in columns if column not in present}
             self._missing = missing
         return self._missing
+
+    def _column_names(self, connection: Connection, table: str) -> set[str]:
+        """The columns ``table`` has, from an empty result's description: one cheap query, where
+        SQLAlchemy's reflection (``get_columns``) costs several catalog queries and ~2 ms of Python,
+        paid per target by a fleet."""
+        name = connection.dialect.identifier_preparer.format_table(self.metadata.tables[self._qualified(table)])
+        return {column.lower() for column in connection.exec_driver_sql(f"SELECT * FROM {name} WHERE 1 = 0").keys()}
 
     def _qualified(self, table: str) -> str:
         return f"{self.metadata.schema}.{table}" if self.metadata.schema else table
@@ -172,29 +185,7 @@ class Recorder:
         """Versions, recorded checksums and dirty marks; an empty state before first use."""
         if not self.has_tables(connection):
             return DatabaseState(initialised=False)
-        state = DatabaseState()
         columns = [c for c in self.versions.c if self._has(connection, VERSIONS_TABLE, c.name)]
-        for row in connection.execute(select(*columns)).mappings():
-            app = row["app"]
-            if not _is_version(row["version"]):
-                state.corrupt[app] = f"version {row['version']!r}"
-                continue
-            state.versions[app] = row["version"]
-            if row["dirty"]:
-                if not _is_version(row["dirty_version"]) or row["dirty_direction"] not in ("up", "down"):
-                    state.corrupt[app] = f"dirty mark on version {row['dirty_version']!r} ({row['dirty_direction']!r})"
-                    continue
-                state.dirty[app] = DirtyMark(
-                    app=app,
-                    version=row["dirty_version"],
-                    name=row["dirty_name"],
-                    direction=row["dirty_direction"],
-                    statements_done=row["dirty_statements_done"],
-                    prefix_checksum=row["dirty_prefix_checksum"],
-                    failed_statement=row["dirty_statement"],
-                    error=row["dirty_error"],
-                    session=row.get("dirty_session"),
-                )
         history = self.history
         parts = self._has(connection, HISTORY_TABLE, "up_checksum")
         query = (
@@ -202,19 +193,11 @@ class Recorder:
                 history.c.app, history.c.version, history.c.checksum, history.c.name,
                 *((history.c.up_checksum, history.c.down_checksum) if parts else ()),
             )
-            .where(history.c.success.is_(True), history.c.direction.in_(_RECORDING_DIRECTIONS))
+            .where(history.c.success.is_(True), history.c.direction.in_(RECORDING_DIRECTIONS))
             .where(history.c.checksum.is_not(None))
             .order_by(history.c.id)
         )
-        for row in connection.execute(query):
-            key = (row[0], row[1])
-            state.checksums[key] = row[2]
-            state.names[key] = row[3]
-            if parts and row[4] is not None:
-                state.part_checksums[key] = (row[4], row[5])
-            else:
-                state.part_checksums.pop(key, None)
-        return state
+        return state_from_rows(connection.execute(select(*columns)).mappings(), connection.execute(query))
 
     def read_history(self, connection: Connection, app: str | None = None, limit: int | None = None) -> list[HistoryEntry]:
         """History rows, oldest first; with ``limit``, the most recent ``limit`` rows."""
@@ -314,6 +297,47 @@ class Recorder:
         if prepared is None:
             prepared = self._prepared[key] = cursor.Prepared(statement, connection.dialect, values)
         return prepared.execute(connection, values)
+
+
+def state_from_rows(version_rows: Iterable[Mapping], history_rows: Iterable[Sequence]) -> DatabaseState:
+    """A ``DatabaseState`` from ``_schema_versions`` rows (mappings by column name; ``dirty_session``
+    may be absent) and the recording history rows ``(app, version, checksum, name[, up_checksum,
+    down_checksum])``, oldest first.
+
+    ``Recorder.read_state`` reads one database with it; ``modmig.fleet`` reads many in one query
+    and builds each target's state with it, so both agree on what the tables mean.
+    """
+    state = DatabaseState()
+    for row in version_rows:
+        app = row["app"]
+        if not _is_version(row["version"]):
+            state.corrupt[app] = f"version {row['version']!r}"
+            continue
+        state.versions[app] = row["version"]
+        if row["dirty"]:
+            if not _is_version(row["dirty_version"]) or row["dirty_direction"] not in ("up", "down"):
+                state.corrupt[app] = f"dirty mark on version {row['dirty_version']!r} ({row['dirty_direction']!r})"
+                continue
+            state.dirty[app] = DirtyMark(
+                app=app,
+                version=row["dirty_version"],
+                name=row["dirty_name"],
+                direction=row["dirty_direction"],
+                statements_done=row["dirty_statements_done"],
+                prefix_checksum=row["dirty_prefix_checksum"],
+                failed_statement=row["dirty_statement"],
+                error=row["dirty_error"],
+                session=row.get("dirty_session"),
+            )
+    for row in history_rows:
+        key = (row[0], row[1])
+        state.checksums[key] = row[2]
+        state.names[key] = row[3]
+        if len(row) > 4 and row[4] is not None:
+            state.part_checksums[key] = (row[4], row[5])
+        else:
+            state.part_checksums.pop(key, None)
+    return state
 
 
 #: Columns added after the first release, per table: ``upgrade_tables`` adds them where missing.

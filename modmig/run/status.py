@@ -14,6 +14,7 @@ from ..results import AppStatus, CheckReport, StatusReport
 from ..plan.routes import applied_route
 
 if TYPE_CHECKING:
+    from ..model import DatabaseState
     from ..plan.graph import MigrationGraph
     from .database import ProjectDatabase
 
@@ -22,6 +23,11 @@ def status(database: "ProjectDatabase", graph: "MigrationGraph", app: str | None
     """Per app: version, latest, pending versions, dirty mark, edited files; plus orphans."""
     with database.connect() as connection:
         state = database.read_state(connection)
+    return status_of_state(state, graph, database.backend.display_url, app)
+
+
+def status_of_state(state: "DatabaseState", graph: "MigrationGraph", database: str, app: str | None = None) -> StatusReport:
+    """``status`` of a state already read (a fleet reads many databases at once, then describes each)."""
     apps = [app] if app is not None else sorted(graph.histories)
     found = verify(graph, state, apps)
     changed: dict[str, list[tuple[int, str]]] = {}
@@ -33,7 +39,7 @@ def status(database: "ProjectDatabase", graph: "MigrationGraph", app: str | None
     problems.update({name: "corrupt" for name, _ in found.corrupt})
     squashes = {name: squash for name, _, squash in found.inside_squash}
 
-    report = StatusReport(database=database.backend.display_url, apps=[])
+    report = StatusReport(database=database, apps=[])
     for name in apps:
         history = graph.histories[name]
         version = state.version(name)
@@ -63,7 +69,11 @@ def status(database: "ProjectDatabase", graph: "MigrationGraph", app: str | None
 
 def check(database: "ProjectDatabase", graph: "MigrationGraph") -> CheckReport:
     """``ok`` when every app is at its latest version, unedited and clean; else the reasons."""
-    report = status(database, graph)
+    return check_of_status(status(database, graph))
+
+
+def check_of_status(report: StatusReport) -> CheckReport:
+    """``check``'s judgement of a status report (one database's, or each target's of a fleet)."""
     reasons: list[str] = []
     for app in report.apps:
         if app.problem == "ahead":

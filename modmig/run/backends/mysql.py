@@ -53,6 +53,7 @@ class MysqlBackend:
         engine: Engine | None = None,
         schema: str | None = None,
         timeouts: dict[str, float] | None = None,
+        engine_options: dict | None = None,
     ) -> None:
         url = with_default_driver(url, "pymysql")
         self.display_url = url.render_as_string(hide_password=True)
@@ -64,7 +65,7 @@ class MysqlBackend:
         self.timeouts = dict(timeouts or {})
         if engine is None:
             connect_args = {} if "connect_timeout" in url.query else {"connect_timeout": CONNECT_TIMEOUT}
-            engine = server_engine(url, self.display_url, "mysql", connect_args)
+            engine = server_engine(url, self.display_url, "mysql", connect_args, **(engine_options or {}))
         self.engine = engine
         self.lock_name = "modmig." + lock_name(url.database, VERSIONS_TABLE)[:40]
 

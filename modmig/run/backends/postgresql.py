@@ -64,6 +64,7 @@ class PostgresBackend:
         engine: Engine | None = None,
         schema: str | None = None,
         timeouts: dict[str, float] | None = None,
+        engine_options: dict | None = None,
     ) -> None:
         url = with_default_driver(url, "psycopg")
         self.display_url = url.render_as_string(hide_password=True)
@@ -79,7 +80,7 @@ class PostgresBackend:
                 connect_args["application_name"] = f"modmig (pid {os.getpid()}) {executed_by()}"[:_MAX_APPLICATION_NAME]
             if "connect_timeout" not in url.query:
                 connect_args["connect_timeout"] = CONNECT_TIMEOUT
-            engine = server_engine(url, self.display_url, "postgres", connect_args)
+            engine = server_engine(url, self.display_url, "postgres", connect_args, **(engine_options or {}))
         self.engine = engine
         self._quote = engine.dialect.identifier_preparer.quote
         if self.owns_engine:

@@ -33,10 +33,12 @@ def with_default_driver(url: URL, driver: str) -> URL:
     return url.set(drivername=f"{url.drivername}+{driver}")
 
 
-def server_engine(url: URL, display_url: str, extra: str, connect_args: dict) -> Engine:
-    """An engine for ``url``; a clear error naming what to install when its driver is missing."""
+def server_engine(url: URL, display_url: str, extra: str, connect_args: dict, **options) -> Engine:
+    """An engine for ``url``; a clear error naming what to install when its driver is missing.
+
+    ``options`` go to ``create_engine`` (a fleet sizes the pool it shares between targets)."""
     try:
-        return create_engine(url, connect_args=connect_args)
+        return create_engine(url, connect_args=connect_args, **options)
     except (ImportError, NoSuchModuleError) as error:
         supported = SUPPORTED_DRIVERS[extra]
         if url.get_driver_name() == supported:
