@@ -38,7 +38,8 @@ if TYPE_CHECKING:
     from .results import CheckReport, RepairResult, StatusReport
     from .squash.merge import MergeResult
     from .schema.drift import DriftReport
-    from .schema.makemigrations import AskRename, ConfirmDestructive, MakemigrationsResult
+    from .schema.makemigrations import AskRename, ConfirmDestructive
+    from .schema.makemigrations_results import MakemigrationsResult
     from .schema.ownership import OwnershipReport
     from .schema.roundtrip import RoundtripReport
     from .squash.collapse import PruneResult, SquashResult

@@ -23,17 +23,16 @@ files depend on them.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from ..errors import MigrationNotVerified, UsageError
-from .changes import Change, Requirement
+from .changes import Change
+from .makemigrations_results import AppChanges, GeneratedMigration, MakemigrationsResult
 
 if TYPE_CHECKING:
     from ..config import ProjectConfig
     from ..plan.graph import MigrationGraph
-    from .models import ProjectModels
     from .ownership_map import OwnershipMap
 
 #: ``confirm(app, changes)``: may these destructive changes of ``app`` be written?
@@ -41,84 +40,6 @@ ConfirmDestructive = Callable[[str, list[Change]], bool]
 #: ``ask_rename(app, table, old, new)``: was ``table.old`` renamed to ``new``?
 AskRename = Callable[[str, str, str, str], bool]
 _RENAME = re.compile(r"\s*([A-Za-z_][\w$]*)\.([A-Za-z_][\w$]*)\s*:\s*([A-Za-z_][\w$]*)\s*\Z")
-
-
-@dataclass
-class GeneratedMigration:
-    """A migration file makemigrations wrote (or, with --dry-run, would write)."""
-
-    app: str
-    name: str
-    path: Path
-    kind: str  # "sql" or "python"
-    text: str
-    requirements: list[Requirement] = field(default_factory=list)
-    written: bool = False
-
-    @property
-    def label(self) -> str:
-        return f"{self.app}:{self.name}"
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "label": self.label,
-            "name": self.name,
-            "path": str(self.path),
-            "kind": self.kind,
-            "written": self.written,
-            "depends": [{"app": r.app, "version": r.version, "reason": r.reason} for r in self.requirements],
-            "text": self.text,
-        }
-
-
-@dataclass
-class AppChanges:
-    """What one app's models ask for, and the migration written for it (None when nothing changed)."""
-
-    app: str
-    changes: list[Change] = field(default_factory=list)
-    migration: GeneratedMigration | None = None
-    #: ``table.old:new`` renames applied instead of a drop and an add.
-    renames: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "app": self.app,
-            "changed": bool(self.changes),
-            "changes": [change.as_dict() for change in self.changes],
-            "renames": list(self.renames),
-            "migration": self.migration.as_dict() if self.migration is not None else None,
-        }
-
-
-@dataclass
-class MakemigrationsResult:
-    """What ``Project.makemigrations`` returns."""
-
-    #: ``"write"``, ``"dry-run"`` or ``"check"``.
-    mode: str
-    dialect: str
-    #: Where the migrations were replayed: ``SQLite in memory`` or a masked server URL.
-    scratch: str
-    apps: list[AppChanges] = field(default_factory=list)
-
-    @property
-    def changed(self) -> bool:
-        """True when some app's models and migrations differ."""
-        return any(app.changes for app in self.apps)
-
-    @property
-    def migrations(self) -> list[GeneratedMigration]:
-        return [app.migration for app in self.apps if app.migration is not None]
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "mode": self.mode,
-            "dialect": self.dialect,
-            "scratch": self.scratch,
-            "changed": self.changed,
-            "apps": [app.as_dict() for app in self.apps],
-        }
 
 
 def parse_renames(texts: Sequence[str]) -> dict[tuple[str, str], str]:
@@ -221,7 +142,7 @@ class _Run:
 
     def generate(self, app: str, ops: list[Any], changes: list[Change]) -> GeneratedMigration:
         from ..files.scaffold import next_migration
-        from .changes import created_tables, dependencies
+        from .change_dependencies import created_tables, dependencies
         from .compare import snapshot
         from .render import migration_text, reverse
 
@@ -390,7 +311,7 @@ def _confirm_destructive(app, changes, mode, allow, confirm, ops, dialect) -> No
 
 def _app_order(apps: list[str], diffs: dict) -> list[str]:
     """Apps whose new tables other apps' new foreign keys refer to first; otherwise as given."""
-    from .changes import created_tables, foreign_keys
+    from .change_dependencies import created_tables, foreign_keys
 
     creates = {app: set(created_tables(diffs[app].ops)) for app in apps}
     needs = {app: {other for other in apps if other != app and any(fk[2] in creates[other] for fk in foreign_keys(diffs[app].ops))} for app in apps}
