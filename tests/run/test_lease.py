@@ -96,7 +96,7 @@ def test_a_killed_holders_lease_runs_out_and_the_waiting_run_takes_over(tmp_path
 
     out, err = waiter.communicate(timeout=120)
     assert waiter.returncode == 0, err
-    assert f"Waiting for the migration lock held by" in err and f"(pid {holder.pid})" in err
+    assert "Waiting for the migration lock held by" in err and f"(pid {holder.pid})" in err
     if database_url.startswith("mysql"):  # resumed at the dirty mark: the first statement is not run again
         assert "Applying app:0002_slow (resuming after statement 1) ... OK" in out
     else:  # the killed step rolled back and ran again

@@ -31,8 +31,6 @@ __all__ = ["LOCKS", "TOPOLOGIES", "DEFAULT_LEASE", "LockSettings", "Profile", "c
 DEFAULT_LEASE = 30.0
 #: Which backends each topology applies to.
 _BACKENDS = {"direct": ("sqlite", "postgresql", "mysql"), "pgbouncer-transaction": ("postgresql",), "galera": ("mysql",)}
-#: What the session lock is called on each backend, for messages.
-SESSION_LOCK = {"sqlite": "flock on a file beside the database", "postgresql": "pg_try_advisory_lock", "mysql": "GET_LOCK"}
 
 
 @dataclass(frozen=True)
@@ -92,11 +90,6 @@ class Profile:
             "prepared_statements": self.prepared_statements,
             "session_state": self.session_state,
         }
-
-    def lock_text(self) -> str:
-        if self.lock == "lease":
-            return f"lease ({self.lease_seconds:g} s lease in table _schema_lock, renewed by a heartbeat; {self.lock_reason})"
-        return f"advisory ({SESSION_LOCK[self.backend]}; {self.lock_reason})"
 
 
 def check_topology(backend: str, settings: LockSettings) -> None:
