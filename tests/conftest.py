@@ -16,6 +16,7 @@ autouse fixture ``no_tracebacks`` looks at after the test.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -32,6 +33,8 @@ from .databases import BACKENDS, TOPOLOGIES, provision
 FIXTURES = Path(__file__).parent / "fixtures" / "projects"
 REPO = Path(__file__).resolve().parent.parent
 TRACEBACK_FOLDER = "MODMIG_TEST_TRACEBACKS"
+#: ``MODMIG_TEST_LOCK=lease pytest ...``: every project ``write_tree`` writes declares ``lock: lease``.
+TEST_LOCK = "MODMIG_TEST_LOCK"
 TRACEBACK = "Traceback (most recent call last)"
 
 #: ``python -c`` program that runs ``python -m modmig`` and writes any uncaught exception's
@@ -120,6 +123,8 @@ def write_tree(root: Path, apps: dict[str, dict[str, str]], database: str | None
         folder.mkdir(parents=True, exist_ok=True)
         for name, text in files.items():
             (folder / name).write_text(text, encoding="utf-8")
+    if os.environ.get(TEST_LOCK) and not re.search(r"^lock:", extra, re.M):
+        lines.append(f"lock: {os.environ[TEST_LOCK]}")  # MODMIG_TEST_LOCK=lease: the suite on the lease lock
     config = root / "modmig.yaml"
     config.write_text("\n".join(lines) + "\n" + extra, encoding="utf-8")
     return config
