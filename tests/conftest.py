@@ -2,7 +2,9 @@
 
 ``database_url`` is parametrised over every backend in ``databases.BACKENDS``; a test that takes it
 (directly or through ``make_project``) is part of the backend conformance suite and runs once per
-database.
+database. Tests marked ``conformance`` (whole modules, by ``pytestmark``) run on the two production
+topologies of ``databases.TOPOLOGIES`` as well (PgBouncer in transaction mode, a Galera cluster);
+``MODMIG_TEST_TOPOLOGIES=all`` runs every conformance test on them, ``=none`` none.
 
 No traceback anywhere in the suite's CLI output: every CLI run the helpers make (``run_cli``
 in-process; ``modmig_process``, ``MODMIG`` and ``tests/terminal.py`` as child processes) is
@@ -26,7 +28,7 @@ from click.testing import CliRunner
 from modmig.api import Project
 from modmig.cli import cli
 
-from .databases import BACKENDS, provision
+from .databases import BACKENDS, TOPOLOGIES, provision
 
 FIXTURES = Path(__file__).parent / "fixtures" / "projects"
 REPO = Path(__file__).resolve().parent.parent
@@ -68,9 +70,25 @@ def no_tracebacks(request, tmp_path_factory, monkeypatch):
         pytest.fail("modmig printed a traceback:\n" + "\n".join(path.read_text() for path in found), pytrace=False)
 
 
-@pytest.fixture(params=BACKENDS)
+def pytest_generate_tests(metafunc):
+    """Parametrise ``database_url`` over the backends, plus the topologies for the tests that run there."""
+    if "database_url" in metafunc.fixturenames:
+        metafunc.parametrize("database_url", database_backends(metafunc.definition), indirect=True)
+
+
+def database_backends(definition) -> list[str]:
+    """The backends one conformance test runs on: see the module docstring."""
+    chosen = os.environ.get("MODMIG_TEST_TOPOLOGIES", "marked").strip().lower()
+    if chosen not in ("marked", "all", "none"):
+        raise pytest.UsageError(f"MODMIG_TEST_TOPOLOGIES={chosen!r}: say marked, all or none")
+    if chosen == "all" or (chosen == "marked" and definition.get_closest_marker("conformance") is not None):
+        return BACKENDS + TOPOLOGIES
+    return list(BACKENDS)
+
+
+@pytest.fixture
 def database_url(request, tmp_path):
-    """A fresh, empty database on one backend, dropped after the test."""
+    """A fresh, empty database on one backend (or topology), dropped after the test."""
     with provision(request.param, tmp_path) as url:
         yield url
 
