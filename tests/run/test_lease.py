@@ -20,6 +20,8 @@ from ..conftest import MODMIG, modmig_process, write_tree
 from .test_processes import UP_ROWS, rows, wait_for
 
 LEASE = "lock: lease\nlease: 2s\n"
+#: The lease on every backend and topology (PgBouncer in transaction mode, Galera) too.
+pytestmark = pytest.mark.conformance
 
 
 def project(folder, database_url, go_file, write_first: bool):
