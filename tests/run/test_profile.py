@@ -193,3 +193,39 @@ def test_through_pgbouncer_a_transaction_off_migration_runs_without_session_sett
     result = run_cli(tmp_path)("upgrade", "--all")
     assert result.exit_code == 0, result.output
     assert "Applying app:0002_index ... OK" in result.output
+
+
+@pytest.mark.conformance
+def test_every_table_modmig_creates_has_a_primary_key(tmp_path, database_url, run_cli):
+    """Galera replicates rows by primary key (and refuses to certify writes to a table without one)."""
+    from sqlalchemy import inspect
+
+    write_tree(tmp_path, {"users": USERS}, database_url, "lock: lease\n")
+    assert run_cli(tmp_path)("upgrade", "--all").exit_code == 0
+    engine = create_engine(database_url)
+    with engine.connect() as connection:
+        inspector = inspect(connection)
+        ours = sorted(name for name in inspector.get_table_names() if name.startswith("_schema_"))
+        keys = {name: inspector.get_pk_constraint(name)["constrained_columns"] for name in ours}
+    engine.dispose()
+    assert keys == {"_schema_history": ["id"], "_schema_lock": ["name"], "_schema_versions": ["app"]}
+
+
+@pytest.fixture
+def galera_url(tmp_path):
+    from ..databases import provision
+
+    with provision("galera", tmp_path) as url:
+        yield url
+
+
+def test_a_galera_session_in_rsu_is_refused_before_anything_runs(tmp_path, galera_url, run_cli):
+    rsu = galera_url + "?init_command=SET%20SESSION%20wsrep_OSU_method%3D'RSU'"
+    write_tree(tmp_path, {"users": USERS}, rsu)
+    result = run_cli(tmp_path)("upgrade", "--all")
+    assert result.exit_code == 2, result.output
+    assert "this Galera session has wsrep_OSU_method = RSU: DDL would change this node only" in result.stderr
+    engine = create_engine(galera_url)
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SHOW TABLES").all() == []  # nothing ran, nothing was created
+    engine.dispose()
