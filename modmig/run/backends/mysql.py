@@ -202,7 +202,7 @@ class MysqlBackend(ProfiledLock):
         owner = scalar(lock_connection, "SELECT CONNECTION_ID()")
         name = self.lock_name
 
-        def probe(connection: Connection) -> str | None:
+        def probe(connection: Connection, alone: bool = False) -> str | None:
             now = scalar(connection, "SELECT IS_USED_LOCK(:name)", name=name)
             if now == owner:
                 return None

@@ -315,7 +315,7 @@ class PostgresBackend(ProfiledLock):
         key = self.lock_key & 0xFFFFFFFFFFFFFFFF
         params = {"high": key >> 32, "low": key & 0xFFFFFFFF}
 
-        def probe(connection: Connection) -> str | None:
+        def probe(connection: Connection, alone: bool = False) -> str | None:
             holders = [row[0] for row in connection.execute(text(_HOLDERS_QUERY), params)]
             if pid in holders:
                 return None
