@@ -116,7 +116,6 @@ def test_a_paused_holder_is_fenced_when_it_wakes_and_changes_nothing(tmp_path, d
         waiter = start_waiter(folder)
         out, err = waiter.communicate(timeout=120)  # takes the lease over once it ran out, and finishes
         assert waiter.returncode == 0, err
-        assert "Waiting for the migration lock held by" in err
     finally:
         go.touch()
         holder.send_signal(signal.SIGCONT)
