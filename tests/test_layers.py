@@ -51,3 +51,20 @@ def test_modmig_help_imports_neither_sqlalchemy_nor_rich():
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     assert "Usage: modmig" in result.stdout
     assert result.stderr.strip() == "[]"
+
+
+def test_status_never_imports_the_sql_tokenizer(sample_project):
+    """sqlparse is a third of 'modmig status' start-up; only scripts with BEGIN ... END bodies need it."""
+    code = (
+        "import sys\n"
+        "from modmig.cli import main\n"
+        "sys.argv = ['modmig', 'status']\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(sorted(name for name in ('sqlparse', 'modmig.files.sql_tokenized') if name in sys.modules), file=sys.stderr)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=sample_project, capture_output=True, text=True, check=True)
+    assert "users" in result.stdout
+    assert result.stderr.strip() == "[]"
