@@ -2,7 +2,9 @@
 
 ``database_url`` is parametrised over every backend in ``databases.BACKENDS``; a test that takes it
 (directly or through ``make_project``) is part of the backend conformance suite and runs once per
-database.
+database. Tests marked ``conformance`` (whole modules, by ``pytestmark``) run on the two production
+topologies of ``databases.TOPOLOGIES`` as well (PgBouncer in transaction mode, a Galera cluster);
+``MODMIG_TEST_TOPOLOGIES=all`` runs every conformance test on them, ``=none`` none.
 
 No traceback anywhere in the suite's CLI output: every CLI run the helpers make (``run_cli``
 in-process; ``modmig_process``, ``MODMIG`` and ``tests/terminal.py`` as child processes) is
@@ -14,6 +16,7 @@ autouse fixture ``no_tracebacks`` looks at after the test.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -25,11 +28,15 @@ from click.testing import CliRunner
 from modmig.api import Project
 from modmig.cli import cli
 
-from .databases import BACKENDS, provision
+from .databases import BACKENDS, TOPOLOGIES, provision
 
 FIXTURES = Path(__file__).parent / "fixtures" / "projects"
 REPO = Path(__file__).resolve().parent.parent
 TRACEBACK_FOLDER = "MODMIG_TEST_TRACEBACKS"
+#: ``MODMIG_TEST_LOCK=lease pytest ...``: every project ``write_tree`` writes declares ``lock: lease``.
+TEST_LOCK = "MODMIG_TEST_LOCK"
+#: True in that run: a killed holder's lease keeps the next run waiting until it runs out.
+LEASE_MODE = os.environ.get(TEST_LOCK) == "lease"
 TRACEBACK = "Traceback (most recent call last)"
 
 #: ``python -c`` program that runs ``python -m modmig`` and writes any uncaught exception's
@@ -63,9 +70,25 @@ def no_tracebacks(request, tmp_path_factory, monkeypatch):
         pytest.fail("modmig printed a traceback:\n" + "\n".join(path.read_text() for path in found), pytrace=False)
 
 
-@pytest.fixture(params=BACKENDS)
+def pytest_generate_tests(metafunc):
+    """Parametrise ``database_url`` over the backends, plus the topologies for the tests that run there."""
+    if "database_url" in metafunc.fixturenames:
+        metafunc.parametrize("database_url", database_backends(metafunc.definition), indirect=True)
+
+
+def database_backends(definition) -> list[str]:
+    """The backends one conformance test runs on: see the module docstring."""
+    chosen = os.environ.get("MODMIG_TEST_TOPOLOGIES", "marked").strip().lower()
+    if chosen not in ("marked", "all", "none"):
+        raise pytest.UsageError(f"MODMIG_TEST_TOPOLOGIES={chosen!r}: say marked, all or none")
+    if chosen == "all" or (chosen == "marked" and definition.get_closest_marker("conformance") is not None):
+        return BACKENDS + TOPOLOGIES
+    return list(BACKENDS)
+
+
+@pytest.fixture
 def database_url(request, tmp_path):
-    """A fresh, empty database on one backend, dropped after the test."""
+    """A fresh, empty database on one backend (or topology), dropped after the test."""
     with provision(request.param, tmp_path) as url:
         yield url
 
@@ -102,8 +125,14 @@ def write_tree(root: Path, apps: dict[str, dict[str, str]], database: str | None
         folder.mkdir(parents=True, exist_ok=True)
         for name, text in files.items():
             (folder / name).write_text(text, encoding="utf-8")
+    text = "\n".join(lines) + "\n" + extra
+    if os.environ.get(TEST_LOCK) and not re.search(r"^lock:", extra, re.M):
+        # MODMIG_TEST_LOCK=lease: the suite on the lease lock (last, so the lines of ``extra`` stay put)
+        text += ("" if text.endswith("\n") else "\n") + f"lock: {os.environ[TEST_LOCK]}\n"
+        if LEASE_MODE and not re.search(r"^lease:", extra, re.M):
+            text += "lease: 5s\n"  # a killed holder's rerun waits for it to run out, within --lock-timeout 10
     config = root / "modmig.yaml"
-    config.write_text("\n".join(lines) + "\n" + extra, encoding="utf-8")
+    config.write_text(text, encoding="utf-8")
     return config
 
 

@@ -46,7 +46,14 @@ TOP_LEVEL_KEYS = {
     "drift": "what 'check --drift' leaves alone: {ignore: [table name patterns]}",
     "lint": "modmig lint: {dialect, disable, levels, apps} (read by modmig.lint.settings)",
     "fleets": "named groups of target databases or schemas (parsed by modmig.fleet; docs/fleet.md)",
+    "topology": "how the database is deployed: auto, direct, pgbouncer-transaction or galera (docs/backends.md)",
+    "lock": "the migration lock: auto, advisory (the database's session lock) or lease (a row in _schema_lock)",
+    "lease": "how long the lease lock lasts without renewal, e.g. 30s (default 30 s)",
 }
+TOPOLOGIES = ("auto", "direct", "pgbouncer-transaction", "galera")
+LOCKS = ("auto", "advisory", "lease")
+#: The shortest ``lease:`` accepted (its heartbeat renews it every third of it).
+MIN_LEASE = 1.0
 APP_KEYS = ("path", "package", "models")
 TIMEOUT_KEYS = ("lock_timeout", "statement_timeout")
 DRIFT_KEYS = ("ignore",)
@@ -69,6 +76,10 @@ class ProjectConfig:
     lint: Any = None
     #: ``fleets:`` as written (a mapping of name -> spec); ``modmig.fleet.spec`` parses one when used.
     fleets: dict[str, Any] = field(default_factory=dict)
+    #: ``topology:`` / ``lock:`` as declared ("auto" when absent) and ``lease:`` in seconds (None: default).
+    topology: str = "auto"
+    lock: str = "auto"
+    lease: float | None = None
 
     @property
     def root(self) -> Path:
@@ -157,6 +168,21 @@ def parse_config(data: Any, path: Path | None, text: str = "") -> ProjectConfig:
     if not isinstance(fleets, dict):
         raise ConfigError("'fleets' must be a mapping of fleet name to its targets", path, lines.of(("fleets",)))
     drift_ignore = _drift_ignore(data.get("drift"), path, lines)
+    for key, allowed in (("topology", TOPOLOGIES), ("lock", LOCKS)):
+        value = data.get(key, "auto")
+        if value not in allowed:
+            raise ConfigError(
+                f"'{key}' must be one of {', '.join(allowed)}, not {value!r}.{did_you_mean(str(value), allowed)}",
+                path, lines.of((key,)),
+            )
+    lease = data.get("lease")
+    if lease is not None:
+        lease = parse_duration(lease, "lease", path, lines.of(("lease",)))
+        if lease < MIN_LEASE:
+            raise ConfigError(
+                f"'lease' must be at least {MIN_LEASE:g} s (its heartbeat renews it every third of it), not {lease:g} s",
+                path, lines.of(("lease",)),
+            )
     return ProjectConfig(
         path=path,
         apps=apps,
@@ -170,6 +196,9 @@ def parse_config(data: Any, path: Path | None, text: str = "") -> ProjectConfig:
         drift_ignore=drift_ignore,
         lint=data.get("lint"),
         fleets={str(name): spec for name, spec in fleets.items()},
+        topology=data.get("topology", "auto"),
+        lock=data.get("lock", "auto"),
+        lease=lease,
     )
 
 

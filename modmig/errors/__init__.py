@@ -40,6 +40,7 @@ The hierarchy, with the exit code the CLI turns each branch into::
     ├── SquashNotVerified (1)     a squash does not do what its originals do: not written
     ├── MigrationNotVerified (1)  a generated migration does not give the models: not written
     ├── LockTimeout (1)           another run held the lock for too long
+    ├── LockLost (1)              the run's lock was lost (lease taken over, lock session ended)
     └── ConnectionLost (1)        the database connection broke during a run
 
 ``Interrupted`` (a KeyboardInterrupt, not a ModmigError) is SIGINT or SIGTERM arriving: a running
@@ -106,5 +107,6 @@ from .run import (  # noqa: F401
     SquashNotVerified,
     MigrationNotVerified,
     LockTimeout,
+    LockLost,
     ConnectionLost,
 )

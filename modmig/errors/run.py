@@ -1,5 +1,5 @@
 """Errors of a run in progress: a failed or interrupted migration, a verification that failed, the lock
-not obtained, the connection lost (exit 1, or 130/143 for signals)."""
+not obtained or lost, the connection lost (exit 1, or 130/143 for signals)."""
 
 from __future__ import annotations
 
@@ -160,6 +160,25 @@ class LockTimeout(ModmigError):
         super().__init__(
             f"Gave up waiting for the migration lock after {seconds:g} s{who}. Nothing was "
             f"changed. Retry, or raise --lock-timeout."
+        )
+
+
+class LockLost(ModmigError):
+    """The run's migration lock was lost (lease taken over, lock session killed or timed out):
+    the run stops before committing anything more, so two runs never migrate at once."""
+
+    exit_code = 1
+
+    def __init__(self, reason: str, steps_done: int | None = None, step: str | None = None) -> None:
+        self.reason, self.steps_done, self.step = reason, steps_done, step
+        done = "" if steps_done is None else f" after {steps_done} completed step(s)"
+        where = f" before committing {step}" if step else ""
+        super().__init__(
+            f"This run lost the migration lock{done}: {reason}. It stopped{where}: nothing it did after "
+            f"losing the lock was kept (a step running in a transaction was rolled back; where DDL commits "
+            f"implicitly, e.g. MySQL, the app's dirty mark says how far the step got), and another run may "
+            f"be migrating now. Check with 'modmig status' when that run is done, then run again if "
+            f"anything is pending."
         )
 
 

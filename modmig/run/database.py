@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
     from .backends import Backend
+    from .backends.fence import Fence
+    from .backends.profile import LockSettings
     from .recorder import Recorder
 
 DEFAULT_LOCK_TIMEOUT = 60.0
@@ -47,6 +49,8 @@ class ProjectDatabase:
         self._environ = os.environ if environ is None else environ
         self._backend: Backend | None = None
         self._recorder: Recorder | None = None
+        #: The fence of the lock ``locked()`` holds, for the executor (None outside ``locked()``).
+        self.fence: "Fence | None" = None
 
     @property
     def backend(self) -> "Backend":
@@ -57,9 +61,16 @@ class ProjectDatabase:
             if self._engine is None:
                 url, base_dir = config_module.choose_database_url(self.config, self._database, self._environ)
             self._backend = open_backend(
-                url, base_dir, engine=self._engine, schema=self.config.schema, timeouts=self.config.timeouts
+                url, base_dir, engine=self._engine, schema=self.config.schema, timeouts=self.config.timeouts,
+                lock_settings=self.lock_settings(),
             )
         return self._backend
+
+    def lock_settings(self) -> "LockSettings":
+        """``topology:``, ``lock:`` and ``lease:`` of modmig.yaml, with where each is written."""
+        from .backends.profile import settings_from
+
+        return settings_from(self.config)
 
     @property
     def recorder(self) -> "Recorder":
@@ -112,15 +123,23 @@ class ProjectDatabase:
     @contextmanager
     def locked(self, lock_timeout: float | None, on_event: EventCallback) -> Iterator["Connection"]:
         """Hold the migration lock and a connection; the state must be (re)read inside."""
-        from ..errors import Interrupted, RunInterrupted
+        from ..errors import DatabaseUnavailable, Interrupted, RunInterrupted
 
         timeout = self._lock_timeout(lock_timeout)
         with ExitStack() as stack:
             try:
-                stack.enter_context(self.backend.lock(timeout, lambda holder, waited: on_event(LockWaiting(holder, waited))))
+                fence = stack.enter_context(self.backend.lock(timeout, lambda holder, waited: on_event(LockWaiting(holder, waited))))
             except KeyboardInterrupt as error:
                 interrupt = error if isinstance(error, Interrupted) else Interrupted(2)
                 raise RunInterrupted(interrupt, where="while waiting for the migration lock; nothing was changed") from None
+            except DatabaseUnavailable as error:  # the lease's table: an account that may not create it
+                from .privileges import privilege_error
+
+                cause = error.__cause__
+                denied = privilege_error(self.backend, cause, "creating the lease lock's table _schema_lock") if cause else None
+                raise (denied or error) from None
+            self.fence = fence
+            stack.callback(setattr, self, "fence", None)
             yield stack.enter_context(self.connect())
 
     def state_if_configured(self) -> DatabaseState | None:

@@ -10,7 +10,10 @@ How a step runs depends on what the database can undo:
 
 A dirty migration is resumed from the first statement that did not succeed, provided the
 statements that did are unchanged (their checksum was recorded). The executor runs what the
-planner decided; it never chooses steps and never takes the lock (the api does both).
+planner decided; it never chooses steps and never takes the lock (the api does both), but it
+asks the lock's fence (``backends/fence.py``) before every commit whether the lock still holds:
+inside the step's transaction where it is atomic (a fenced step rolls back), before each
+statement and each bookkeeping write where it is not. A lost lock ends the run (``LockLost``).
 """
 
 from __future__ import annotations
@@ -22,8 +25,9 @@ from typing import Mapping
 from sqlalchemy.engine import Connection
 
 from .backends.base import driver_message
+from .backends.fence import Fence
 from ..files.checksum import checksum_of_statements, part_checksums
-from ..errors import Interrupted, MigrationFailed, MigrationFileError, RunInterrupted
+from ..errors import Interrupted, LockLost, MigrationFailed, MigrationFileError, RunInterrupted
 from ..events import EventCallback, StepFailed, StepFinished, StepStarted
 from ..plan.graph import MigrationGraph
 from ..model import DatabaseState, DirtyMark, Key, Migration, Plan, Step
@@ -74,8 +78,11 @@ class Executor:
         executed_by: str,
         on_event: EventCallback,
         recorded_names: Mapping[Key, str] | None = None,
+        fence: Fence | None = None,
     ) -> None:
         self.backend, self.recorder, self.connection = backend, recorder, connection
+        #: The held lock's fence: verified before each commit (a no-op ``Fence`` without a lock).
+        self.fence = fence or Fence()
         self.graph, self.executed_by, self.on_event = graph, executed_by, on_event
         #: What the history table says ran for each version (``DatabaseState.names``): after a
         #: down step, the version row names the file that really left the app there (a squash or
@@ -109,16 +116,19 @@ class Executor:
         fails with ``MigrationFailed.interrupted`` set. One that arrives between steps stops the run
         before the next step (``RunInterrupted``).
         """
-        preflight.check_plan(plan, self.statements, resume)  # refused before anything runs
+        preflight.check_plan(plan, self.statements, resume, getattr(self.backend, "refuse_step", None))
         total = len(plan.steps)
         with self.signals:
             try:
                 for index, step in enumerate(plan.steps, start=1):
                     self.signals.check()
+                    self.fence.check()
                     self._run_one(step, index, total, resume.pop(step.migration.app, 0))
             except KeyboardInterrupt as error:  # between steps: every finished step is recorded
                 interrupt = error if isinstance(error, Interrupted) else Interrupted(2)
                 raise RunInterrupted(interrupt, self.steps_done, total) from None
+            except LockLost as lost:
+                raise LockLost(lost.reason, self.steps_done, plan.steps[self.steps_done].label) from None
         return self.steps_done
 
     def _run_one(self, step: Step, index: int, total: int, skip: int) -> None:
@@ -147,7 +157,7 @@ class Executor:
                 self._record_success(step, started, clock)
             return
         if migration.kind == "python":  # no progress to keep: a signal stops it at once
-            self._mark(step, None, [])
+            self._mark(step, None, [])  # verifies the fence too (_write_mark)
             self._run_python_unprotected(step)
             with self.connection.begin():
                 self._record_success(step, started, clock)
@@ -188,6 +198,8 @@ class Executor:
                 raise failure from None
             try:
                 if per_statement_transaction:
+                    with self.connection.begin():  # alone: no lease row lock held while the statement runs
+                        self.fence.verify(self.connection, alone=True)
                     with self.connection.begin():
                         self.backend.prepare_transaction(self.connection)
                         self._execute(self.connection, statement)
@@ -195,6 +207,7 @@ class Executor:
                     continue
                 with self._autocommit() as connection:
                     self.backend.prepare_transaction(connection)
+                    self.fence.verify(connection, alone=True)
                     self._execute(connection, statement)
             except _StatementFailed as failure:
                 failure.done = done
@@ -232,6 +245,7 @@ class Executor:
     # -- bookkeeping ---------------------------------------------------------------------------
 
     def _record_success(self, step: Step, started, clock: float) -> None:
+        self.fence.verify(self.connection)  # in the step's transaction: a lost lock rolls it back
         migration = step.migration
         if step.direction == "up":
             version, name, checksum = migration.version, migration.name, migration.checksum
@@ -267,6 +281,7 @@ class Executor:
             self._write_mark(step, done, statements, failure)
 
     def _write_mark(self, step: Step, done: int | None, statements: list[Statement], failure: _StatementFailed | None = None) -> None:
+        self.fence.verify(self.connection)
         migration = step.migration
         current = migration.first_version - 1 if step.direction == "up" else migration.version
         mark = DirtyMark(
@@ -307,6 +322,7 @@ class Executor:
         self._reset_connection()
         message = self._message(failure.error)
         with self.connection.begin():
+            self.fence.verify(self.connection)  # a run that lost its lock records nothing more
             self._history(step, started, elapsed, success=False, error=message)
         migration = step.migration
         statement = failure.statement

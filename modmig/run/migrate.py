@@ -180,7 +180,7 @@ def run_plan(
     from .privileges import bookkeeping_errors, privilege_error
 
     backend = database.backend
-    executor = Executor(backend, database.recorder, connection, graph, executed_by(), on_event, state.names)
+    executor = Executor(backend, database.recorder, connection, graph, executed_by(), on_event, state.names, database.fence)
     resume = executor.resume_points(plan, state, plan.requested, direction)  # a dirty app refuses even an empty plan
     if not plan:
         return RunResult(direction, plan, 0, 0)

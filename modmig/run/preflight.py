@@ -8,14 +8,16 @@ Whose job: the executor calls ``check_plan`` before the first step, so a plan is
 * an upgrade with no statement at all (an empty file, only comments, an untouched ``modmig new``
   SQL template): it would be recorded as applied while doing nothing, which is almost never
   what was meant;
-* an untouched ``modmig new`` Python template (its ``upgrade`` does nothing).
+* an untouched ``modmig new`` Python template (its ``upgrade`` does nothing);
+* a step the database's topology cannot run as written (``Backend.refuse_step``: a ``transaction
+  off`` migration needing session settings behind PgBouncer in transaction mode).
 
 May import: ``modmig.files``, ``modmig.errors``, ``modmig.model``.
 """
 
 from __future__ import annotations
 
-from typing import Callable, Mapping
+from typing import Callable, Mapping, Optional
 
 from ..errors import MigrationFileError
 from ..files.scaffold import is_untouched_template
@@ -23,10 +25,19 @@ from ..files.splitter import Statement
 from ..model import Plan, Step
 
 
-def check_plan(plan: Plan, statements: Callable[[Step], list[Statement]], resume: Mapping[str, int]) -> None:
-    """Raise MigrationFileError for the first step of ``plan`` that must not run."""
+def check_plan(
+    plan: Plan,
+    statements: Callable[[Step], list[Statement]],
+    resume: Mapping[str, int],
+    refuse: Optional[Callable[[Step], Optional[str]]] = None,
+) -> None:
+    """Raise MigrationFileError for the first step of ``plan`` that must not run (``refuse``: the
+    backend's reason a step cannot run on its topology, e.g. behind a transaction pooler)."""
     for step in plan.steps:
         migration = step.migration
+        why = refuse(step) if refuse is not None else None
+        if why:
+            raise MigrationFileError(migration.path, why)
         if migration.kind == "sql":
             found = statements(step)  # raises for a script this database cannot take
             if step.direction == "up" and not found:

@@ -45,6 +45,10 @@ from . import cursor
 
 VERSIONS_TABLE = "_schema_versions"
 HISTORY_TABLE = "_schema_history"
+#: The lease lock's table (``run/backends/lease.py``); a bookkeeping table like the two above.
+LEASE_TABLE = "_schema_lock"
+#: Every table modmig creates in a migrated database: comparisons and drift leave them out.
+BOOKKEEPING_TABLES = frozenset({VERSIONS_TABLE, HISTORY_TABLE, LEASE_TABLE})
 #: History rows whose checksum becomes the recorded checksum of (app, version).
 RECORDING_DIRECTIONS = ("up", "stamp", "repair")
 

@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
-from ..run.recorder import HISTORY_TABLE, VERSIONS_TABLE
+from ..run.recorder import BOOKKEEPING_TABLES
 
-_BOOKKEEPING = {VERSIONS_TABLE, HISTORY_TABLE}
+_BOOKKEEPING = BOOKKEEPING_TABLES
 #: Catalog queries for triggers: (name, definition) rows. The inspector has no trigger API.
 _TRIGGERS = {
     "sqlite": "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'",

@@ -132,10 +132,10 @@ def _compare(expected, live, owners: "OwnershipMap", ignore: Sequence[str], repo
     from alembic.migration import MigrationContext
     from sqlalchemy import MetaData, inspect
 
-    from ..run.recorder import HISTORY_TABLE, VERSIONS_TABLE
+    from ..run.recorder import BOOKKEEPING_TABLES
     from .compare import snapshot
 
-    bookkeeping = {VERSIONS_TABLE, HISTORY_TABLE}
+    bookkeeping = BOOKKEEPING_TABLES
 
     def ignored(name: str) -> bool:
         if any(fnmatchcase(name, pattern) for pattern in ignore):

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 from ..errors import Irreversible, MigrationFailed, UnknownApp, UsageError
 from ..run import migrate
 from ..run.database import ProjectDatabase
-from ..run.recorder import HISTORY_TABLE, VERSIONS_TABLE
+from ..run.recorder import BOOKKEEPING_TABLES
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from ..plan.graph import MigrationGraph
 
 Snapshot = dict[str, Any]
-_BOOKKEEPING = {VERSIONS_TABLE, HISTORY_TABLE}
+_BOOKKEEPING = BOOKKEEPING_TABLES
 
 
 @dataclass

@@ -1,8 +1,11 @@
-"""The migration lock: a second run waits, says who holds the lock, and gives up cleanly."""
+"""The migration lock: a second run waits, says who holds the lock, and gives up cleanly (with
+either strategy: the backend's session lock, and the lease)."""
 
 import os
 import re
 import subprocess
+
+import pytest
 
 from modmig.api import Project
 
@@ -10,9 +13,11 @@ from ..conftest import MODMIG, versions, write_tree
 from .test_upgrade import USERS
 
 
-def test_a_run_gives_up_after_the_lock_timeout_naming_the_holder_and_changing_nothing(tmp_path, database_url):
-    config = write_tree(tmp_path / "project", {"users": USERS}, database_url)
+@pytest.mark.parametrize("strategy", ["advisory", "lease"])
+def test_a_run_gives_up_after_the_lock_timeout_naming_the_holder_and_changing_nothing(tmp_path, database_url, strategy):
+    config = write_tree(tmp_path / "project", {"users": USERS}, database_url, f"lock: {strategy}\n")
     holder = Project.load(config)
+    assert holder.backend.profile().lock == strategy
     with holder.backend.lock(5, lambda *_: None):
         waiting = subprocess.run(
             [*MODMIG, "upgrade", "--all", "--lock-timeout", "1"],
@@ -20,10 +25,12 @@ def test_a_run_gives_up_after_the_lock_timeout_naming_the_holder_and_changing_no
         )
     assert waiting.returncode == 1
     assert "Waiting for the migration lock held by" in waiting.stderr
-    if holder.backend.name == "mysql":  # MySQL tells the holder's session and client address, not its pid
+    if holder.backend.name == "mysql" and strategy == "advisory":  # GET_LOCK tells a session and address, not a pid
         assert re.search(r"held by connection \d+ of \w+ from [\w.:-]+", waiting.stderr)
     else:
         assert f"pid {os.getpid()}" in waiting.stderr
+    if strategy == "lease":
+        assert re.search(r"lease expires in \d+\.\d s", waiting.stderr)
     assert "Gave up waiting for the migration lock after 1 s" in waiting.stderr
     assert versions(holder) == {"users": 0}
     assert holder.upgrade(lock_timeout=1).steps_done == 3

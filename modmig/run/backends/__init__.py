@@ -11,6 +11,8 @@ from .base import Backend, mask_url_text
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
+    from .profile import LockSettings
+
 #: URL schemes modmig has a backend for, with an example of each.
 SUPPORTED = {
     "sqlite": "sqlite:///path/to/app.db",
@@ -27,11 +29,16 @@ def open_backend(
     *,
     schema: str | None = None,
     timeouts: dict[str, float] | None = None,
+    lock_settings: "LockSettings | None" = None,
 ) -> Backend:
     """A backend for ``url`` (or for ``engine``); relative SQLite paths resolve against base_dir.
 
-    ``schema`` and ``timeouts`` come from modmig.yaml; a backend refuses options it cannot honour.
+    ``schema``, ``timeouts`` and ``lock_settings`` (topology, lock, lease) come from modmig.yaml; a
+    backend refuses options it cannot honour.
     """
+    from .profile import LockSettings, check_topology
+
+    lock_settings = lock_settings or LockSettings()
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
@@ -47,14 +54,15 @@ def open_backend(
                 "postgresql+psycopg://user@host/db)",
             ) from None
     kind = parsed.get_backend_name()
+    check_topology({"mariadb": "mysql"}.get(kind, kind), lock_settings)
     if kind == "postgresql":
         from .postgresql import PostgresBackend
 
-        return PostgresBackend(parsed, engine=engine, schema=schema, timeouts=timeouts)
+        return PostgresBackend(parsed, engine=engine, schema=schema, timeouts=timeouts, lock_settings=lock_settings)
     if kind in ("mysql", "mariadb"):
         from .mysql import MysqlBackend
 
-        return MysqlBackend(parsed, engine=engine, schema=schema, timeouts=timeouts)
+        return MysqlBackend(parsed, engine=engine, schema=schema, timeouts=timeouts, lock_settings=lock_settings)
     if kind == "sqlite":
         from .sqlite import SqliteBackend
 
@@ -62,7 +70,7 @@ def open_backend(
             raise ConfigError(
                 f"'schema: {schema}' is a PostgreSQL option; SQLite has one schema per database file."
             )
-        return SqliteBackend(parsed, base_dir, engine=engine)
+        return SqliteBackend(parsed, base_dir, engine=engine, lock_settings=lock_settings)
     raise DatabaseUnavailable(
         parsed.render_as_string(hide_password=True),
         f"modmig has no backend for {kind!r}; supported: "

@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 
     from ..recorder import Recorder
     from ...files.splitter import Statement
+    from ...model import Step
+    from .fence import Fence
+    from .profile import Profile
 
 #: Called while waiting for the lock: (who holds it, if the database can tell; seconds waited).
 WaitCallback = Callable[["str | None", float], None]
@@ -36,8 +39,17 @@ class Backend(Protocol):
     #: True when DDL can be rolled back, so a whole migration is one transaction.
     transactional_ddl: bool
 
-    def lock(self, timeout: float, on_wait: WaitCallback) -> AbstractContextManager[None]:
-        """Hold the project-wide migration lock; raise LockTimeout after ``timeout`` seconds."""
+    def lock(self, timeout: float, on_wait: WaitCallback) -> AbstractContextManager["Fence"]:
+        """Hold the project-wide migration lock; raise LockTimeout after ``timeout`` seconds.
+
+        Yields the lock's fence: the executor asks it, before committing each step, whether the
+        lock still holds (``fence.py``). Session lock or lease, as ``profile()`` says."""
+
+    def profile(self) -> "Profile":
+        """What this database, as deployed, guarantees, and which lock is taken (``profile.py``)."""
+
+    def refuse_step(self, step: "Step") -> "str | None":
+        """Why ``step`` cannot run on this database's topology (before anything runs), or None."""
 
     def split(self, script: str, first_line: int = 1) -> "list[Statement]":
         """The statements of ``script`` as this database's client would split them."""

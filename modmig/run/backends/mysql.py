@@ -16,6 +16,10 @@
   ``timeouts.statement_timeout`` sets ``max_statement_time`` on MariaDB and
   ``max_execution_time`` on MySQL (which limits only SELECT).
 * A ``schema:`` is a PostgreSQL option: in MySQL a schema *is* a database, named in the URL.
+* On a Galera cluster (``@@wsrep_on = ON``, or ``topology: galera``) ``GET_LOCK`` holds on one
+  node only, so the lease lock is taken instead; DDL must run in Total Order Isolation
+  (``wsrep_OSU_method = TOI``, replicated to every node in the same order): a session set to RSU
+  (applied on this node only) is refused before anything runs (docs/backends.md, "Galera").
 """
 
 from __future__ import annotations
@@ -29,11 +33,14 @@ from sqlalchemy import text
 from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
-from ...errors import ConfigError
+from ...errors import ConfigError, DatabaseUnavailable
 from ..recorder import VERSIONS_TABLE
 from ...files.splitter import Statement, split_statements
-from .base import WaitCallback
+from .base import WaitCallback, open_connection
+from .fence import QueryFence
+from .profile import LockSettings
 from .server import CONNECT_TIMEOUT, lock_name, scalar, server_engine, session_lock, timeout_hint, with_default_driver
+from .strategy import ProfiledLock
 
 #: Server error codes of a privilege the account lacks: command denied for a table or column,
 #: access denied to a database, a statement needing SUPER (or another global privilege).
@@ -43,9 +50,11 @@ _LOCK_WAIT_TIMEOUT = 1205
 _STATEMENT_TIMEOUTS = (1969, 3024)  # MariaDB max_statement_time, MySQL max_execution_time
 
 
-class MysqlBackend:
+class MysqlBackend(ProfiledLock):
     name = "mysql"
     transactional_ddl = False
+    #: This Galera node's name (``wsrep_node_name``), once detected; None elsewhere.
+    _node: str | None = None
 
     def __init__(
         self,
@@ -54,9 +63,11 @@ class MysqlBackend:
         schema: str | None = None,
         timeouts: dict[str, float] | None = None,
         engine_options: dict | None = None,
+        lock_settings: LockSettings | None = None,
     ) -> None:
         url = with_default_driver(url, "pymysql")
         self.display_url = url.render_as_string(hide_password=True)
+        self.lock_settings = lock_settings or LockSettings()
         if schema:
             raise ConfigError(
                 f"'schema: {schema}' is a PostgreSQL option. In MySQL and MariaDB a schema is a "
@@ -72,7 +83,7 @@ class MysqlBackend:
     # -- the protocol --------------------------------------------------------------------------
 
     @contextmanager
-    def lock(self, timeout: float, on_wait: WaitCallback) -> Iterator[None]:
+    def session_lock(self, timeout: float, on_wait: WaitCallback) -> Iterator[QueryFence]:
         name = self.lock_name
         with session_lock(
             self.engine,
@@ -82,8 +93,34 @@ class MysqlBackend:
             self._holder,
             timeout,
             on_wait,
-        ):
-            yield
+            self._fence,
+        ) as fence:
+            yield fence
+
+    def detect_topology(self) -> tuple[str, str, str | None]:
+        """A Galera node or not (``wsrep_on``), and the server version; refuses a session set to RSU."""
+        with open_connection(self.engine, self.display_url) as connection:
+            found = {
+                str(name).lower(): str(value)
+                for name, value in connection.exec_driver_sql(
+                    "SHOW VARIABLES WHERE Variable_name IN ('wsrep_on', 'wsrep_osu_method', 'wsrep_node_name', 'version')"
+                )
+            }
+            connection.rollback()
+        version = found.get("version")
+        if found.get("wsrep_on", "OFF").upper() != "ON":
+            return ("direct", "@@wsrep_on is OFF or absent: not a Galera node", version)
+        method = found.get("wsrep_osu_method", "TOI").upper()
+        if method != "TOI":
+            raise DatabaseUnavailable(
+                self.display_url,
+                f"this Galera session has wsrep_OSU_method = {method}: DDL would change this node only "
+                f"(Rolling Schema Upgrade) while modmig records it as applied for the whole cluster. "
+                f"modmig runs DDL in Total Order Isolation only: use TOI (the default) for modmig's "
+                f"sessions; for a large table, see docs/backends.md (Galera: TOI and RSU)",
+            )
+        self._node = found.get("wsrep_node_name") or None
+        return ("galera", "@@wsrep_on = ON (a Galera cluster node; wsrep_OSU_method = TOI)", version)
 
     def split(self, script: str, first_line: int = 1) -> list[Statement]:
         return split_statements(script, first_line, dialect="mysql")
@@ -135,11 +172,18 @@ class MysqlBackend:
         """The connection id: a statement whose client died keeps running under it (``ddl_effects``)."""
         dbapi = connection.connection.dbapi_connection
         thread_id = getattr(dbapi, "thread_id", None)
-        return str(thread_id()) if callable(thread_id) else None
+        if not callable(thread_id):
+            return None
+        # on Galera a connection id means something on its own node only: "id@node"
+        return f"{thread_id()}@{self._node}"[:64] if self._node else str(thread_id())
 
     def running_statement(self, connection: Connection, session: str) -> str | None:
         """What session ``session`` is running now, or None: MariaDB finishes a DDL statement whose
-        client was killed, so a resume waits for it before judging its effect."""
+        client was killed, so a resume waits for it before judging its effect. A session of another
+        Galera node cannot be seen from here (its DDL ran in TOI, on every node alike): None."""
+        session, _, node = session.partition("@")
+        if node and node != self._node:
+            return None
         row = connection.execute(
             text("SELECT INFO FROM information_schema.PROCESSLIST WHERE ID = :id AND COMMAND <> 'Sleep'"),
             {"id": int(session)},
@@ -152,6 +196,23 @@ class MysqlBackend:
         self.engine.dispose()
 
     # -- internals -----------------------------------------------------------------------------
+
+    def _fence(self, lock_connection: Connection) -> QueryFence:
+        """The probe run on the migrating connection: does the lock session still own the lock?"""
+        owner = scalar(lock_connection, "SELECT CONNECTION_ID()")
+        name = self.lock_name
+
+        def probe(connection: Connection, alone: bool = False) -> str | None:
+            now = scalar(connection, "SELECT IS_USED_LOCK(:name)", name=name)
+            if now == owner:
+                return None
+            held = f"; the lock is now held by connection {now}" if now is not None else ""
+            return (
+                f"the connection holding GET_LOCK (connection id {owner}) is gone: killed on the server (KILL), "
+                f"ended by wait_timeout, or cut off from the network{held}"
+            )
+
+        return QueryFence(probe)
 
     def _holder(self, connection: Connection) -> str | None:
         owner = scalar(connection, "SELECT IS_USED_LOCK(:name)", name=self.lock_name)

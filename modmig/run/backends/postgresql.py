@@ -16,6 +16,14 @@
 * ``client_connection_check_interval`` (PostgreSQL 14+) makes the server cancel the statement of a
   modmig process that died (SIGKILL, lost VM), so its transaction rolls back and releases its
   locks within seconds instead of running on to the end.
+* Behind a pooler in transaction mode (``topology: pgbouncer-transaction``, or detected: the
+  server's ``inet_server_port()`` is not the port of the URL) nothing session-scoped is used:
+  the lease lock instead of the advisory lock, ``SET LOCAL`` for the schema's ``search_path`` and
+  the timeouts inside each transaction, and no server-side prepared statements
+  (``prepare_threshold = None``: psycopg would otherwise prepare a query run five times, on a
+  server session the next transaction may not have). A ``transaction off`` migration there runs
+  statement by statement without session settings, and is refused when ``timeouts:`` or
+  ``schema:`` would need them.
 """
 
 from __future__ import annotations
@@ -30,7 +38,9 @@ from sqlalchemy.engine import URL, Connection, Engine
 
 from ..recorder import VERSIONS_TABLE
 from ...files.splitter import Statement, split_statements
-from .base import WaitCallback, executed_by
+from .base import WaitCallback, executed_by, open_connection
+from .fence import QueryFence
+from .profile import LockSettings
 from .server import (
     CONNECT_TIMEOUT,
     lock_name,
@@ -40,6 +50,7 @@ from .server import (
     timeout_hint,
     with_default_driver,
 )
+from .strategy import ProfiledLock
 
 #: How often the server checks that a modmig client running a statement is still there.
 CLIENT_CHECK_INTERVAL = "2s"
@@ -53,8 +64,15 @@ WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
   AND l.classid::bigint = :high AND l.objid::bigint = :low
 """
 
+_HOLDERS_QUERY = """
+SELECT l.pid FROM pg_locks AS l
+WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+  AND l.classid::bigint = :high AND l.objid::bigint = :low
+"""
 
-class PostgresBackend:
+
+class PostgresBackend(ProfiledLock):
     name = "postgresql"
     transactional_ddl = True
 
@@ -65,11 +83,16 @@ class PostgresBackend:
         schema: str | None = None,
         timeouts: dict[str, float] | None = None,
         engine_options: dict | None = None,
+        lock_settings: LockSettings | None = None,
     ) -> None:
         url = with_default_driver(url, "psycopg")
         self.display_url = url.render_as_string(hide_password=True)
         self.schema = schema
         self.timeouts = dict(timeouts or {})
+        self.lock_settings = lock_settings or LockSettings()
+        self.url = url
+        #: (topology, evidence, server version), once the first connection told it.
+        self._detected: tuple[str, str, str | None] | None = None
         #: False for an engine handed in by an embedding program: modmig must not change it
         #: (its session settings are applied by ``borrow`` instead, and undone afterwards).
         self.owns_engine = engine is None
@@ -80,6 +103,10 @@ class PostgresBackend:
                 connect_args["application_name"] = f"modmig (pid {os.getpid()}) {executed_by()}"[:_MAX_APPLICATION_NAME]
             if "connect_timeout" not in url.query:
                 connect_args["connect_timeout"] = CONNECT_TIMEOUT
+            if "keepalives" not in url.query:  # a dead lock session or peer is noticed by the kernel too
+                connect_args.update(keepalives=1, keepalives_idle=30, keepalives_interval=10, keepalives_count=3)
+            if self.lock_settings.topology == "pgbouncer-transaction":
+                connect_args["prepare_threshold"] = None
             engine = server_engine(url, self.display_url, "postgres", connect_args, **(engine_options or {}))
         self.engine = engine
         self._quote = engine.dialect.identifier_preparer.quote
@@ -91,7 +118,7 @@ class PostgresBackend:
     # -- the protocol --------------------------------------------------------------------------
 
     @contextmanager
-    def lock(self, timeout: float, on_wait: WaitCallback) -> Iterator[None]:
+    def session_lock(self, timeout: float, on_wait: WaitCallback) -> Iterator[QueryFence]:
         key = self.lock_key
         with session_lock(
             self.engine,
@@ -101,8 +128,33 @@ class PostgresBackend:
             self._holder,
             timeout,
             on_wait,
-        ):
-            yield
+            self._fence,
+        ) as fence:
+            yield fence
+
+    def detect_topology(self) -> tuple[str, str, str | None]:
+        """Behind a pooler or not, from where the server says it listens; and the server version."""
+        if self._detected is None:
+            with open_connection(self.engine, self.display_url) as connection:
+                if self._detected is None:  # not seen by the connect listener (a caller's engine)
+                    self._detected = self._detect(connection.connection.dbapi_connection)
+        return self._detected
+
+    def refuse_step(self, step) -> str | None:
+        """Why a step cannot run on this topology (checked before anything runs), or None."""
+        if step.migration.transaction or not self._pooled() or not (self.timeouts or self.schema):
+            return None
+        needs = " and ".join(
+            what for what, needed in (("timeouts: (SET lock_timeout / statement_timeout)", self.timeouts),
+                                      (f"schema: {self.schema} (SET search_path)", self.schema)) if needed
+        )
+        return (
+            "runs with 'transaction off', and through PgBouncer in transaction mode (topology "
+            "pgbouncer-transaction) each of its statements may run on another server session, so modmig "
+            f"cannot apply the session settings {needs} to them. Run it in a transaction if it can, "
+            "qualify its names and drop the timeouts, or run it against the server directly (a URL to "
+            "PostgreSQL itself, topology: direct)"
+        )
 
     def split(self, script: str, first_line: int = 1) -> list[Statement]:
         return split_statements(script, first_line, dialect="postgresql")
@@ -114,6 +166,11 @@ class PostgresBackend:
 
     def prepare_transaction(self, connection: Connection) -> None:
         scope = "LOCAL " if connection.in_transaction() else ""
+        if self._pooled():
+            if not scope:
+                return  # a statement of its own: no session to set (refuse_step refused it if it needed one)
+            if self.schema:
+                connection.exec_driver_sql(f"SET LOCAL search_path TO {self._quote(self.schema)}, public")
         for setting in ("lock_timeout", "statement_timeout"):
             seconds = self.timeouts.get(setting)
             if seconds is not None:
@@ -185,7 +242,16 @@ class PostgresBackend:
     # -- internals -----------------------------------------------------------------------------
 
     def _configure_session(self, dbapi_connection, _record) -> None:
-        """Session settings for every new connection (before SQLAlchemy's own first queries)."""
+        """Session settings for every new connection (before SQLAlchemy's own first queries).
+
+        The first connection also tells the topology; behind a transaction pooler there is no
+        session to configure, and psycopg must not prepare statements on it."""
+        if self._detected is None:
+            self._detected = self._detect(dbapi_connection)
+        if self._pooled():
+            if hasattr(dbapi_connection, "prepare_threshold"):
+                dbapi_connection.prepare_threshold = None
+            return
         settings = []
         if self.schema:
             settings.append(f"SET search_path TO {self._quote(self.schema)}, public")
@@ -220,6 +286,46 @@ class PostgresBackend:
                 else:
                     cursor.execute(statement, (parameters[index],))
         dbapi_connection.autocommit = autocommit
+
+    def _pooled(self) -> bool:
+        if self.lock_settings.topology != "auto":
+            return self.lock_settings.topology == "pgbouncer-transaction"
+        return self._detected is not None and self._detected[0] == "pgbouncer-transaction"
+
+    def _detect(self, dbapi_connection) -> tuple[str, str, str | None]:
+        """``inet_server_port()`` is where the server listens for this session: not the URL's port,
+        or NULL (a local socket) for a URL over TCP, means something in between (a pooler)."""
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SELECT inet_server_port(), current_setting('server_version')")
+            port, version = cursor.fetchone()
+        if not dbapi_connection.autocommit:
+            dbapi_connection.rollback()
+        host = self.url.host or self.url.query.get("host")
+        tcp = bool(host) and not str(host).startswith("/")
+        url_port = self.url.port or 5432
+        if port is not None and int(port) != url_port:
+            return ("pgbouncer-transaction", f"a pooler: the URL connects to port {url_port}, the server listens on {port}", version)
+        if port is None and tcp:
+            return ("pgbouncer-transaction", "a pooler: the URL connects over TCP, the server was reached over a local socket", version)
+        return ("direct", f"the server answers on the URL's port {url_port}" if tcp else "a local socket", version)
+
+    def _fence(self, lock_connection: Connection) -> QueryFence:
+        """The probe run on the migrating connection: is the advisory lock still granted to the lock session?"""
+        pid = scalar(lock_connection, "SELECT pg_backend_pid()")
+        key = self.lock_key & 0xFFFFFFFFFFFFFFFF
+        params = {"high": key >> 32, "low": key & 0xFFFFFFFF}
+
+        def probe(connection: Connection, alone: bool = False) -> str | None:
+            holders = [row[0] for row in connection.execute(text(_HOLDERS_QUERY), params)]
+            if pid in holders:
+                return None
+            now = f"; the lock is now held by server pid {holders[0]}" if holders else ""
+            return (
+                f"the session holding the advisory lock (server pid {pid}) is gone: terminated on the server "
+                f"(pg_terminate_backend), ended by idle_session_timeout, or cut off from the network{now}"
+            )
+
+        return QueryFence(probe)
 
     def _holder(self, connection: Connection) -> str | None:
         key = self.lock_key & 0xFFFFFFFFFFFFFFFF

@@ -18,10 +18,14 @@ from sqlalchemy.exc import DBAPIError, NoSuchModuleError
 
 from ...errors import DatabaseUnavailable
 from .base import WaitCallback, driver_message, open_connection, scrub
+from .fence import Fence, Heartbeat
 from .locking import wait_for_lock
 
 #: Seconds to wait for a server to answer before saying it cannot be reached.
 CONNECT_TIMEOUT = 10
+#: Seconds between two statements on a lock session, so server idle timeouts (PostgreSQL's
+#: ``idle_session_timeout``, MySQL's ``wait_timeout``) longer than this never end it.
+SESSION_HEARTBEAT = 10.0
 #: pip extra -> the driver it installs.
 SUPPORTED_DRIVERS = {"postgres": "psycopg", "mysql": "pymysql"}
 
@@ -62,16 +66,24 @@ def session_lock(
     holder: Callable[[Connection], "str | None"],
     timeout: float,
     on_wait: WaitCallback,
-) -> Iterator[None]:
-    """Hold a server-side session lock on a dedicated autocommit connection while the block runs."""
+    fence_for: "Callable[[Connection], Fence] | None" = None,
+) -> Iterator[Fence]:
+    """Hold a server-side session lock on a dedicated autocommit connection while the block runs.
+
+    Yields the lock's ``Fence`` (``fence_for(lock_connection)``: a probe, run on the migrating
+    connection, that the lock session still holds the lock). A heartbeat keeps the lock session
+    from idling (``SESSION_HEARTBEAT``) and tells the fence when that session is gone.
+    """
     connection = open_connection(engine, display_url).execution_options(isolation_level="AUTOCOMMIT")
     try:
         try:
             wait_for_lock(lambda: try_acquire(connection), lambda: holder(connection), timeout, on_wait)
+            fence = fence_for(connection) if fence_for is not None else Fence()
         except DBAPIError as error:
             raise DatabaseUnavailable(display_url, "taking the migration lock failed: " + scrub(driver_message(error.orig), engine.url.password)) from None
         try:
-            yield
+            with Heartbeat(fence, lambda: _ping(connection), SESSION_HEARTBEAT):
+                yield fence
         finally:
             try:
                 release(connection)
@@ -80,6 +92,15 @@ def session_lock(
                 connection.invalidate()
     finally:
         connection.close()
+
+
+def _ping(connection: Connection) -> "str | None":
+    """One heartbeat of a lock session: a statement, so the server's idle timeouts never end it."""
+    try:
+        connection.exec_driver_sql("SELECT 1")
+    except DBAPIError as error:
+        return f"the session holding the lock stopped answering ({driver_message(error.orig)}); the server released the lock with it"
+    return None
 
 
 def scalar(connection: Connection, sql: str, **params):

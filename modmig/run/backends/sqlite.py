@@ -12,7 +12,8 @@ goes back to its owner.
 
 The lock is ``flock`` on a file beside the database (``app.db.modmig-lock``): the kernel drops it
 when the process dies, even by SIGKILL, so a crashed deploy never leaves a stale lock. The holder
-writes its ``user@host (pid)`` into that file for waiting processes to print.
+writes its ``user@host (pid)`` into that file for waiting processes to print. ``lock: lease``
+takes the lease lock instead (the conformance suite runs with it too: ``MODMIG_TEST_LOCK=lease``).
 """
 
 from __future__ import annotations
@@ -28,7 +29,10 @@ from ...errors import DatabaseUnavailable
 from ...files.splitter import Statement, split_statements
 from .. import cursor
 from .base import WaitCallback, who_am_i
+from .fence import Fence
 from .locking import wait_for_lock
+from .profile import LockSettings
+from .strategy import ProfiledLock
 
 try:
     import fcntl
@@ -38,11 +42,12 @@ except ImportError:  # pragma: no cover - Windows
 LOCK_SUFFIX = ".modmig-lock"
 
 
-class SqliteBackend:
+class SqliteBackend(ProfiledLock):
     name = "sqlite"
     transactional_ddl = True
 
-    def __init__(self, url: URL, base_dir: Path, engine: Engine | None = None) -> None:
+    def __init__(self, url: URL, base_dir: Path, engine: Engine | None = None, lock_settings: LockSettings | None = None) -> None:
+        self.lock_settings = lock_settings or LockSettings()
         self.database_path = _database_path(url, base_dir)
         if self.database_path is not None:
             url = url.set(database=str(self.database_path))
@@ -74,11 +79,23 @@ class SqliteBackend:
                 connection.rollback()
             connection.connection.driver_connection.isolation_level = saved
 
+    def detect_topology(self) -> tuple[str, str, str | None]:
+        import sqlite3
+
+        return ("direct", "a database file" if self.database_path else "in memory", sqlite3.sqlite_version)
+
     @contextmanager
-    def lock(self, timeout: float, on_wait: WaitCallback) -> Iterator[None]:
+    def lock(self, timeout: float, on_wait: WaitCallback) -> Iterator[Fence]:
         if self.database_path is None or fcntl is None:
-            yield  # an in-memory database belongs to this process alone
+            yield Fence()  # an in-memory database belongs to this process alone
             return
+        with ProfiledLock.lock(self, timeout, on_wait) as fence:
+            yield fence
+
+    @contextmanager
+    def session_lock(self, timeout: float, on_wait: WaitCallback) -> Iterator[Fence]:
+        """``flock``: the kernel releases it only when the process dies, so it cannot be lost."""
+        assert self.database_path is not None
         lock_path = Path(str(self.database_path) + LOCK_SUFFIX)
         handle = open(lock_path, "a+")
         try:
@@ -90,7 +107,7 @@ class SqliteBackend:
             handle.write(who_am_i())
             handle.flush()
             try:
-                yield
+                yield Fence()
             finally:
                 handle.truncate(0)
                 fcntl.flock(handle, fcntl.LOCK_UN)
