@@ -269,12 +269,14 @@ class Project(ProjectDatabase):
         finally:
             self.forget_files()
 
-    def status(self, app: str | None = None) -> "StatusReport":
+    def status(self, app: str | None = None, *, profile: bool = False) -> "StatusReport":
+        """Where each app stands; with ``profile``, also the database's capability profile and the
+        lock strategy a run takes there (``status -v``)."""
         from .run.status import status
 
         if app is not None:
             self.require_app(app)
-        return status(self, self.graph, app)
+        return status(self, self.graph, app, profile)
 
     def check(self) -> "CheckReport":
         from .run.status import check

@@ -61,6 +61,8 @@ class StatusReport:
     inconsistent: list[tuple[str, str]] = field(default_factory=list)
     #: Files that look like migrations but are not read as one: (path, why).
     ignored: list[tuple[str, str]] = field(default_factory=list)
+    #: ``Profile.as_dict()`` of the database (``status -v``): its topology, guarantees and lock.
+    profile: dict | None = None
 
     @property
     def changed(self) -> list[tuple[str, int, str]]:
@@ -98,6 +100,7 @@ class StatusReport:
             "orphans": [{"app": a, "version": v} for a, v in self.orphans],
             "inconsistent": [{"migration": m, "requires": r} for m, r in self.inconsistent],
             "ignored_files": [{"path": p, "reason": r} for p, r in self.ignored],
+            **({"profile": self.profile} if self.profile is not None else {}),
         }
 
 

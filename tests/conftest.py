@@ -35,6 +35,8 @@ REPO = Path(__file__).resolve().parent.parent
 TRACEBACK_FOLDER = "MODMIG_TEST_TRACEBACKS"
 #: ``MODMIG_TEST_LOCK=lease pytest ...``: every project ``write_tree`` writes declares ``lock: lease``.
 TEST_LOCK = "MODMIG_TEST_LOCK"
+#: True in that run: a killed holder's lease keeps the next run waiting until it runs out.
+LEASE_MODE = os.environ.get(TEST_LOCK) == "lease"
 TRACEBACK = "Traceback (most recent call last)"
 
 #: ``python -c`` program that runs ``python -m modmig`` and writes any uncaught exception's
@@ -125,6 +127,8 @@ def write_tree(root: Path, apps: dict[str, dict[str, str]], database: str | None
             (folder / name).write_text(text, encoding="utf-8")
     if os.environ.get(TEST_LOCK) and not re.search(r"^lock:", extra, re.M):
         lines.append(f"lock: {os.environ[TEST_LOCK]}")  # MODMIG_TEST_LOCK=lease: the suite on the lease lock
+        if LEASE_MODE and not re.search(r"^lease:", extra, re.M):
+            lines.append("lease: 5s")  # a killed holder's rerun waits for it to run out, within --lock-timeout 10
     config = root / "modmig.yaml"
     config.write_text("\n".join(lines) + "\n" + extra, encoding="utf-8")
     return config

@@ -90,3 +90,23 @@ def test_the_makemigrations_benchmark_runs_small_and_reports_every_phase(tmp_pat
     for name in ("python", "help", "sample_cold", "sample_cached", "big_check", "big_dry_run"):
         assert phases[name]["status"] == "ok" and phases[name]["median_s"] > 0, (name, phases[name])
     assert "| sample project: `makemigrations --check`, no ownership cache |" in finished.stdout
+
+
+def test_the_lock_benchmark_runs_and_reports_both_locks_on_every_backend(tmp_path):
+    output = tmp_path / "lock.json"
+    finished = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "lock.py"), "--migrations", "3", "--runs", "1",
+         "--output", str(output), "--workdir", str(tmp_path)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    results = json.loads(output.read_text())
+    sqlite = results["backends"]["sqlite"]
+    assert sqlite["status"] == "ok"
+    for backend in results["backends"].values():
+        if backend["status"] == "ok":
+            for lock in ("advisory", "lease"):
+                assert backend["medians_ms"][lock]["fresh"] > 0 and backend["medians_ms"][lock]["noop"] > 0
+            assert backend["met"] in (True, False)
+    assert results["met"] in (True, False)
+    assert "| sqlite | lease |" in finished.stdout

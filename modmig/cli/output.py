@@ -46,6 +46,32 @@ def status_text(report: StatusReport) -> str:
     return "\n".join([f"Database: {report.database}", "", table(STATUS_HEADERS, rows), *notes])
 
 
+#: The profile's guarantees, in the words ``status -v`` uses.
+_GUARANTEES = (
+    ("transactional_ddl", "transactional DDL"),
+    ("cluster_wide_session_lock", "session lock holds cluster-wide"),
+    ("set_local", "SET LOCAL"),
+    ("one_ddl_per_transaction", "one DDL per transaction"),
+    ("prepared_statements", "prepared statements across transactions"),
+    ("session_state", "session settings kept between transactions"),
+)
+_SESSION_LOCKS = {"sqlite": "flock on a file beside the database", "postgresql": "pg_try_advisory_lock", "mysql": "GET_LOCK"}
+
+
+def profile_lines(profile: dict) -> list[str]:
+    """``status -v``: the database's topology, what it guarantees, and the lock runs take there."""
+    version = f"; server {profile['server_version']}" if profile.get("server_version") else ""
+    if profile["lock"] == "lease":
+        lock = f"lease ({profile['lease_seconds']:g} s, a row in _schema_lock renewed by a heartbeat; {profile['lock_reason']})"
+    else:
+        lock = f"advisory ({_SESSION_LOCKS[profile['backend']]}; {profile['lock_reason']})"
+    return [
+        f"Topology: {profile['topology']} ({profile['evidence']}{version})",
+        f"Lock: {lock}",
+        "Guarantees: " + ", ".join(f"{words}: {'yes' if profile[key] else 'no'}" for key, words in _GUARANTEES),
+    ]
+
+
 def status_rows(report: StatusReport) -> tuple[list[list[object]], list[str]]:
     """The status table's rows, and the notes printed under it (dirty marks, edits, orphans)."""
     rows: list[list[object]] = []

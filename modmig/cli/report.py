@@ -10,15 +10,16 @@ from .fleet import fleet_options
 
 @cli.command()
 @click.argument("app", required=False, shell_complete=complete_app)
+@click.option("-v", "--verbose", is_flag=True, help="Also say what the database guarantees (its profile) and which lock runs take.")
 @json_option
 @project_options
 @fleet_options("status")
 @click.pass_context
-def status(ctx, app, as_json):
+def status(ctx, app, verbose, as_json):
     """Per app: version, latest, pending, dirty and edited migrations; plus orphans."""
-    from .output import STATUS_HEADERS, json_document, status_rows
+    from .output import STATUS_HEADERS, json_document, profile_lines, status_rows
 
-    report = get_project(ctx).status(app)
+    report = get_project(ctx).status(app, profile=verbose)
     if as_json:
         click.echo(json_document("status", report.as_dict()))
     else:
@@ -26,7 +27,10 @@ def status(ctx, app, as_json):
 
         console = Console()
         rows, notes = status_rows(report)
-        console.line(f"Database: {report.database}\n")
+        console.line(f"Database: {report.database}" + ("" if report.profile else "\n"))
+        if report.profile:
+            for line in [*profile_lines(report.profile), ""]:
+                console.line(line)
         console.table(STATUS_HEADERS, rows)
         for note in notes:
             console.line(note, style="red" if "dirty" in note or "changed" in note or "Inconsistent" in note else "yellow")

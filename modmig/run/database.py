@@ -129,7 +129,7 @@ class ProjectDatabase:
     @contextmanager
     def locked(self, lock_timeout: float | None, on_event: EventCallback) -> Iterator["Connection"]:
         """Hold the migration lock and a connection; the state must be (re)read inside."""
-        from ..errors import Interrupted, RunInterrupted
+        from ..errors import DatabaseUnavailable, Interrupted, RunInterrupted
 
         timeout = self._lock_timeout(lock_timeout)
         with ExitStack() as stack:
@@ -138,6 +138,12 @@ class ProjectDatabase:
             except KeyboardInterrupt as error:
                 interrupt = error if isinstance(error, Interrupted) else Interrupted(2)
                 raise RunInterrupted(interrupt, where="while waiting for the migration lock; nothing was changed") from None
+            except DatabaseUnavailable as error:  # the lease's table: an account that may not create it
+                from .privileges import privilege_error
+
+                cause = error.__cause__
+                denied = privilege_error(self.backend, cause, "creating the lease lock's table _schema_lock") if cause else None
+                raise (denied or error) from None
             self.fence = fence
             stack.callback(setattr, self, "fence", None)
             yield stack.enter_context(self.connect())

@@ -198,9 +198,10 @@ class Executor:
                 raise failure from None
             try:
                 if per_statement_transaction:
+                    with self.connection.begin():  # alone: no lease row lock held while the statement runs
+                        self.fence.verify(self.connection)
                     with self.connection.begin():
                         self.backend.prepare_transaction(self.connection)
-                        self.fence.verify(self.connection)
                         self._execute(self.connection, statement)
                         self._write_mark(step, done + 1, statements)
                     continue
@@ -321,6 +322,7 @@ class Executor:
         self._reset_connection()
         message = self._message(failure.error)
         with self.connection.begin():
+            self.fence.verify(self.connection)  # a run that lost its lock records nothing more
             self._history(step, started, elapsed, success=False, error=message)
         migration = step.migration
         statement = failure.statement

@@ -19,11 +19,15 @@ if TYPE_CHECKING:
     from .database import ProjectDatabase
 
 
-def status(database: "ProjectDatabase", graph: "MigrationGraph", app: str | None = None) -> StatusReport:
-    """Per app: version, latest, pending versions, dirty mark, edited files; plus orphans."""
+def status(database: "ProjectDatabase", graph: "MigrationGraph", app: str | None = None, profile: bool = False) -> StatusReport:
+    """Per app: version, latest, pending versions, dirty mark, edited files; plus orphans. With
+    ``profile``, also the database's capability profile and the lock a run takes there."""
     with database.connect() as connection:
         state = database.read_state(connection)
-    return status_of_state(state, graph, database.backend.display_url, app)
+    report = status_of_state(state, graph, database.backend.display_url, app)
+    if profile:
+        report.profile = database.backend.profile().as_dict()
+    return report
 
 
 def status_of_state(state: "DatabaseState", graph: "MigrationGraph", database: str, app: str | None = None) -> StatusReport:

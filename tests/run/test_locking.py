@@ -1,8 +1,11 @@
-"""The migration lock: a second run waits, says who holds the lock, and gives up cleanly."""
+"""The migration lock: a second run waits, says who holds the lock, and gives up cleanly (with
+either strategy: the backend's session lock, and the lease)."""
 
 import os
 import re
 import subprocess
+
+import pytest
 
 from modmig.api import Project
 

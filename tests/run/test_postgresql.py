@@ -69,7 +69,7 @@ def test_two_schemas_in_one_database_have_separate_versions_and_locks(pg_project
 
 
 def test_the_lock_holder_is_named_by_its_application_name_and_server_pid(pg_project):
-    project = pg_project({"users": USERS})
+    project = pg_project({"users": USERS}, "lock: advisory\n")
     other = Project.load(project.config.path)
     seen = []
     with project.backend.lock(5, lambda *_: None):

@@ -9,9 +9,10 @@ another node fails certification). Flyway moved its lock into a table for the sa
 How (every step a short transaction, every time the *server's* clock, so the clocks of the
 machines running modmig do not matter; times are milliseconds since the epoch):
 
-* **claim**: ``INSERT`` the row if there is none (insert-or-ignore on the primary key), else
-  ``UPDATE`` it to this run's token ``WHERE expires_ms < now`` (a lease that ran out). Either
-  changes one row or nothing: two claimers never both win (row lock, or Galera certification).
+* **claim**: read the row (no lock); if there is none, ``INSERT`` it (insert-or-ignore on the
+  primary key); if it ran out, ``UPDATE`` it to this run's token ``WHERE expires_ms < now``. Either
+  write changes one row or nothing: two claimers never both win (the primary key, the row lock,
+  or Galera's certification of the two writes).
 * **heartbeat**: a thread with its own connection renews the lease (``expires_ms = now + lease``)
   every third of the lease while the run lasts, ``WHERE token = this run's``.
 * **fence**: before committing each step the executor renews it the same way *on the migrating
@@ -97,13 +98,12 @@ class LeaseLock:
         try:
             try:
                 self._session(connection)
-                self._ensure_table(connection)
                 wait_for_lock(lambda: self._claim(connection, params), lambda: self._holder(connection), timeout, on_wait)
             except DBAPIError as error:
-                raise DatabaseUnavailable(
+                raise DatabaseUnavailable(  # the cause is kept: ``locked`` names a missing privilege
                     self.display_url,
                     "taking the migration lease failed: " + scrub(driver_message(error.orig), self.engine.url.password),
-                ) from None
+                ) from error
             fence = QueryFence(lambda c: self._renew_on(c, params, fenced=True))
             try:
                 with Heartbeat(fence, lambda: self._beat(connection, params), self.lease_ms / 3000):
@@ -116,12 +116,19 @@ class LeaseLock:
     # -- the steps -------------------------------------------------------------------------------
 
     def _claim(self, connection: Connection, params: dict) -> bool:
+        """One try: read the row without locking it, and write only when there is a lease to take
+        (none, or one that ran out), each write its own transaction. Waiting runs so take no row
+        lock while the lease is held, and hold none across two statements: InnoDB would otherwise
+        pick the holder's fence as the victim of a deadlock between a claimer's shared and
+        exclusive locks."""
         try:
+            row = self._read(connection)
+            if row is not None and row[1] >= 0:
+                return False  # held, and not run out
             with connection.begin():
                 self._row_wait(connection)
-                if connection.execute(text(self.sql_insert), params).rowcount == 1:
-                    return True
-                return connection.execute(text(self.sql_take_over), params).rowcount == 1
+                sql = self.sql_insert if row is None else self.sql_take_over
+                return connection.execute(text(sql), params).rowcount == 1
         except DBAPIError as error:
             if _contended(error):  # a row lock another claim or a fence holds, a certification conflict
                 return False
@@ -152,7 +159,7 @@ class LeaseLock:
         row = connection.execute(text(self.sql_holder), {"name": LEASE_NAME}).first()
         after = f"its lease ({self.lease_ms / 1000:g} s) ran out without being renewed (was the process paused, or the database unreachable?)"
         if row is None:
-            return f"{after}, and the lease was taken over and released by another run"
+            return f"{after}, and another run took the lease over (and has released it since)"
         return f"{after}, and another run took the lease over: {row[0] or 'unknown'}"
 
     def _holder(self, connection: Connection) -> str | None:
@@ -169,11 +176,24 @@ class LeaseLock:
 
     # -- the table and the session -------------------------------------------------------------
 
+    def _read(self, connection: Connection):
+        """The lease's row (holder, ms until it runs out, token), or None; creates the table the
+        first time it is missing (no catalog query on every run: that cost 7 ms on PostgreSQL)."""
+        try:
+            with connection.begin():
+                row = connection.execute(text(self.sql_holder), {"name": LEASE_NAME}).first()
+        except DBAPIError:
+            if self._table_known:
+                raise
+            self._ensure_table(connection)
+            with connection.begin():
+                row = connection.execute(text(self.sql_holder), {"name": LEASE_NAME}).first()
+        self._table_known = True
+        return row
+
     def _ensure_table(self, connection: Connection) -> None:
         """Create ``_schema_lock`` (and the schema) if missing; another process creating it at the same
         moment is fine."""
-        if self._table_known:
-            return
         with connection.begin():
             exists = inspect(connection).has_table(LEASE_TABLE, schema=self.schema)
         if not exists:
@@ -187,7 +207,6 @@ class LeaseLock:
                 with connection.begin():
                     if not inspect(connection).has_table(LEASE_TABLE, schema=self.schema):
                         raise
-        self._table_known = True
 
     def _session(self, connection: Connection, bounded: bool = True) -> None:
         """Bound this connection's waits on a row lock (MySQL: per session; PostgreSQL: per

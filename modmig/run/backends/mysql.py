@@ -53,6 +53,8 @@ _STATEMENT_TIMEOUTS = (1969, 3024)  # MariaDB max_statement_time, MySQL max_exec
 class MysqlBackend(ProfiledLock):
     name = "mysql"
     transactional_ddl = False
+    #: This Galera node's name (``wsrep_node_name``), once detected; None elsewhere.
+    _node: str | None = None
 
     def __init__(
         self,
@@ -101,7 +103,7 @@ class MysqlBackend(ProfiledLock):
             found = {
                 str(name).lower(): str(value)
                 for name, value in connection.exec_driver_sql(
-                    "SHOW VARIABLES WHERE Variable_name IN ('wsrep_on', 'wsrep_osu_method', 'version')"
+                    "SHOW VARIABLES WHERE Variable_name IN ('wsrep_on', 'wsrep_osu_method', 'wsrep_node_name', 'version')"
                 )
             }
             connection.rollback()
@@ -117,6 +119,7 @@ class MysqlBackend(ProfiledLock):
                 f"modmig runs DDL in Total Order Isolation only: use TOI (the default) for modmig's "
                 f"sessions; for a large table, see docs/backends.md (Galera: TOI and RSU)",
             )
+        self._node = found.get("wsrep_node_name") or None
         return ("galera", "@@wsrep_on = ON (a Galera cluster node; wsrep_OSU_method = TOI)", version)
 
     def split(self, script: str, first_line: int = 1) -> list[Statement]:
@@ -169,11 +172,18 @@ class MysqlBackend(ProfiledLock):
         """The connection id: a statement whose client died keeps running under it (``ddl_effects``)."""
         dbapi = connection.connection.dbapi_connection
         thread_id = getattr(dbapi, "thread_id", None)
-        return str(thread_id()) if callable(thread_id) else None
+        if not callable(thread_id):
+            return None
+        # on Galera a connection id means something on its own node only: "id@node"
+        return f"{thread_id()}@{self._node}"[:64] if self._node else str(thread_id())
 
     def running_statement(self, connection: Connection, session: str) -> str | None:
         """What session ``session`` is running now, or None: MariaDB finishes a DDL statement whose
-        client was killed, so a resume waits for it before judging its effect."""
+        client was killed, so a resume waits for it before judging its effect. A session of another
+        Galera node cannot be seen from here (its DDL ran in TOI, on every node alike): None."""
+        session, _, node = session.partition("@")
+        if node and node != self._node:
+            return None
         row = connection.execute(
             text("SELECT INFO FROM information_schema.PROCESSLIST WHERE ID = :id AND COMMAND <> 'Sleep'"),
             {"id": int(session)},

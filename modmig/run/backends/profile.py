@@ -31,8 +31,6 @@ __all__ = ["LOCKS", "TOPOLOGIES", "DEFAULT_LEASE", "LockSettings", "Profile", "c
 DEFAULT_LEASE = 30.0
 #: Which backends each topology applies to.
 _BACKENDS = {"direct": ("sqlite", "postgresql", "mysql"), "pgbouncer-transaction": ("postgresql",), "galera": ("mysql",)}
-#: What the session lock is called on each backend, for messages.
-SESSION_LOCK = {"sqlite": "flock on a file beside the database", "postgresql": "pg_try_advisory_lock", "mysql": "GET_LOCK"}
 
 
 @dataclass(frozen=True)
@@ -93,19 +91,32 @@ class Profile:
             "session_state": self.session_state,
         }
 
-    def lock_text(self) -> str:
-        if self.lock == "lease":
-            return f"lease ({self.lease_seconds:g} s lease in table _schema_lock, renewed by a heartbeat; {self.lock_reason})"
-        return f"advisory ({SESSION_LOCK[self.backend]}; {self.lock_reason})"
-
 
 def check_topology(backend: str, settings: LockSettings) -> None:
-    """Refuse a declared topology that is not one of this backend's (before connecting)."""
+    """Refuse, before connecting, a declared topology that is not one of this backend's, and a
+    declared session lock on a declared topology where it cannot hold."""
     if settings.topology != "auto" and backend not in _BACKENDS[settings.topology]:
         raise ConfigError(
             f"'topology: {settings.topology}' ({settings.place('topology')}) does not apply to a {backend} "
             f"database; it applies to {' and '.join(_BACKENDS[settings.topology])}. Use 'topology: auto' or 'direct'."
         )
+    if settings.lock == "advisory" and settings.topology in ("pgbouncer-transaction", "galera"):
+        _refuse_advisory(settings, settings.topology)
+
+
+def _refuse_advisory(settings: LockSettings, topology: str) -> None:
+    why = (
+        "PgBouncer in transaction mode hands each transaction to any server session, so a session "
+        "advisory lock is held by a session the next transaction may not run on, and released when "
+        "PgBouncer reuses it"
+        if topology == "pgbouncer-transaction"
+        else "on a Galera cluster GET_LOCK holds only on the node that granted it: two runs through "
+        "two nodes would both hold it and run the same migrations"
+    )
+    raise ConfigError(
+        f"'lock: advisory' ({settings.place('lock')}) cannot hold on topology {topology}: {why}. "
+        f"Use 'lock: lease' (or 'lock: auto', which chooses it here)."
+    )
 
 
 def choose_profile(
@@ -130,18 +141,7 @@ def choose_profile(
     galera = topology == "galera"
     session_lock_holds = not (pooled or galera)
     if settings.lock == "advisory" and not session_lock_holds:
-        why = (
-            "PgBouncer in transaction mode hands each transaction to any server session, so a session "
-            "advisory lock is held by a session the next transaction may not run on, and released when "
-            "PgBouncer reuses it"
-            if pooled
-            else "on a Galera cluster GET_LOCK holds only on the node that granted it: two runs through "
-            "two nodes would both hold it and run the same migrations"
-        )
-        raise ConfigError(
-            f"'lock: advisory' ({settings.place('lock')}) cannot hold on topology {topology}: {why}. "
-            f"Use 'lock: lease' (or 'lock: auto', which chooses it here)."
-        )
+        _refuse_advisory(settings, topology)
     if settings.lock == "auto":
         lock = "advisory" if session_lock_holds else "lease"
         reason = (
