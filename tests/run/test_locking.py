@@ -14,6 +14,9 @@ from ..conftest import MODMIG, versions, write_tree
 from ..databases import topology_of
 from .test_upgrade import USERS
 
+#: Core scenarios: they run on the PgBouncer and Galera topologies too (tests/conftest.py).
+pytestmark = pytest.mark.conformance
+
 
 @pytest.mark.parametrize("strategy", ["advisory", "lease"])
 def test_a_run_gives_up_after_the_lock_timeout_naming_the_holder_and_changing_nothing(tmp_path, database_url, strategy):

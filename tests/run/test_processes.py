@@ -18,6 +18,9 @@ from modmig.api import Project
 from ..conftest import LEASE_MODE, MODMIG, modmig_process, write_tree
 from ..databases import topology_of
 
+#: Core scenarios: they run on the PgBouncer and Galera topologies too (tests/conftest.py).
+pytestmark = pytest.mark.conformance
+
 PROCESSES = 8
 APPS, STEPS = 3, 4
 #: A statement that runs for minutes, for the kill test.

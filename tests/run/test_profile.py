@@ -8,7 +8,11 @@ import pytest
 from sqlalchemy import create_engine
 
 from ..conftest import write_tree
+from ..databases import topology_of
 from .test_upgrade import USERS
+
+#: Core scenarios: they run on the PgBouncer and Galera topologies too (tests/conftest.py).
+pytestmark = pytest.mark.conformance
 
 SESSION_LOCK = {"sqlite": "flock on a file beside the database", "postgresql": "pg_try_advisory_lock", "mysql": "GET_LOCK"}
 
@@ -17,20 +21,32 @@ def backend_of(url):
     return "mysql" if url.startswith("mysql") else url.split(":")[0].split("+")[0]
 
 
+#: The topology modmig must detect on each conformance topology (tests/databases.py), by itself.
+DETECTED = {"pgbouncer": "pgbouncer-transaction", "galera": "galera"}
+
+
 def test_status_verbose_names_the_topology_the_guarantees_and_the_lock(tmp_path, database_url, run_cli):
     write_tree(tmp_path, {"users": USERS}, database_url, "lock: auto\n")
     backend = backend_of(database_url)
+    topology = DETECTED.get(topology_of(database_url), "direct")
     result = run_cli(tmp_path)("status", "-v")
     assert result.exit_code == 0, result.output
-    assert "Topology: direct (" in result.output
-    assert f"Lock: advisory ({SESSION_LOCK[backend]}; auto: the session lock holds on topology direct)" in result.output
+    assert f"Topology: {topology} (" in result.output
+    if topology == "direct":
+        assert f"Lock: advisory ({SESSION_LOCK[backend]}; auto: the session lock holds on topology direct)" in result.output
+    else:  # behind PgBouncer or on Galera no session lock holds cluster-wide: auto takes the lease
+        assert "Lock: lease (" in result.output
+        assert f"auto: no session lock holds cluster-wide on topology {topology})" in result.output
     assert f"transactional DDL: {'no' if backend == 'mysql' else 'yes'}" in result.output
     assert "Topology" not in run_cli(tmp_path)("status").output
 
     document = json.loads(run_cli(tmp_path)("status", "-v", "--json").output)
     profile = document["profile"]
-    assert (profile["backend"], profile["topology"], profile["lock"]) == (backend, "direct", "advisory")
-    assert profile["one_ddl_per_transaction"] is (backend == "mysql") and profile["lease_seconds"] is None
+    lock = "advisory" if topology == "direct" else "lease"
+    assert (profile["backend"], profile["topology"], profile["lock"]) == (backend, topology, lock)
+    assert profile["one_ddl_per_transaction"] is (backend == "mysql")
+    assert (profile["lease_seconds"] is None) is (lock == "advisory")
+    assert profile["prepared_statements"] is (topology != "pgbouncer-transaction")
     assert "profile" not in json.loads(run_cli(tmp_path)("status", "--json").output)
 
 

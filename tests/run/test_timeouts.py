@@ -9,6 +9,9 @@ from modmig.errors import ConfigError, MigrationFailed
 from ..conftest import versions
 from ..databases import topology_of
 
+#: Core scenarios: they run on the PgBouncer and Galera topologies too (tests/conftest.py).
+pytestmark = pytest.mark.conformance
+
 BUSY = {
     "0001_busy.sql": "CREATE TABLE busy (id INTEGER);\n",
     "0002_alter.sql": "ALTER TABLE busy ADD COLUMN note VARCHAR(20);\n",
