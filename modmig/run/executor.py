@@ -199,7 +199,7 @@ class Executor:
             try:
                 if per_statement_transaction:
                     with self.connection.begin():  # alone: no lease row lock held while the statement runs
-                        self.fence.verify(self.connection)
+                        self.fence.verify(self.connection, alone=True)
                     with self.connection.begin():
                         self.backend.prepare_transaction(self.connection)
                         self._execute(self.connection, statement)
@@ -207,7 +207,7 @@ class Executor:
                     continue
                 with self._autocommit() as connection:
                     self.backend.prepare_transaction(connection)
-                    self.fence.verify(connection)
+                    self.fence.verify(connection, alone=True)
                     self._execute(connection, statement)
             except _StatementFailed as failure:
                 failure.done = done

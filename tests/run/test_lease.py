@@ -23,6 +23,8 @@ from .test_processes import UP_ROWS, rows, wait_for
 pytestmark = pytest.mark.conformance
 
 LEASE = "lock: lease\nlease: 2s\n"
+#: The lease on every backend and topology (PgBouncer in transaction mode, Galera) too.
+pytestmark = pytest.mark.conformance
 
 
 def project(folder, database_url, go_file, write_first: bool):

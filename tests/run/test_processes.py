@@ -31,7 +31,7 @@ SLOW = {
 }
 
 
-def logging_project(root, database_url):
+def logging_project(root, database_url, extra=""):
     """app0..app2, each with 4 migrations that append their name to run_log (no unique key)."""
     apps = {"log": {"0001_create_log.sql": "CREATE TABLE run_log (migration VARCHAR(40) NOT NULL);\n"}}
     for a in range(APPS):
@@ -43,7 +43,7 @@ def logging_project(root, database_url):
             )
             for v in range(1, STEPS + 1)
         }
-    write_tree(root, apps, database_url)
+    write_tree(root, apps, database_url, extra)
     return root
 
 
@@ -60,8 +60,9 @@ def rows(database_url, query, commit=False):
         engine.dispose()
 
 
-def test_concurrent_upgrades_apply_every_migration_exactly_once(tmp_path, database_url):
-    folder = logging_project(tmp_path / "project", database_url)
+@pytest.mark.parametrize("strategy", ["advisory", "lease"])
+def test_concurrent_upgrades_apply_every_migration_exactly_once(tmp_path, database_url, strategy):
+    folder = logging_project(tmp_path / "project", database_url, f"lock: {strategy}\n")
     processes = [
         modmig_process(["upgrade", "--all", "--lock-timeout", "120"], folder, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         for _ in range(PROCESSES)

@@ -37,20 +37,22 @@ class Fence:
         if self.lost is not None:
             raise LockLost(self.lost)
 
-    def verify(self, connection: "Connection") -> None:
+    def verify(self, connection: "Connection", alone: bool = False) -> None:
+        """``alone``: in a transaction of its own, right before a statement (MySQL), rather than
+        inside the transaction that commits a step or its bookkeeping."""
         self.check()
 
 
 class QueryFence(Fence):
-    """A fence that asks the database: ``probe(connection)`` returns None while the lock holds,
-    else why it does not."""
+    """A fence that asks the database: ``probe(connection, alone)`` returns None while the lock
+    holds, else why it does not."""
 
-    def __init__(self, probe: Callable[["Connection"], "str | None"]) -> None:
+    def __init__(self, probe: Callable[["Connection", bool], "str | None"]) -> None:
         self.probe = probe
 
-    def verify(self, connection: "Connection") -> None:
+    def verify(self, connection: "Connection", alone: bool = False) -> None:
         self.check()
-        reason = self.probe(connection)
+        reason = self.probe(connection, alone)
         if reason is not None:
             self.lost = reason
             raise LockLost(reason)

@@ -36,7 +36,7 @@ from sqlalchemy.exc import DBAPIError
 from ...errors import ConfigError, DatabaseUnavailable
 from ..recorder import VERSIONS_TABLE
 from ...files.splitter import Statement, split_statements
-from .base import WaitCallback
+from .base import WaitCallback, open_connection
 from .fence import QueryFence
 from .profile import LockSettings
 from .server import CONNECT_TIMEOUT, lock_name, scalar, server_engine, session_lock, timeout_hint, with_default_driver
@@ -99,7 +99,7 @@ class MysqlBackend(ProfiledLock):
 
     def detect_topology(self) -> tuple[str, str, str | None]:
         """A Galera node or not (``wsrep_on``), and the server version; refuses a session set to RSU."""
-        with self.engine.connect() as connection:
+        with open_connection(self.engine, self.display_url) as connection:
             found = {
                 str(name).lower(): str(value)
                 for name, value in connection.exec_driver_sql(
@@ -202,7 +202,7 @@ class MysqlBackend(ProfiledLock):
         owner = scalar(lock_connection, "SELECT CONNECTION_ID()")
         name = self.lock_name
 
-        def probe(connection: Connection) -> str | None:
+        def probe(connection: Connection, alone: bool = False) -> str | None:
             now = scalar(connection, "SELECT IS_USED_LOCK(:name)", name=name)
             if now == owner:
                 return None

@@ -38,7 +38,7 @@ from sqlalchemy.engine import URL, Connection, Engine
 
 from ..recorder import VERSIONS_TABLE
 from ...files.splitter import Statement, split_statements
-from .base import WaitCallback, executed_by
+from .base import WaitCallback, executed_by, open_connection
 from .fence import QueryFence
 from .profile import LockSettings
 from .server import (
@@ -135,7 +135,7 @@ class PostgresBackend(ProfiledLock):
     def detect_topology(self) -> tuple[str, str, str | None]:
         """Behind a pooler or not, from where the server says it listens; and the server version."""
         if self._detected is None:
-            with self.engine.connect() as connection:
+            with open_connection(self.engine, self.display_url) as connection:
                 if self._detected is None:  # not seen by the connect listener (a caller's engine)
                     self._detected = self._detect(connection.connection.dbapi_connection)
         return self._detected
@@ -319,7 +319,7 @@ class PostgresBackend(ProfiledLock):
         key = self.lock_key & 0xFFFFFFFFFFFFFFFF
         params = {"high": key >> 32, "low": key & 0xFFFFFFFF}
 
-        def probe(connection: Connection) -> str | None:
+        def probe(connection: Connection, alone: bool = False) -> str | None:
             holders = [row[0] for row in connection.execute(text(_HOLDERS_QUERY), params)]
             if pid in holders:
                 return None
