@@ -125,12 +125,14 @@ def write_tree(root: Path, apps: dict[str, dict[str, str]], database: str | None
         folder.mkdir(parents=True, exist_ok=True)
         for name, text in files.items():
             (folder / name).write_text(text, encoding="utf-8")
+    text = "\n".join(lines) + "\n" + extra
     if os.environ.get(TEST_LOCK) and not re.search(r"^lock:", extra, re.M):
-        lines.append(f"lock: {os.environ[TEST_LOCK]}")  # MODMIG_TEST_LOCK=lease: the suite on the lease lock
+        # MODMIG_TEST_LOCK=lease: the suite on the lease lock (last, so the lines of ``extra`` stay put)
+        text += ("" if text.endswith("\n") else "\n") + f"lock: {os.environ[TEST_LOCK]}\n"
         if LEASE_MODE and not re.search(r"^lease:", extra, re.M):
-            lines.append("lease: 5s")  # a killed holder's rerun waits for it to run out, within --lock-timeout 10
+            text += "lease: 5s\n"  # a killed holder's rerun waits for it to run out, within --lock-timeout 10
     config = root / "modmig.yaml"
-    config.write_text("\n".join(lines) + "\n" + extra, encoding="utf-8")
+    config.write_text(text, encoding="utf-8")
     return config
 
 

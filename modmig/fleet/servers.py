@@ -27,6 +27,7 @@ from ..errors import DatabaseUnavailable, TargetMissing
 from ..run.backends.base import driver_message, scrub
 from ..run.backends.mysql import MysqlBackend
 from ..run.backends.postgresql import PostgresBackend
+from ..run.backends.profile import settings_from
 from ..run.database import ProjectDatabase
 from ..run.recorder import Recorder
 
@@ -78,6 +79,8 @@ class Servers:
 
     def __init__(self, config: ProjectConfig, parallel: int) -> None:
         self.config, self.parallel = config, parallel
+        #: ``topology:``, ``lock:``, ``lease:`` for every target's backend (read once, not per target).
+        self.lock_settings = settings_from(config)
         self._shared: dict[str, Backend] = {}
         self._servers: dict[str, Server] = {}
         self._lock = threading.RLock()
@@ -99,9 +102,12 @@ class Servers:
         engine = self._engine(target)
         if target.kind == "postgresql":
             schema = target.schema or self.config.schema
-            backend: Backend = SchemaOnServer(_url(target.url), engine=engine, schema=schema, timeouts=self.config.timeouts)
+            backend: Backend = SchemaOnServer(
+                _url(target.url), engine=engine, schema=schema, timeouts=self.config.timeouts,
+                lock_settings=self.lock_settings,
+            )
             return TargetDatabase(self.config, backend, engine, schema)
-        backend = DatabaseOnServer(_url(target.url), engine, target.database or "", self.config)
+        backend = DatabaseOnServer(_url(target.url), engine, target.database or "", self.config, self.lock_settings)
         return TargetDatabase(self.config, backend, engine, target.database)
 
     def release(self, target: "Target", database: ProjectDatabase | None = None) -> None:
@@ -156,10 +162,15 @@ class Servers:
         if target.kind == "postgresql":
             from sqlalchemy import event
 
-            backend = PostgresBackend(_url(target.url), timeouts=self.config.timeouts, engine_options=pool)
+            backend = PostgresBackend(
+                _url(target.url), timeouts=self.config.timeouts, engine_options=pool, lock_settings=self.lock_settings
+            )
             event.listen(backend.engine, "connect", _no_prepared_statements)
             return backend
-        return MysqlBackend(_url(target.url)._replace(database=None), timeouts=self.config.timeouts, engine_options=pool)
+        return MysqlBackend(
+            _url(target.url)._replace(database=None), timeouts=self.config.timeouts, engine_options=pool,
+            lock_settings=self.lock_settings,
+        )
 
     def _measure(self, target: "Target") -> Server:
         if target.kind == "sqlite":
@@ -229,8 +240,10 @@ class DatabaseOnServer(MysqlBackend):
     the MySQL backend's own.
     """
 
-    def __init__(self, url, engine: "Engine", database: str, config: ProjectConfig) -> None:
-        super().__init__(url, engine=engine, schema=config.schema, timeouts=config.timeouts)
+    def __init__(self, url, engine: "Engine", database: str, config: ProjectConfig, lock_settings=None) -> None:
+        super().__init__(url, engine=engine, schema=config.schema, timeouts=config.timeouts, lock_settings=lock_settings)
+        #: The lease's table is named with the database, like the bookkeeping (the engine has none).
+        self.lease_schema = database
         self._use = f"USE {engine.dialect.identifier_preparer.quote_identifier(database)}"
 
     @contextmanager

@@ -68,15 +68,9 @@ class ProjectDatabase:
 
     def lock_settings(self) -> "LockSettings":
         """``topology:``, ``lock:`` and ``lease:`` of modmig.yaml, with where each is written."""
-        from .backends.profile import DEFAULT_LEASE, LockSettings
+        from .backends.profile import settings_from
 
-        config = self.config
-        where = tuple(
-            (key, f"{config.path}:{config_module.key_line(config.path, (key,))}")
-            for key, declared in (("topology", config.topology != "auto"), ("lock", config.lock != "auto"))
-            if declared and config.path is not None
-        )
-        return LockSettings(config.topology, config.lock, config.lease or DEFAULT_LEASE, where)
+        return settings_from(self.config)
 
     @property
     def recorder(self) -> "Recorder":

@@ -92,6 +92,18 @@ class Profile:
         }
 
 
+def settings_from(config) -> LockSettings:
+    """``topology:``, ``lock:`` and ``lease:`` of a ``ProjectConfig``, with where each is written."""
+    from ...config import key_line
+
+    where = tuple(
+        (key, f"{config.path}:{key_line(config.path, (key,))}")
+        for key, declared in (("topology", config.topology != "auto"), ("lock", config.lock != "auto"))
+        if declared and config.path is not None
+    )
+    return LockSettings(config.topology, config.lock, config.lease or DEFAULT_LEASE, where)
+
+
 def check_topology(backend: str, settings: LockSettings) -> None:
     """Refuse, before connecting, a declared topology that is not one of this backend's, and a
     declared session lock on a declared topology where it cannot hold."""

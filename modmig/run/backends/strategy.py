@@ -53,8 +53,8 @@ class ProfiledLock:
         if self._lease is None:
             from .lease import LeaseLock
 
-            self._lease = LeaseLock(
-                self.engine, self.display_url, self.name, getattr(self, "schema", None), profile.lease_seconds  # type: ignore[attr-defined]
-            )
+            # the schema (PostgreSQL) or database (a MySQL fleet target) that holds the bookkeeping
+            schema = getattr(self, "lease_schema", None) or getattr(self, "schema", None)
+            self._lease = LeaseLock(self.engine, self.display_url, self.name, schema, profile.lease_seconds)  # type: ignore[attr-defined]
         with self._lease.hold(timeout, on_wait) as fence:
             yield fence
