@@ -92,6 +92,20 @@ def test_the_makemigrations_benchmark_runs_small_and_reports_every_phase(tmp_pat
     assert "| sample project: `makemigrations --check`, no ownership cache |" in finished.stdout
 
 
+def test_the_lint_benchmark_runs_small_and_reports_every_case(tmp_path):
+    """bench/lint.py once broke silently (its stamps became refused as inconsistent); keep it running."""
+    output = tmp_path / "lint.json"
+    finished = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "lint.py"), "--runs", "1", "--small", "2x5", "--large", "12x3",
+         "--output", str(output), "--workdir", str(tmp_path)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    rows = json.loads(output.read_text())["results"]
+    assert len(rows) == 6 and all(row["median_s"] > 0 and row["floor_s"] > 0 for row in rows)
+    assert "lint (pending: 10 of 36), PostgreSQL" in finished.stdout
+
+
 def test_the_lock_benchmark_runs_and_reports_both_locks_on_every_backend(tmp_path):
     output = tmp_path / "lock.json"
     finished = subprocess.run(

@@ -6,6 +6,7 @@ with the offending import named, and keep the CLI's start-up free of the heavy l
 
 from __future__ import annotations
 
+import ast
 import shutil
 import subprocess
 import sys
@@ -37,17 +38,30 @@ def test_an_upward_import_breaks_the_contract_and_is_named(tmp_path):
     assert "modmig.model -> modmig.api" in result.stdout
 
 
-def test_modmig_help_imports_neither_sqlalchemy_nor_rich():
+def imported_by_cli(args: list[str], cwd, names: tuple[str, ...]) -> tuple[str, list[str]]:
+    """Run ``modmig ARGS`` in a fresh interpreter; its output, and which of ``names`` it imported."""
     code = (
         "import sys\n"
         "from modmig.cli import main\n"
-        "sys.argv = ['modmig', '--help']\n"
+        f"sys.argv = ['modmig', *{args!r}]\n"
         "try:\n"
         "    main()\n"
         "except SystemExit:\n"
         "    pass\n"
-        "print(sorted(name for name in ('sqlalchemy', 'rich') if name in sys.modules), file=sys.stderr)\n"
+        f"print(sorted(name for name in {names!r} if name in sys.modules), file=sys.stderr)\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
-    assert "Usage: modmig" in result.stdout
-    assert result.stderr.strip() == "[]"
+    result = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, check=True)
+    return result.stdout, ast.literal_eval(result.stderr.strip().splitlines()[-1])
+
+
+def test_modmig_help_imports_neither_sqlalchemy_nor_rich():
+    printed, imported = imported_by_cli(["--help"], REPO, ("sqlalchemy", "rich"))
+    assert "Usage: modmig" in printed
+    assert imported == []
+
+
+def test_status_never_imports_the_sql_tokenizer(sample_project):
+    """sqlparse is a third of 'modmig status' start-up; only scripts with BEGIN ... END bodies need it."""
+    printed, imported = imported_by_cli(["status"], sample_project, ("sqlparse", "modmig.files.sql_tokenized"))
+    assert "users" in printed
+    assert imported == []

@@ -23,47 +23,21 @@ tokenizer gives at a fraction of the cost (sqlparse took 0.13 ms for a one-line 
 a fifth of modmig's own time per migration in a fresh upgrade). Scripts with quotes and comments
 but no block body (data files of INSERTs, above all) go through ``sql_scan``'s one regular
 expression instead: the tokenizer took 40 s for a 5 MB file of INSERTs. Only scripts with
-``BEGIN ... END`` bodies (and what the scanner does not know) need the tokenizer.
+``BEGIN ... END`` bodies (and what the scanner does not know) need the tokenizer
+(``sql_tokenized``, imported only then: sqlparse's import alone is a third of ``modmig status``'s).
 """
 
 from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Iterable, Iterator, NamedTuple
-
-from sqlparse import keywords
-from sqlparse import tokens as T
-from sqlparse.engine import StatementSplitter
-from sqlparse.lexer import Lexer
+from typing import NamedTuple
 
 from .sql_scan import scan
 
 DIALECTS = ("sqlite", "postgresql", "mysql")
 
 _DELIMITER_LINE = re.compile(r"^[ \t]*DELIMITER[ \t]+\S+[ \t]*$", re.IGNORECASE | re.MULTILINE)
-
-# sqlparse's generic rules, replaced per dialect (matched on the rule's regex text).
-_GENERIC_SINGLE_QUOTED = r"'(''|\\'|[^'])*'"
-_GENERIC_DOUBLE_QUOTED = r'"(""|\\"|[^"])*"'
-_GENERIC_DOUBLE_QUOTED_LOOSE = r'(""|".*?[^\\]")'
-_STANDARD = {
-    _GENERIC_SINGLE_QUOTED: (r"'(''|[^'])*'", T.String.Single),
-    _GENERIC_DOUBLE_QUOTED: (r'"(""|[^"])*"', T.String.Symbol),
-    _GENERIC_DOUBLE_QUOTED_LOOSE: None,
-}
-_BACKSLASH_ESCAPES = {
-    _GENERIC_SINGLE_QUOTED: (r"'(''|\\.|[^'\\])*'", T.String.Single),
-    _GENERIC_DOUBLE_QUOTED: (r'"(""|\\.|[^"\\])*"', T.String.Symbol),
-    _GENERIC_DOUBLE_QUOTED_LOOSE: None,
-}
-#: Rules tried before the generic ones, per dialect.
-_FIRST = {
-    "sqlite": [],
-    "postgresql": [(r"[Ee]'(''|\\.|[^'\\])*'", T.String.Single)],
-    "mysql": [(r"#.*?(\r\n|\r|\n|$)", T.Comment.Single)],
-}
-
 
 class ScriptError(ValueError):
     """The script cannot be split for this database; ``line`` is the file line at fault."""
@@ -110,7 +84,9 @@ def _split(script: str, first_line: int, dialect: str) -> tuple[Statement, ...]:
     scanned = scan(script, first_line, dialect)
     if scanned is not None:
         return tuple(map(Statement._make, scanned))
-    return _split_tokenized(script, first_line, dialect)
+    from .sql_tokenized import split_tokenized  # sqlparse: imported only for block bodies
+
+    return tuple(map(Statement._make, split_tokenized(script, first_line, dialect)))
 
 
 #: What can make a ``;`` not end a statement, or a statement end without one, in any dialect's
@@ -152,70 +128,6 @@ def _balanced(text: str) -> bool:
     return depth == 0
 
 
-def _split_tokenized(script: str, first_line: int, dialect: str) -> tuple[Statement, ...]:
-    stream: Iterable = _lexer(dialect).get_tokens(script)
-    if dialect == "mysql":
-        stream = _merge_end_repeat(stream)
-    statements: list[Statement] = []
-    line = first_line
-    for parsed in StatementSplitter().process(stream):
-        start_line = None
-        parts = []
-        for token in parsed.flatten():
-            if start_line is None and _is_meaningful(token):
-                start_line = line
-            if start_line is not None:  # comments before the statement are not part of it
-                parts.append(token.value)
-            line += token.value.count("\n")
-        if start_line is None:
-            continue
-        text = "".join(parts).strip()
-        if text.endswith(";"):
-            text = text[:-1].rstrip()
-        statements.append(Statement(text=text, line=start_line))
-    return tuple(statements)
-
-
-@lru_cache(maxsize=None)
-def _lexer(dialect: str) -> Lexer:
-    """A private sqlparse lexer for ``dialect`` (the shared default instance is left alone)."""
-    if dialect not in DIALECTS:
-        raise ValueError(f"unknown SQL dialect {dialect!r}")
-    replacements = _BACKSLASH_ESCAPES if dialect == "mysql" else _STANDARD
-    rules = list(_FIRST[dialect])
-    for regex, ttype in keywords.SQL_REGEX:
-        if regex in replacements:
-            if replacements[regex] is not None:
-                rules.append(replacements[regex])
-            continue
-        rules.append((regex, ttype))
-    lexer = Lexer()
-    lexer.default_initialization()
-    lexer.set_SQL_REGEX(rules)
-    return lexer
-
-
-def _merge_end_repeat(stream: Iterable) -> Iterator:
-    """Make ``END REPEAT`` one keyword, so it closes its block instead of the enclosing BEGIN."""
-    pending: list = []
-    for ttype, value in stream:
-        if pending:
-            if ttype in T.Whitespace or ttype is T.Newline:
-                pending.append((ttype, value))
-                continue
-            if value.upper() == "REPEAT":
-                yield T.Keyword, "".join(v for _, v in pending) + value
-                pending = []
-                continue
-            yield from pending
-            pending = []
-        if ttype in T.Keyword and value.upper() == "END":
-            pending.append((ttype, value))
-            continue
-        yield ttype, value
-    yield from pending
-
-
 def _refuse_delimiter(script: str, first_line: int) -> None:
     match = _DELIMITER_LINE.search(script)
     if match:
@@ -227,10 +139,3 @@ def _refuse_delimiter(script: str, first_line: int) -> None:
             f"body's last END) with ';'.",
             line,
         )
-
-
-def _is_meaningful(token) -> bool:
-    """False for whitespace, comments and a bare ``;``: they cannot start a statement."""
-    if token.is_whitespace or token.ttype in T.Comment:
-        return False
-    return not (token.ttype is T.Punctuation and token.value == ";")

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..config import _KeyLines  # modmig.yaml's key -> line finder, shared with config.py
+from ..config.yaml_source import KeyLines as _KeyLines  # modmig.yaml key -> line finder, shared with config
 from ..errors import ConfigError, did_you_mean
 from . import rules as _registered  # noqa: F401  (ids and slugs of every rule)
 from .rule import LEVELS, RULES

@@ -129,20 +129,21 @@ PLAIN_SCRIPTS = [
 
 def test_plain_scripts_split_exactly_as_the_tokenizer_splits_them_in_every_dialect():
     """Scripts without quotes, comments or blocks take a shortcut; it must agree with sqlparse."""
-    from modmig.files.splitter import DIALECTS, _split_tokenized
+    from modmig.files.splitter import DIALECTS
+    from modmig.files.sql_tokenized import split_tokenized
 
     for script in PLAIN_SCRIPTS:
         for dialect in DIALECTS:
             for first_line in (1, 7):
-                expected = list(_split_tokenized(script, first_line, dialect))
+                expected = list(split_tokenized(script, first_line, dialect))
                 assert split_statements(script, first_line, dialect) == expected, (script, dialect)
 
 
 def test_unbalanced_parentheses_are_left_to_the_tokenizer():
-    from modmig.files.splitter import _split_tokenized
+    from modmig.files.sql_tokenized import split_tokenized
 
     script = "CREATE TABLE t (a int;\nb int);\nSELECT 1;"
-    assert split_statements(script) == list(_split_tokenized(script, 1, "sqlite"))
+    assert split_statements(script) == list(split_tokenized(script, 1, "sqlite"))
     assert len(texts(script)) == 2
 
 
@@ -174,14 +175,14 @@ PARITY = [
 @pytest.mark.parametrize("dialect", ["sqlite", "postgresql", "mysql"])
 def test_the_fast_scanner_splits_like_the_tokenizer(script, dialect):
     """Scripts without block bodies take the regular-expression path; it must agree with sqlparse."""
-    from modmig.files.splitter import _split_tokenized
+    from modmig.files.sql_tokenized import split_tokenized
     from modmig.files.sql_scan import scan
 
     fast = scan(script, 1, dialect)
-    slow = _split_tokenized(script, 1, dialect)
+    slow = split_tokenized(script, 1, dialect)
     if fast is None:
         pytest.skip(f"the scanner hands this one to the tokenizer on {dialect}")
-    assert list(fast) == [(s.text.split("; --")[0], s.line) for s in slow]
+    assert list(fast) == [(text.split("; --")[0], line) for text, line in slow]
 
 
 def test_scripts_with_block_bodies_go_to_the_tokenizer():

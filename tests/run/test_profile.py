@@ -229,3 +229,22 @@ def test_a_galera_session_in_rsu_is_refused_before_anything_runs(tmp_path, galer
     with engine.connect() as connection:
         assert connection.exec_driver_sql("SHOW TABLES").all() == []  # nothing ran, nothing was created
     engine.dispose()
+
+
+@pytest.mark.parametrize("topology", ["pgbouncer", "galera"])
+def test_an_advisory_lock_is_refused_where_the_server_shows_it_cannot_hold(tmp_path, run_cli, topology):
+    """Not declared: detected (PgBouncer by its port, Galera by wsrep_on); refused all the same."""
+    from ..databases import provision
+
+    with provision(topology, tmp_path) as url:
+        write_tree(tmp_path / "project", {"users": USERS}, url, "lock: advisory\n")
+        result = run_cli(tmp_path / "project")("upgrade", "--all")
+        assert result.exit_code == 2, result.output
+        detected = {"pgbouncer": "pgbouncer-transaction", "galera": "galera"}[topology]
+        assert f"'lock: advisory' ({tmp_path / 'project' / 'modmig.yaml'}:4) cannot hold on topology {detected}" in result.stderr
+        engine = create_engine(url)
+        with engine.connect() as connection:  # refused before anything ran
+            assert "_schema_versions" not in connection.exec_driver_sql(
+                "SELECT table_name FROM information_schema.tables WHERE table_name LIKE '\\_schema%%'"
+            ).scalars().all()
+        engine.dispose()

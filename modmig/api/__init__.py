@@ -17,35 +17,29 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Callable, Mapping
 
-from . import config as config_module
-from .run.database import ProjectDatabase
-from .errors import ModmigError, UnknownApp, UsageError
-from .events import EventCallback, fan_out, ignore
-from .files.loader import AppHistory, load_apps
-from .model import DatabaseState, Plan, Step
-from .results import RunResult, StampResult
-from .run import migrate
+from .. import config as config_module
+from ..errors import ModmigError, UnknownApp, UsageError
+from ..events import EventCallback, fan_out, ignore
+from ..files.loader import AppHistory, load_apps
+from ..model import DatabaseState, Plan, Step
+from ..results import RunResult, StampResult
+from ..run import migrate
+from .authoring import AuthoringOperations
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
-    from .fleet import Fleet
-    from .run.adoption import AdoptionProposal
-    from .plan.graph import MigrationGraph
-    from .run.recorder import HistoryEntry
-    from .results import CheckReport, RepairResult, StatusReport
-    from .squash.merge import MergeResult
-    from .schema.drift import DriftReport
-    from .schema.makemigrations import AskRename, ConfirmDestructive
-    from .schema.makemigrations_results import MakemigrationsResult
-    from .schema.ownership import OwnershipReport
-    from .schema.roundtrip import RoundtripReport
-    from .squash.collapse import PruneResult, SquashResult
-    from .lint.report import LintReport
+    from ..fleet import Fleet
+    from ..run.adoption import AdoptionProposal
+    from ..plan.graph import MigrationGraph
+    from ..run.recorder import HistoryEntry
+    from ..results import CheckReport, RepairResult, StatusReport
+    from ..squash.merge import MergeResult
 
-class Project(ProjectDatabase):
+
+class Project(AuthoringOperations):
     """A configured project: its apps, their migration files, and one target database.
 
     The database is, in order of precedence: ``connection`` (an open SQLAlchemy Connection, used
@@ -117,7 +111,7 @@ class Project(ProjectDatabase):
     @property
     def graph(self) -> "MigrationGraph":
         if self._graph is None:
-            from .plan.graph import MigrationGraph
+            from ..plan.graph import MigrationGraph
 
             self._graph = MigrationGraph(self.histories)
         return self._graph
@@ -130,7 +124,7 @@ class Project(ProjectDatabase):
     def ignored_files(self) -> list[tuple[str, str]]:
         """Files in the apps' migrations folders that look like migrations but are not read as
         one, with why: ``[("apps/blog/migrations/0003.sql", "it has no name after the number ...")]``."""
-        from .errors import show_path
+        from ..errors import show_path
 
         return [(show_path(path), reason) for label in self.apps for path, reason in self.histories[label].ignored]
 
@@ -151,7 +145,7 @@ class Project(ProjectDatabase):
         self, app: str | None = None, *, to: int | None = None, by: int | None = None, steps: int | None = None
     ) -> Plan:
         """What ``upgrade`` would run now, in order. Reads the database, writes nothing."""
-        from .plan.planner import plan_upgrade
+        from ..plan.planner import plan_upgrade
 
         if app is not None:
             self.require_app(app)
@@ -159,7 +153,7 @@ class Project(ProjectDatabase):
         return plan_upgrade(self.graph, state, app, migrate.absolute_target(self.graph, state, app, to, by, steps, "up"))
 
     def plan_downgrade(self, app: str, *, to: int | None = None, by: int | None = None, steps: int | None = None) -> Plan:
-        from .plan.planner import plan_downgrade
+        from ..plan.planner import plan_downgrade
 
         self.require_app(app)
         state = migrate.current_state(self, self.graph)
@@ -223,7 +217,7 @@ class Project(ProjectDatabase):
         inconsistent (an applied migration whose dependency is not), or, with
         ``from_user_version`` (the version was read from the database), lower than recorded.
         """
-        from .run.maintenance import stamp
+        from ..run.maintenance import stamp
 
         self.require_app(app)
         return stamp(
@@ -246,7 +240,7 @@ class Project(ProjectDatabase):
         A dirty mark is resolved by ``applied`` (all of the stopped migration took effect, or none)
         or ``statements_done=N`` (exactly its first N statements did: the next run resumes after them).
         """
-        from .run.maintenance import repair, repair_renumbered
+        from ..run.maintenance import repair, repair_renumbered
 
         self.require_app(app)
         if applied is not None and statements_done is not None:
@@ -261,7 +255,7 @@ class Project(ProjectDatabase):
 
     def merge(self, app: str) -> "MergeResult":
         """Renumber ``app``'s migrations that share a version (parallel branches); see merge.py."""
-        from .squash.merge import merge
+        from ..squash.merge import merge
 
         self.require_app(app)
         try:
@@ -272,14 +266,14 @@ class Project(ProjectDatabase):
     def status(self, app: str | None = None, *, profile: bool = False) -> "StatusReport":
         """Where each app stands; with ``profile``, also the database's capability profile and the
         lock strategy a run takes there (``status -v``)."""
-        from .run.status import status
+        from ..run.status import status
 
         if app is not None:
             self.require_app(app)
         return status(self, self.graph, app, profile)
 
     def check(self) -> "CheckReport":
-        from .run.status import check
+        from ..run.status import check
 
         return check(self, self.graph)
 
@@ -289,129 +283,19 @@ class Project(ProjectDatabase):
         ``project.fleet("tenants").upgrade(parallel=8)`` returns a ``FleetRunResult`` with every
         target's outcome; ``status()``, ``check()``, ``plan()`` and ``downgrade()`` likewise.
         """
-        from .fleet import Fleet
+        from ..fleet import Fleet
 
         return Fleet(self.config, self.graph, name, environ=self._environ)
 
-    def check_roundtrip(self, scratch: str | None = None) -> "RoundtripReport":
-        """On a scratch database, check that every migration's down undoes its up (``check --roundtrip``).
-
-        ``scratch`` is the URL of an empty database that may be filled and emptied. Without it, the
-        check runs where the project's database is: on a PostgreSQL or MySQL server, in a
-        throwaway database modmig creates there (and drops); on SQLite (or with no database
-        configured), in a temporary SQLite file. The project's own database is never touched.
-        """
-        from .schema.roundtrip import check_roundtrip
-
-        server = None
-        if scratch is None and self._engine is None and self.dialect() != "sqlite":
-            server, _ = config_module.choose_database_url(self.config, self._database, self._environ)
-        return check_roundtrip(self.config, self.graph, scratch, server=server)
-
-    def owners(
-        self, app: str | None = None, *, scratch: str | None = None, cache: bool = True, refresh: bool = False
-    ) -> "OwnershipReport":
-        """Which app's migration created each schema object, and which migrations changed it since.
-
-        Read from the migration files (``modmig.schema.ownership``; docs/ownership.md); the
-        project's database is never read. Python migrations are replayed on a scratch database of
-        the project's dialect: SQLite in memory, or a throwaway database created (and dropped) on
-        the server ``scratch`` names, by default the configured database's server (when that one
-        cannot be used, they are left opaque and the report says why; a ``scratch`` that cannot
-        be used is an error). The map is
-        cached in ``.modmig/`` beside modmig.yaml: ``cache=False`` neither reads nor writes it,
-        ``refresh=True`` rebuilds and rewrites it.
-        """
-        from .schema.ownership import OwnershipReport, build_ownership, cache_path
-
-        if app is not None:
-            self.require_app(app)
-        dialect = self.dialect()
-        named = scratch is not None
-        if not named and dialect != "sqlite":
-            scratch = self.server_url()
-        owners = build_ownership(
-            self.graph, dialect, cache=cache_path(self.config.root, dialect) if cache else None, refresh=refresh,
-            replay_url=scratch, replay_optional=not named, base_dir=self.config.root,
-        )
-        return OwnershipReport(owners, app)
-
-    def makemigrations(
-        self,
-        apps: "list[str] | None" = None,
-        *,
-        name: str | None = None,
-        dialect: str | None = None,
-        scratch: str | None = None,
-        python: bool = False,
-        dry_run: bool = False,
-        check: bool = False,
-        allow_destructive: bool = False,
-        renames: "list[str] | tuple[str, ...]" = (),
-        confirm: "ConfirmDestructive | None" = None,
-        ask_rename: "AskRename | None" = None,
-    ) -> "MakemigrationsResult":
-        """Compare each app's models with the schema its migrations build; write its next migration.
-
-        ``apps``: default every app that names its models in modmig.yaml. The migrations, and the
-        new file before it is written, run on a scratch database of ``dialect`` (default: the
-        project's): SQLite in memory, or a throwaway database on ``scratch`` (default: the
-        configured database's server). ``check=True`` writes nothing (``result.changed`` says
-        whether they differ); ``dry_run=True`` generates and verifies without writing. See
-        docs/autogenerate.md.
-        """
-        from .schema.makemigrations import makemigrations
-        from .schema.ownership import build_ownership, cache_path
-
-        wanted = [self.require_app(app) for app in apps] if apps else [a for a in self.apps if self.config.apps[a].models]
-        if not wanted:
-            raise UsageError("No app names its models in modmig.yaml: write one as {path: apps/blog, models: blog.models}.")
-        if name is not None and len(wanted) > 1:
-            raise UsageError("--name names one file: give one app with it.")
-        self._ensure_migration_folders(wanted)
-        chosen, scratch_url = self._scratch_for(dialect, scratch)
-        owners = build_ownership(
-            self.graph, chosen, cache=cache_path(self.config.root, chosen), replay_url=scratch_url,
-            replay_optional=False, base_dir=self.config.root,
-        )
-        mode = "check" if check else "dry-run" if dry_run else "write"
-        try:
-            return makemigrations(
-                self.config, self.graph, owners, wanted, scratch_url=scratch_url, base_dir=self.config.root, mode=mode,
-                name=name, python=python, allow_destructive=allow_destructive, confirm=confirm, renames=renames,
-                ask_rename=ask_rename,
-            )
-        finally:
-            self.forget_files()
-
-    def drift(self, *, scratch: str | None = None) -> "DriftReport":
-        """Compare the live database with the schema its recorded versions should produce.
-
-        The expected schema comes from replaying the migrations each app has recorded on a scratch
-        database (SQLite in memory, or a throwaway database on ``scratch``, by default the
-        configured database's server). Every difference names the app owning the object;
-        objects no app owns are listed; ``drift: {ignore: [...]}`` in modmig.yaml leaves tables
-        other tools own alone. See docs/autogenerate.md.
-        """
-        from .schema.drift import drift
-
-        _, scratch_url = self._scratch_for(None, scratch)
-        with self.connect() as connection:
-            state = self.read_state(connection)
-        owners = self.owners(scratch=scratch_url).map
-        return drift(
-            self, self.graph, state, owners, scratch_url=scratch_url, base_dir=self.config.root, ignore=self.config.drift_ignore
-        )
-
     def user_version(self) -> int:
         """SQLite's ``PRAGMA user_version`` of the database (for ``stamp --from-user-version``)."""
-        from .run.adoption import read_user_version
+        from ..run.adoption import read_user_version
 
         return read_user_version(self)
 
     def adopt(self, tool: str, *, record: bool = False, lock_timeout: float | None = None) -> "AdoptionProposal":
         """Propose (or, with ``record=True``, record) stamps from Django's or Alembic's bookkeeping."""
-        from .run.adoption import adopt
+        from ..run.adoption import adopt
 
         return adopt(self, self.graph, tool, record=record, lock_timeout=lock_timeout)
 
@@ -423,110 +307,9 @@ class Project(ProjectDatabase):
         """The statements a step would execute (None for a Python migration)."""
         if step.migration.kind != "sql":
             return None
-        from .run.executor import step_statements
+        from ..run.executor import step_statements
 
         return [s.text for s in step_statements(self.backend, step)]
-
-    def squash(
-        self,
-        app: str,
-        *,
-        first: int | None = None,
-        last: int | None = None,
-        auto: bool = False,
-        verify: bool = True,
-        verify_url: str | None = None,
-    ) -> "SquashResult":
-        """Write versions first..last of ``app`` (default: all) as one verified squash file.
-
-        Returns a ``SquashResult``; raises ``SquashCycle`` (exit 2) if the squash would close a
-        dependency cycle (``auto=True`` shortens the range instead) and ``SquashNotVerified``
-        (exit 1, nothing written) if it does not do exactly what the originals do.
-        """
-        from .squash.collapse import squash
-
-        self.require_app(app)
-        result = squash(
-            self.histories, app, first=first, last=last, auto=auto, verify=verify, verify_url=verify_url,
-            dialect=self.dialect(verify_url), scratch_base=self.config.root,
-        )
-        self.forget_files()
-        return result
-
-    def prune(self, app: str) -> "PruneResult":
-        """Delete the files ``app``'s squash replaces, unless the database is inside its range."""
-        from .squash.collapse import prune
-
-        self.require_app(app)
-        result = prune(self.histories[app], self.state_if_configured)
-        self.forget_files()
-        return result
-
-    def lint(
-        self, apps: "Sequence[str]" = (), *, everything: bool = False, base: str | None = None, dialect: str | None = None
-    ) -> "LintReport":
-        """Lint ``apps``' migrations (every app's by default): the ones the database has not applied
-        yet, or every one (``everything``), or those added or changed since the git ref ``base``.
-
-        ``dialect`` (``postgresql``, ``mysql``, ``sqlite``) overrides ``lint.dialect`` in modmig.yaml
-        and the configured database's. Returns a ``LintReport``; ``report.ok`` is False when a
-        finding at error level remains. See docs/lint.md.
-        """
-        from .lint.project import lint_project
-
-        for app in apps:
-            self.require_app(app)
-        return lint_project(
-            self.config, self.graph, tuple(apps), everything=everything, base=base, dialect=dialect,
-            state=self._pending_state, database_dialect=self.dialect,
-        )
-
-    def new_migration(self, app: str, slug: str, *, python: bool = False) -> Path:
-        from .files.scaffold import new_migration
-
-        self.require_app(app)
-        return new_migration(self.config.apps[app], slug, python=python, config_path=self.config.path)
-
-    # -- internals -----------------------------------------------------------------------------
-
-    def _scratch_for(self, dialect: str | None, scratch: str | None) -> tuple[str, str | None]:
-        """The dialect to compare in, and the server for its scratch database (None: SQLite in memory)."""
-        chosen = {"mariadb": "mysql"}.get(dialect or "", dialect) or self.dialect()
-        if chosen not in ("sqlite", "postgresql", "mysql"):
-            raise UsageError(f"--dialect {chosen!r}: choose sqlite, postgresql or mysql.")
-        if scratch is not None:
-            if self.dialect(scratch) != chosen:
-                raise UsageError(f"--scratch {self.dialect(scratch)} server for the {chosen} dialect: give a {chosen} server.")
-            return chosen, scratch
-        if chosen == "sqlite":
-            return chosen, None
-        if self.dialect() == chosen:
-            return chosen, self.server_url()
-        raise UsageError(
-            f"--dialect {chosen} needs --scratch URL: a {chosen} server where modmig may create (and drop) a "
-            f"throwaway database to replay the migrations on."
-        )
-
-    def _ensure_migration_folders(self, apps: list[str]) -> None:
-        """An app with models and a folder but no migrations/ yet gets an empty one (its first file is next)."""
-        from .files.loader import MIGRATIONS_FOLDER
-
-        for app in apps:
-            folder = self.config.apps[app].folder
-            if folder is not None and folder.is_dir() and not (folder / MIGRATIONS_FOLDER).exists():
-                (folder / MIGRATIONS_FOLDER).mkdir()
-                self.forget_files()
-
-    def _pending_state(self) -> DatabaseState:
-        """The state that decides which migrations are pending (for ``lint``); a usage error when
-        no database is configured to ask."""
-        state = self.state_if_configured()
-        if state is None:
-            raise UsageError(
-                "modmig lint lints the migrations the database has not applied, and no database is "
-                "configured: pass --all (every migration), --base GIT_REF (those changed since), or --database URL."
-            )
-        return state
 
     def _state_or_none(self) -> DatabaseState | None:
         """The configured database's state, or None when there is none or it cannot be read.
@@ -541,6 +324,6 @@ class Project(ProjectDatabase):
 
 def lint_rules() -> list[dict]:
     """Every lint rule's metadata (id, slug, level, databases, title, docs page), by id."""
-    from .lint.engine import RULES
+    from ..lint.engine import RULES
 
     return [RULES[rule_id].info() for rule_id in sorted(RULES)]
