@@ -15,6 +15,7 @@
 # --wsrep-new-cluster when no node is up; then the others join; it waits (deadline
 # $MODMIG_GALERA_TIMEOUT s, default 120) until wsrep_cluster_size = 3.
 # `stop` shuts the three nodes down and removes $MODMIG_GALERA_DIR unless --keep-data is given.
+# `start` installs Debian's galera-4 and rsync if they are missing (mariadb-server must be installed).
 # `kill-node N` SIGKILLs node N's mariadbd (a crash, for the node-failure test); `start-node N` makes
 # it rejoin the running cluster (IST/SST from a live node).
 set -euo pipefail
@@ -47,8 +48,23 @@ node_pid() {
     [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && echo "$pid"
 }
 
+install_if_missing() {  # galera-4 and rsync from Debian's packages; mariadb-server must be there already
+    local missing=()
+    [ -f "$PROVIDER" ] || missing+=(galera-4)
+    command -v rsync >/dev/null 2>&1 || missing+=(rsync)
+    [ ${#missing[@]} -eq 0 ] && return 0
+    command -v apt-get >/dev/null 2>&1 || die "${missing[*]} missing and this is not a Debian-like system: install them"
+    local sudo=""
+    if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+    say "installing Debian's ${missing[*]} (apt-get)"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+        || die "apt-get install ${missing[*]} failed"
+}
+
 check_prerequisites() {
-    [ -x /usr/sbin/mariadbd ] || die "/usr/sbin/mariadbd is missing: apt-get install mariadb-server"
+    [ -x /usr/sbin/mariadbd ] || die "/usr/sbin/mariadbd is missing: apt-get install mariadb-server (the system MariaDB the suite also needs)"
+    install_if_missing
     [ -f "$PROVIDER" ] || die "$PROVIDER is missing: apt-get install galera-4"
     command -v rsync >/dev/null 2>&1 || die "rsync is missing (needed for the state transfer): apt-get install rsync"
     command -v mariadb-install-db >/dev/null 2>&1 || die "mariadb-install-db is missing: apt-get install mariadb-server"

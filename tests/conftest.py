@@ -70,6 +70,15 @@ def no_tracebacks(request, tmp_path_factory, monkeypatch):
         pytest.fail("modmig printed a traceback:\n" + "\n".join(path.read_text() for path in found), pytrace=False)
 
 
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist (``-n N --dist loadgroup``) every test on the Galera cluster runs on one
+    worker, one after the other: the node-kill test takes a node down for a while."""
+    for item in items:
+        spec = getattr(item, "callspec", None)
+        if (spec is not None and spec.params.get("database_url") == "galera") or "galera_url" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("galera"))
+
+
 def pytest_generate_tests(metafunc):
     """Parametrise ``database_url`` over the backends, plus the topologies for the tests that run there."""
     if "database_url" in metafunc.fixturenames:

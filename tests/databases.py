@@ -49,6 +49,14 @@ SERVERS = {
 START = {"pgbouncer": "run scripts/pgbouncer.sh start", "galera": "run scripts/galera.sh start"}
 _GALERA_NODES = "mysql+pymysql://root@127.0.0.1:3311/,mysql+pymysql://root@127.0.0.1:3312/,mysql+pymysql://root@127.0.0.1:3313/"
 _rotation = [0]
+#: URL -> topology backend, for every database ``provision`` handed out on one.
+_TOPOLOGY_OF: dict[str, str] = {}
+
+
+def topology_of(url: str) -> str | None:
+    """"pgbouncer" or "galera" if ``url`` is a database ``provision`` made on that topology, else None:
+    for the few tests whose expectation differs there (each says why)."""
+    return _TOPOLOGY_OF.get(url)
 
 
 def galera_nodes() -> list[str]:
@@ -80,9 +88,12 @@ def provision(backend: str, tmp_path: Path) -> Iterator[str]:
         _rotation[0] += 1
         url = node_url(url, 1 + _rotation[0] % len(galera_nodes()))
         _wait_replicated(url, name)
+    if backend in TOPOLOGIES:
+        _TOPOLOGY_OF[url] = backend
     try:
         yield url
     finally:
+        _TOPOLOGY_OF.pop(url, None)
         drop_database(backend, name)
 
 

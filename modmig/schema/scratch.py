@@ -208,6 +208,9 @@ def scratch_database(url: str | None, base_dir: Path, option: str = "--verify-ur
     finally:
         if backend is not None:
             backend.dispose()
+        # PostgreSQL: FORCE, because a pooler in front of the server (PgBouncer) keeps its server
+        # connection to the scratch database open after modmig closed its own.
+        force = " WITH (FORCE)" if admin.dialect.name == "postgresql" else ""
         with admin.connect() as connection:
-            connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {quoted}")
+            connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {quoted}{force}")
         admin.dispose()

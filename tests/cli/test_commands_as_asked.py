@@ -11,8 +11,14 @@ a temporary SQLite file.
 import json
 import sqlite3
 
+import pytest
+
 from ..conftest import write_tree
 from ..terminal import run_in_terminal
+
+#: The database tests here (check --roundtrip on the server given: scratch databases through the
+#: pooler) run on the PgBouncer and Galera topologies too (tests/conftest.py).
+pytestmark = pytest.mark.conformance
 
 
 def test_answering_no_at_the_prompt_says_the_user_declined(sample_project):

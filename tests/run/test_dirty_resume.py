@@ -12,6 +12,9 @@ from modmig.errors import DirtyState, MigrationFailed, UsageError
 
 from ..conftest import table_names, versions
 
+#: Core scenarios: they run on the PgBouncer and Galera topologies too (tests/conftest.py).
+pytestmark = pytest.mark.conformance
+
 HALF = (
     "-- modmig: transaction off\n"
     "CREATE TABLE t_one (id INTEGER PRIMARY KEY);\n"

@@ -8,6 +8,9 @@ from modmig.errors import Irreversible
 from ..conftest import table_names, versions
 from .test_upgrade import BLOG, USERS
 
+#: Core scenarios: they run on the PgBouncer and Galera topologies too (tests/conftest.py).
+pytestmark = pytest.mark.conformance
+
 
 def test_downgrade_of_one_app_undoes_only_that_app_when_nothing_depends_on_it(make_project):
     project = make_project({"users": USERS, "blog": BLOG})

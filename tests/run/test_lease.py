@@ -19,6 +19,9 @@ from sqlalchemy.engine import make_url
 from ..conftest import MODMIG, modmig_process, write_tree
 from .test_processes import UP_ROWS, rows, wait_for
 
+#: Core scenarios: they run on the PgBouncer and Galera topologies too (tests/conftest.py).
+pytestmark = pytest.mark.conformance
+
 LEASE = "lock: lease\nlease: 2s\n"
 #: The lease on every backend and topology (PgBouncer in transaction mode, Galera) too.
 pytestmark = pytest.mark.conformance

@@ -8,14 +8,24 @@ import subprocess
 import pytest
 
 from modmig.api import Project
+from modmig.errors import ConfigError
 
 from ..conftest import MODMIG, versions, write_tree
+from ..databases import topology_of
 from .test_upgrade import USERS
+
+#: Core scenarios: they run on the PgBouncer and Galera topologies too (tests/conftest.py).
+pytestmark = pytest.mark.conformance
 
 
 @pytest.mark.parametrize("strategy", ["advisory", "lease"])
 def test_a_run_gives_up_after_the_lock_timeout_naming_the_holder_and_changing_nothing(tmp_path, database_url, strategy):
     config = write_tree(tmp_path / "project", {"users": USERS}, database_url, f"lock: {strategy}\n")
+    if strategy == "advisory" and topology_of(database_url):  # PgBouncer, Galera: a session lock cannot hold
+        with pytest.raises(ConfigError, match=r"'lock: advisory' \(.*\) cannot hold on topology (pgbouncer-transaction|galera)"):
+            with Project.load(config) as refused:
+                refused.backend.profile()
+        return
     holder = Project.load(config)
     assert holder.backend.profile().lock == strategy
     with holder.backend.lock(5, lambda *_: None):

@@ -1,6 +1,6 @@
 """Capability profiles: what ``status -v`` says, declarations modmig.yaml may and may not make,
 and what the pgbouncer-transaction profile changes on PostgreSQL (declared on a direct server
-here; tests/run/test_topologies*.py run through a real PgBouncer and Galera cluster)."""
+here; tests/topologies/ and the tests marked conformance run through a real PgBouncer and Galera cluster)."""
 
 import json
 

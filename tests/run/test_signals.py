@@ -20,6 +20,9 @@ from modmig.api import Project
 from ..conftest import modmig_process, write_tree
 from .test_processes import rerun_upgrade, rows, wait_for
 
+#: Core scenarios: they run on the PgBouncer and Galera topologies too (tests/conftest.py).
+pytestmark = pytest.mark.conformance
+
 STEPS = {
     "0001_log.sql": "CREATE TABLE run_log (migration VARCHAR(40) NOT NULL);\n",
     "0002_slow.py": (

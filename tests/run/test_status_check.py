@@ -9,6 +9,9 @@ from modmig.errors import ChecksumMismatch, DatabaseAhead
 
 from .test_upgrade import BLOG, USERS
 
+#: Core scenarios: they run on the PgBouncer and Galera topologies too (tests/conftest.py).
+pytestmark = pytest.mark.conformance
+
 
 def test_status_lists_version_latest_and_pending_per_app(make_project):
     project = make_project({"users": USERS, "blog": BLOG})

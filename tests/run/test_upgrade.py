@@ -6,6 +6,9 @@ from modmig.errors import MigrationFailed
 
 from ..conftest import table_names, versions
 
+#: Core scenarios: they run on the PgBouncer and Galera topologies too (tests/conftest.py).
+pytestmark = pytest.mark.conformance
+
 USERS = {
     "0001_create_users.sql": "CREATE TABLE users_user (id INTEGER PRIMARY KEY);\n-- modmig: down\nDROP TABLE users_user;\n",
     "0002_add_email.sql": "ALTER TABLE users_user ADD email VARCHAR(100);\n-- modmig: down\nALTER TABLE users_user DROP COLUMN email;\n",

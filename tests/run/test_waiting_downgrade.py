@@ -7,12 +7,17 @@ Before, ``downgrade APP --to K --yes`` that got the lock after another run had d
 
 import subprocess
 
+import pytest
+
 from modmig.api import Project
 from modmig.events import ignore
 from modmig.plan.planner import plan_downgrade
 from modmig.run.migrate import run_plan, verified_state
 
 from ..conftest import modmig_process, write_tree
+
+#: Core scenarios: they run on the PgBouncer and Galera topologies too (tests/conftest.py).
+pytestmark = pytest.mark.conformance
 
 APPS = {
     "users": {

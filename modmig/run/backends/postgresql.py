@@ -171,6 +171,10 @@ class PostgresBackend(ProfiledLock):
                 return  # a statement of its own: no session to set (refuse_step refused it if it needed one)
             if self.schema:
                 connection.exec_driver_sql(f"SET LOCAL search_path TO {self._quote(self.schema)}, public")
+            if (connection.dialect.server_version_info or (0,)) >= (14,):
+                # PgBouncer closes its server connection when its client dies mid-transaction: the
+                # server then cancels the dead run's statement, as _configure_session has it directly.
+                connection.exec_driver_sql(f"SET LOCAL client_connection_check_interval = '{CLIENT_CHECK_INTERVAL}'")
         for setting in ("lock_timeout", "statement_timeout"):
             seconds = self.timeouts.get(setting)
             if seconds is not None:
