@@ -40,14 +40,21 @@ class AppHistory:
     #: and check name them, so a misnamed file is never silently skipped.
     ignored: list[tuple[Path, str]] = field(default_factory=list)
 
+    # base and latest are asked once per migration while planning: the ordinary files are in
+    # version order, so only their ends and the (few) squashes need looking at, not every file.
+
     @property
     def base(self) -> int:
-        firsts = [m.first_version for m in (*self.migrations, *self.squashes)]
+        firsts = [s.first_version for s in self.squashes]
+        if self.migrations:
+            firsts.append(self.migrations[0].first_version)
         return min(firsts) - 1 if firsts else 0
 
     @property
     def latest(self) -> int:
-        lasts = [m.version for m in (*self.migrations, *self.squashes)]
+        lasts = [s.version for s in self.squashes]
+        if self.migrations:
+            lasts.append(self.migrations[-1].version)
         return max(lasts) if lasts else 0
 
     def covering(self, version: int) -> list[Migration]:
