@@ -131,24 +131,29 @@ def _wait_replicated(url: str, name: str) -> None:
 
 def drop_database(backend: str, name: str) -> None:
     """Drop a test database, first ending sessions a killed test process left running in it."""
-    from sqlalchemy.exc import DBAPIError
-
     if backend == "galera":  # sessions are per node: end the leftovers on every node that answers
         _kill_leftovers_on_other_nodes(name)
     with _creator(backend).connect() as connection:
         if backend in ("postgresql", "pgbouncer"):
             connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             return
-        leftovers = connection.exec_driver_sql(
-            "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = %s AND ID <> CONNECTION_ID()", (name,)
-        ).scalars().all()
-        for session in leftovers:
-            try:
-                connection.exec_driver_sql(f"KILL {int(session)}")
-            except DBAPIError as error:  # 1094: the session ended between the query and the KILL
-                if getattr(error.orig, "args", [None])[0] != 1094:
-                    raise
+        _kill_sessions_in(connection, name)
         connection.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
+
+
+def _kill_sessions_in(connection, name: str) -> None:
+    """End the sessions a killed test process left in database ``name`` (on this server or node)."""
+    from sqlalchemy.exc import DBAPIError
+
+    leftovers = connection.exec_driver_sql(
+        "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = %s AND ID <> CONNECTION_ID()", (name,)
+    ).scalars().all()
+    for session in leftovers:
+        try:
+            connection.exec_driver_sql(f"KILL {int(session)}")
+        except DBAPIError as error:  # 1094: the session ended between the query and the KILL
+            if getattr(error.orig, "args", [None])[0] != 1094:
+                raise
 
 
 def _kill_leftovers_on_other_nodes(name: str) -> None:
@@ -159,14 +164,7 @@ def _kill_leftovers_on_other_nodes(name: str) -> None:
         engine = create_engine(url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 2})
         try:
             with engine.connect() as connection:
-                leftovers = connection.exec_driver_sql(
-                    "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = %s AND ID <> CONNECTION_ID()", (name,)
-                ).scalars().all()
-                for session in leftovers:
-                    try:
-                        connection.exec_driver_sql(f"KILL {int(session)}")
-                    except DBAPIError:  # ended meanwhile
-                        pass
+                _kill_sessions_in(connection, name)
         except DBAPIError:  # a node a test killed: its sessions are gone with it
             pass
         finally:

@@ -17,34 +17,18 @@ from modmig.api import Project
 
 from ..conftest import LEASE_MODE, MODMIG, modmig_process, write_tree
 from ..databases import topology_of
+from ..topologies.racing import APPS, STEPS, logging_project
 
 #: Core scenarios: they run on the PgBouncer and Galera topologies too (tests/conftest.py).
 pytestmark = pytest.mark.conformance
 
 PROCESSES = 8
-APPS, STEPS = 3, 4
 #: A statement that runs for minutes, for the kill test.
 SLOW = {
     "sqlite": "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000000000) SELECT count(*) FROM c",
     "postgresql": "SELECT pg_sleep(300)",
     "mysql": "SELECT SLEEP(300)",
 }
-
-
-def logging_project(root, database_url, extra=""):
-    """app0..app2, each with 4 migrations that append their name to run_log (no unique key)."""
-    apps = {"log": {"0001_create_log.sql": "CREATE TABLE run_log (migration VARCHAR(40) NOT NULL);\n"}}
-    for a in range(APPS):
-        apps[f"app{a}"] = {
-            f"{v:04d}_step.sql": (
-                f"-- modmig: depends log:0001{f', app{a - 1}:{v:04d}' if a else ''}\n"
-                f"CREATE TABLE app{a}_t{v} (id INTEGER PRIMARY KEY);\n"
-                f"INSERT INTO run_log (migration) VALUES ('app{a}:{v}');\n"
-            )
-            for v in range(1, STEPS + 1)
-        }
-    write_tree(root, apps, database_url, extra)
-    return root
 
 
 def rows(database_url, query, commit=False):
