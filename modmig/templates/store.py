@@ -60,10 +60,9 @@ class TemplateStore:
     # -- names ---------------------------------------------------------------------------------
 
     def new_name(self, sqlite_path: Path | None = None) -> str:
-        """A name for a new test database (on SQLite, the file the test asked for)."""
+        """A name for a new test database (on SQLite, the file the test asked for, else one in the session's folder)."""
         if not self.on_server:
-            assert sqlite_path is not None, "SQLite test databases are named by their file"
-            return str(sqlite_path)
+            return str(sqlite_path or self.folder / f"test_{next(self._numbers)}.db")
         return f"{PREFIX}test_{self.run}_{next(self._numbers)}"
 
     def url(self, name: str) -> str:
@@ -111,8 +110,8 @@ class TemplateStore:
         if name is None:
             name = self.new_name()
             self.databases.clone(template, name)
-        assert self._ahead is not None
-        self._spares[key] = self._ahead.submit(self._make_spare, template)
+        if self._ahead is not None:  # (always, on a server) the next test's copy, made meanwhile
+            self._spares[key] = self._ahead.submit(self._make_spare, template)
         return name
 
     def create(self, sqlite_path: Path | None = None) -> str:

@@ -52,18 +52,13 @@ class TestDatabase:
     def url(self) -> str:
         """The database's URL (creating it if need be)."""
         self.touch()
-        assert self.name is not None
-        return self.store.url(self.name)
+        return self.store.url(self._database())
 
     def project(self) -> Project:
         """The Project on the database, creating the database if needed (does not touch it)."""
-        if self.name is None:
-            self._materialise()
+        name = self._database()
         if self._project is None:
-            assert self.name is not None
-            self._project = Project(
-                self.files.config, database=self.store.url(self.name), histories=self.files.histories
-            )
+            self._project = Project(self.files.config, database=self.store.url(name), histories=self.files.histories)
         return self._project
 
     # -- moves ---------------------------------------------------------------------------------
@@ -86,8 +81,7 @@ class TestDatabase:
                 raise
             project.close()  # no session may stay open on a database being copied
             if self.store.usable(key):
-                assert self.name is not None
-                self.store.snapshot(self.name, key)
+                self.store.snapshot(self._database(), key)
         self.moves = key[1]
 
     def close(self) -> None:
@@ -100,9 +94,12 @@ class TestDatabase:
     def _key(self, moves: tuple[Hashable, ...]) -> Key:
         return (self.files.fingerprint, moves)
 
-    def _materialise(self) -> None:
-        """Create the database in the state of its moves so far (only ever the empty state)."""
-        self.name = self.store.create(self.sqlite_path)
+    def _database(self) -> str:
+        """The database's name, created (in the empty state, the only one it can be in before its
+        first move) on first use."""
+        if self.name is None:
+            self.name = self.store.create(self.sqlite_path)
+        return self.name
 
     def _close_project(self) -> None:
         if self._project is not None:
