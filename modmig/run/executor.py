@@ -116,7 +116,7 @@ class Executor:
         fails with ``MigrationFailed.interrupted`` set. One that arrives between steps stops the run
         before the next step (``RunInterrupted``).
         """
-        preflight.check_plan(plan, self.statements, resume, getattr(self.backend, "refuse_step", None))
+        preflight.check_plan(plan, self.statements, resume, self.backend.refuse_step)
         total = len(plan.steps)
         with self.signals:
             try:
