@@ -84,8 +84,8 @@ def run_output(ctx: click.Context, project, command: str, quiet: bool, verbose: 
 
         console = Console(quiet=quiet, verbose=verbose)
         if verbose and not quiet:
-            console.line(f"Database: {project.backend.display_url}")
-        yield console.run_listener(project.backend.transactional_ddl)
+            console.line(f"Database: {project.display_url}")
+        yield console.run_listener(project.transactional_ddl)
         return
     from .console import lock_notice
     from ..events import fan_out

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Mapping
 
 from ..errors import ConfigError, DatabaseUnavailable
 from ..run.backends.base import mask_url_text
-from ..run.recorder import ADDED_COLUMNS, HISTORY_TABLE, VERSIONS_TABLE
+from ..run.bookkeeping_rows import ADDED_COLUMNS, HISTORY_TABLE, VERSIONS_TABLE
 from .spec import FleetSpec, read_url_file
 
 if TYPE_CHECKING:
@@ -77,7 +77,7 @@ class Bookkeeping:
 
     #: Both tables exist.
     ready: bool
-    #: The columns later releases added (``recorder.ADDED_COLUMNS``) that the tables have.
+    #: The columns later releases added (``bookkeeping_rows.ADDED_COLUMNS``) that the tables have.
     columns: frozenset = frozenset()
 
 

@@ -10,7 +10,7 @@
 * Listed PostgreSQL databases: one connection each (a PostgreSQL connection is per database), read
   by the bookkeeping ``Recorder`` like a single database, several at once.
 
-Every state is built by ``recorder.state_from_rows``, the function ``Recorder.read_state`` uses,
+Every state is built by ``bookkeeping_rows.state_from_rows``, the function ``Recorder.read_state`` uses,
 so a state read here is the state a single-database command would read.
 """
 
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Iterable, Union
 from ..errors import ModmigError, TargetMissing
 from ..model import DatabaseState
 from ..run.backends.base import driver_message
-from ..run.recorder import HISTORY_TABLE, RECORDING_DIRECTIONS, VERSIONS_TABLE, state_from_rows
+from ..run.bookkeeping_rows import HISTORY_TABLE, RECORDING_DIRECTIONS, VERSIONS_TABLE, state_from_rows
 from .discovery import catalog
 from .servers import engine_key
 

@@ -66,6 +66,50 @@ class ProjectDatabase:
             )
         return self._backend
 
+    @property
+    def display_url(self) -> str:
+        """The database's URL as output shows it (password hidden), without opening a backend when
+        the URL is a plain one (``quick_state.parse_plain_url``)."""
+        if self._backend is None and self._engine is None:
+            location = self._plain_url()
+            if location is not None:
+                return location.display_url
+        return self.backend.display_url
+
+    @property
+    def transactional_ddl(self) -> bool:
+        """Does a migration's DDL roll back with it? (Every backend but MySQL/MariaDB's.)"""
+        if self._backend is None:
+            return self.dialect() != "mysql"
+        return self.backend.transactional_ddl
+
+    def quick_state(self) -> DatabaseState | None:
+        """The state read through the DB-API driver alone (``run/quick_state.py``), or None.
+
+        For commands that only look (``status``, ``plan``, ``lint``, a no-op ``upgrade``): they
+        then never import SQLAlchemy. None whenever the plain read does not apply (an embedding
+        program's engine, a URL with options, any error): the caller reads the usual way, which
+        reports errors as always.
+        """
+        if self._engine is not None or self._backend is not None:
+            return None  # already open: reading through it costs nothing more
+        location = self._plain_url()
+        if location is None:
+            return None
+        from .quick_state import read_state_directly
+
+        return read_state_directly(location, self.config.schema)
+
+    def _plain_url(self):
+        from ..errors import ConfigError
+        from .quick_state import parse_plain_url
+
+        try:
+            url, base_dir = config_module.choose_database_url(self.config, self._database, self._environ)
+        except ConfigError:
+            return None
+        return parse_plain_url(url, base_dir)
+
     def lock_settings(self) -> "LockSettings":
         """``topology:``, ``lock:`` and ``lease:`` of modmig.yaml, with where each is written."""
         from .backends.profile import settings_from
@@ -146,6 +190,9 @@ class ProjectDatabase:
         """The database's state, or None when the project has no database configured at all."""
         if self._engine is None and not (self._database or self.config.database or self._environ.get(config_module.ENV_DATABASE)):
             return None
+        state = self.quick_state()
+        if state is not None:
+            return state
         with self.connect() as connection:
             return self.read_state(connection)
 

@@ -29,6 +29,12 @@ if TYPE_CHECKING:
 
 def current_state(database: "ProjectDatabase", graph: "MigrationGraph") -> DatabaseState:
     """The database's state, checked against the files, read without the lock (for previews)."""
+    from ..plan.planner import verify
+
+    state = database.quick_state()
+    if state is not None:
+        verify(graph, state).raise_first()
+        return state
     with database.connect() as connection:
         return verified_state(database, graph, connection)
 
@@ -60,10 +66,39 @@ def upgrade(
     """
     from ..plan.planner import plan_upgrade
 
+    nothing_to_do = _nothing_to_do(database, graph, app, to, by, steps)
+    if nothing_to_do is not None:
+        return RunResult("up", nothing_to_do, 0, 0)
     with database.locked(lock_timeout, on_event) as connection:
         state = verified_state(database, graph, connection)
         plan = plan_upgrade(graph, state, app, absolute_target(graph, state, app, to, by, steps, "up"))
         return run_plan(database, graph, "up", plan, state, connection, on_event)
+
+
+def _nothing_to_do(
+    database: "ProjectDatabase", graph: "MigrationGraph", app: str | None, to: int | None, by: int | None, steps: int | None
+) -> Plan | None:
+    """The empty plan of an upgrade that has nothing to do, seen without the lock; else None.
+
+    A no-op upgrade is the commonest deploy, and it needs no lock and no SQLAlchemy: when the
+    state read through the driver (``ProjectDatabase.quick_state``) is clean, agrees with the
+    files and leaves nothing to apply, that is the answer. The run is then ordered before any run
+    holding the lock (whose changes were not committed when the state was read). Anything else
+    (a dirty mark, an error, work to do) returns None and the upgrade goes the usual way, under
+    the lock, where the state is read again and errors are reported as always.
+    """
+    from ..errors import ModmigError
+    from ..plan.planner import plan_upgrade, verify
+
+    state = database.quick_state()
+    if state is None or state.dirty or state.corrupt:
+        return None
+    try:
+        verify(graph, state).raise_first()
+        plan = plan_upgrade(graph, state, app, absolute_target(graph, state, app, to, by, steps, "up"))
+    except ModmigError:
+        return None
+    return None if plan else plan
 
 
 def downgrade(

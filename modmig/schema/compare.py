@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
-from ..run.recorder import BOOKKEEPING_TABLES
+from ..run.bookkeeping_rows import BOOKKEEPING_TABLES
 
 _BOOKKEEPING = BOOKKEEPING_TABLES
 #: Catalog queries for triggers: (name, definition) rows. The inspector has no trigger API.

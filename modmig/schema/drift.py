@@ -132,7 +132,7 @@ def _compare(expected, live, owners: "OwnershipMap", ignore: Sequence[str], repo
     from alembic.migration import MigrationContext
     from sqlalchemy import MetaData, inspect
 
-    from ..run.recorder import BOOKKEEPING_TABLES
+    from ..run.bookkeeping_rows import BOOKKEEPING_TABLES
     from .compare import snapshot
 
     bookkeeping = BOOKKEEPING_TABLES

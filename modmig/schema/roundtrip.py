@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 from ..errors import Irreversible, MigrationFailed, UnknownApp, UsageError
 from ..run import migrate
 from ..run.database import ProjectDatabase
-from ..run.recorder import BOOKKEEPING_TABLES
+from ..run.bookkeeping_rows import BOOKKEEPING_TABLES
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection

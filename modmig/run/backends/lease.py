@@ -34,7 +34,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from ...errors import DatabaseUnavailable
-from ..recorder import LEASE_TABLE
+from ..bookkeeping_rows import LEASE_TABLE
 from .base import WaitCallback, driver_message, open_connection, scrub, who_am_i
 from .fence import Fence, Heartbeat, QueryFence
 from .locking import wait_for_lock

@@ -34,7 +34,7 @@ from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from ...errors import ConfigError, DatabaseUnavailable
-from ..recorder import VERSIONS_TABLE
+from ..bookkeeping_rows import VERSIONS_TABLE
 from ...files.splitter import Statement, split_statements
 from .base import WaitCallback, open_connection
 from .fence import QueryFence

@@ -36,7 +36,7 @@ from typing import Iterator
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Connection, Engine
 
-from ..recorder import VERSIONS_TABLE
+from ..bookkeeping_rows import VERSIONS_TABLE
 from ...files.splitter import Statement, split_statements
 from .base import WaitCallback, executed_by, open_connection
 from .fence import QueryFence
