@@ -11,8 +11,10 @@ backend, dirty marks and tables of an earlier release included).
 This reader never decides anything on its own. Whatever it does not handle the plain way returns
 None and the caller takes the SQLAlchemy path, which reports errors as always: a URL with query
 options, another driver, characters it would have to quote, an embedding program's engine, a
-SQLite file that does not exist yet (SQLAlchemy would create it), a driver that is not installed,
-any driver error. So it can only make a plain read faster, never change what a command says.
+SQLite file in a folder that does not exist, a driver that is not installed, any driver error. (A
+SQLite file that does not exist yet is a database nothing migrated: read here, a look no longer
+creates an empty file; the first ``upgrade`` does.) So it makes a plain read faster and never
+changes what a command says.
 """
 
 from __future__ import annotations
@@ -92,8 +94,10 @@ def parse_plain_url(url: str, base_dir: Path) -> PlainUrl | None:
 
 def read_state_directly(location: PlainUrl, schema: str | None = None) -> DatabaseState | None:
     """The bookkeeping state of ``location``, or None when the SQLAlchemy path must read it."""
-    if location.kind == "sqlite" and (location.path is None or not location.path.is_file()):
-        return None  # SQLAlchemy's path creates the file, as it always did
+    if location.kind == "sqlite" and location.path is not None and not location.path.exists():
+        # Nothing migrated it yet. A look creates no file (the first upgrade does); a missing
+        # folder is reported on the SQLAlchemy path.
+        return DatabaseState(initialised=False) if location.path.parent.is_dir() else None
     if location.kind != "postgresql" and schema:
         return None  # refused with its reason on the SQLAlchemy path
     try:

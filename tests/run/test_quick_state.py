@@ -108,3 +108,12 @@ def test_status_plan_and_a_no_op_upgrade_never_import_sqlalchemy(sample_project,
         printed, imported = imported_by_cli(command, sample_project, ("sqlalchemy",))
         assert imported == [], command
     assert "Nothing to apply" in printed and "Database: sqlite:///" in printed
+
+
+def test_a_look_at_a_sqlite_database_nothing_migrated_yet_creates_no_file(sample_project, run_cli):
+    cli = run_cli(sample_project)
+    database = sample_project / "var" / "app.db"
+    status = cli("status")
+    assert status.exit_code == 0 and "3 pending" in status.stdout and not database.exists()
+    assert cli("plan").exit_code == 0 and not database.exists()
+    assert cli("upgrade", "--all").exit_code == 0 and database.exists()
