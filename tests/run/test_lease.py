@@ -1,6 +1,6 @@
 """The lease lock with real processes: a dead holder's lease is taken over, a paused one is fenced.
 
-Every backend (``lock: lease`` works on SQLite, PostgreSQL and MariaDB alike), with a 2 s lease so
+Every backend (``lock: lease`` works on SQLite, PostgreSQL and MariaDB alike), with a 3 s lease so
 a takeover happens within seconds. Waiting for a lease to run out is inherent; everything else is
 synchronised on the child's output, files, or the database, polled with a deadline.
 
@@ -22,7 +22,7 @@ from .test_processes import UP_ROWS, rows, wait_for
 #: Core scenarios: they run on the PgBouncer and Galera topologies too (tests/conftest.py).
 pytestmark = pytest.mark.conformance
 
-LEASE = "lock: lease\nlease: 2s\n"
+LEASE = "lock: lease\nlease: 3s\n"
 #: The lease on every backend and topology (PgBouncer in transaction mode, Galera) too.
 pytestmark = pytest.mark.conformance
 

@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 
 from modmig.api import Project
 
-from .test_lease import assert_each_migration_once, project, start_holder, start_waiter
+from .test_lease import LEASE, assert_each_migration_once, project, start_holder, start_waiter
 from .test_processes import rows, wait_for
 from ..databases import admin_engine
 
@@ -27,7 +27,7 @@ ADVISORY = "lock: advisory\n"
 def advisory_project(folder, url, go):
     project(folder, url, go, write_first=True)
     config = folder / "modmig.yaml"
-    config.write_text(config.read_text().replace("lock: lease\nlease: 2s\n", ADVISORY))
+    config.write_text(config.read_text().replace(LEASE, ADVISORY))
     return folder
 
 

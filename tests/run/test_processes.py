@@ -83,7 +83,7 @@ def test_a_process_killed_mid_migration_is_rolled_back_and_the_rerun_completes(t
     # On a topology that takes the lease lock, the killed run's lease blocks the rerun until it
     # expires (a session lock is freed at once): a short lease, and the rerun may wait for it.
     leased = LEASE_MODE or topology_of(database_url) is not None
-    write_tree(folder, apps, database_url, "lease: 2\n" if leased else "")
+    write_tree(folder, apps, database_url, "lease: 3\n" if leased else "")
     victim = modmig_process(["upgrade", "--all"], folder, stdout=subprocess.PIPE, text=True)
     for line in victim.stdout:
         if "MIGRATION-STARTED" in line:
@@ -119,7 +119,7 @@ def test_a_mysql_process_killed_mid_migration_resumes_at_the_interrupted_stateme
     }}
     folder = tmp_path / "project"
     leased = LEASE_MODE or topology_of(database_url) is not None  # the killed run's lease blocks the rerun until it expires
-    write_tree(folder, apps, database_url, "lease: 2\n" if leased else "")
+    write_tree(folder, apps, database_url, "lease: 3\n" if leased else "")
     victim = modmig_process(["upgrade", "--all"], folder, stdout=subprocess.DEVNULL)
     database = make_url(database_url).database
     sleeping = (
