@@ -8,19 +8,21 @@ Here ``sqlite3``, psycopg or PyMySQL reads ``_schema_versions`` and the recordin
 ``DatabaseState`` ``Recorder.read_state`` builds (a conformance test compares the two on every
 backend, dirty marks and tables of an earlier release included).
 
-This reader never decides anything on its own. Whatever it does not handle the plain way returns
-None and the caller takes the SQLAlchemy path, which reports errors as always: a URL with query
-options, another driver, characters it would have to quote, an embedding program's engine, a
-SQLite file in a folder that does not exist, a driver that is not installed, any driver error. (A
-SQLite file that does not exist yet is a database nothing migrated: read here, a look no longer
-creates an empty file; the first ``upgrade`` does.) So it makes a plain read faster and never
-changes what a command says.
+This reader reports nothing of its own but a timeout. Whatever it does not handle the plain way
+returns None and the caller takes the SQLAlchemy path, which reports errors as always: a URL with
+query options, another driver, characters it would have to quote, an embedding program's engine, a
+SQLite file in a folder that does not exist, a driver that is not installed, any driver error. A
+connection that timed out is the exception: it is reported here (as the SQLAlchemy path words it),
+because asking again would make the user wait twice. A SQLite file that does not exist yet is a
+database nothing migrated: read here as such, so a look no longer creates an empty file (the first
+``upgrade`` does).
 """
 
 from __future__ import annotations
 
 import os
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
@@ -100,9 +102,16 @@ def read_state_directly(location: PlainUrl, schema: str | None = None) -> Databa
         return DatabaseState(initialised=False) if location.path.parent.is_dir() else None
     if location.kind != "postgresql" and schema:
         return None  # refused with its reason on the SQLAlchemy path
+    started = time.monotonic()
     try:
         connection = _connect(location)
-    except Exception:  # not installed, unreachable, refused: the SQLAlchemy path says which
+    except Exception as error:  # not installed, refused, no such database: the SQLAlchemy path says which
+        if time.monotonic() - started >= CONNECT_TIMEOUT * 0.9:
+            # It timed out (a host that drops packets): asking again would make the user wait twice.
+            from ..errors import DatabaseUnavailable
+            from .backends.base import driver_message, scrub
+
+            raise DatabaseUnavailable(location.display_url, scrub(driver_message(error), location.password)) from None
         return None
     try:
         return _read(connection, location.kind, schema)
@@ -130,8 +139,11 @@ def _connect(location: PlainUrl):
     import pymysql
 
     given.setdefault("host", "localhost")
+    # PyMySQL's connect_timeout ends at the TCP handshake; read_timeout also bounds the server's
+    # greeting (and these few reads), so a port that accepts and never answers cannot hang a look.
     return pymysql.connect(
-        database=location.database, autocommit=True, connect_timeout=CONNECT_TIMEOUT, charset="utf8mb4", **given
+        database=location.database, autocommit=True, connect_timeout=CONNECT_TIMEOUT, read_timeout=CONNECT_TIMEOUT,
+        charset="utf8mb4", **given,
     )
 
 

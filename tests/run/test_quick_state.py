@@ -6,6 +6,8 @@ read to the ``Recorder``'s on every backend, in every state the tables can be in
 user notices: the same output, sooner, and a no-op upgrade that does not queue behind a lock.
 """
 
+import socket
+
 import pytest
 
 from modmig.api import Project
@@ -15,6 +17,7 @@ from modmig.run.quick_state import parse_plain_url
 
 from .test_bookkeeping_upgrade import previous_release_tables
 from .test_dirty_resume import HALF
+from ..conftest import write_tree
 from ..test_layers import imported_by_cli
 
 pytestmark = pytest.mark.conformance
@@ -117,3 +120,27 @@ def test_a_look_at_a_sqlite_database_nothing_migrated_yet_creates_no_file(sample
     assert status.exit_code == 0 and "3 pending" in status.stdout and not database.exists()
     assert cli("plan").exit_code == 0 and not database.exists()
     assert cli("upgrade", "--all").exit_code == 0 and database.exists()
+
+
+@pytest.mark.parametrize("scheme", ["postgresql+psycopg", "mysql+pymysql"])
+def test_a_server_that_never_answers_is_reported_after_one_timeout_not_two(scheme, tmp_path, monkeypatch):
+    """A host that accepts the connection and then says nothing (or drops packets) costs the
+    connect timeout once: the driver read reports it, worded as always, and the SQLAlchemy path
+    is not tried again."""
+    from modmig.errors import DatabaseUnavailable
+    from modmig.run import quick_state
+    from modmig.run.database import ProjectDatabase
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(1)  # the kernel completes the handshake; nobody ever answers
+    try:
+        url = f"{scheme}://app:secret@127.0.0.1:{silent.getsockname()[1]}/shop"
+        write_tree(tmp_path, {"app": base("t_base")}, url)
+        monkeypatch.setattr(quick_state, "CONNECT_TIMEOUT", 1)
+        monkeypatch.setattr(ProjectDatabase, "connect", lambda self: pytest.fail("connected a second time"))
+        with Project.load(tmp_path) as project, pytest.raises(DatabaseUnavailable) as caught:
+            project.status()
+    finally:
+        silent.close()
+    assert f"{scheme}://app:***@127.0.0.1:" in str(caught.value) and "secret" not in str(caught.value)
