@@ -28,10 +28,9 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from ..model import DatabaseState
+from .backends.base import CONNECT_TIMEOUT
 from .bookkeeping_rows import HISTORY_TABLE, RECORDING_DIRECTIONS, VERSIONS_TABLE, state_from_rows
 
-#: Seconds to wait for a server before giving up (the SQLAlchemy path's ``CONNECT_TIMEOUT``).
-CONNECT_TIMEOUT = 10
 _URL = re.compile(r"(?P<scheme>[a-z]+)(?:\+(?P<driver>[a-z0-9_]+))?://(?P<rest>.*)\Z", re.DOTALL)
 _SERVER = re.compile(
     r"(?:(?P<user>[^:/@]*)(?::(?P<password>[^@]*))?@)?(?P<host>[A-Za-z0-9_.-]*)(?::(?P<port>[0-9]+))?/(?P<database>[A-Za-z0-9_.$-]+)\Z"

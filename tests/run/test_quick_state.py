@@ -126,7 +126,8 @@ def test_a_look_at_a_sqlite_database_nothing_migrated_yet_creates_no_file(sample
 def test_a_server_that_never_answers_is_reported_after_one_timeout_not_two(scheme, tmp_path, monkeypatch):
     """A host that accepts the connection and then says nothing (or drops packets) costs the
     connect timeout once: the driver read reports it, worded as always, and the SQLAlchemy path
-    is not tried again."""
+    is not tried again. The SQLAlchemy path gives up after the timeout too (PyMySQL waited for
+    the server's greeting for ever)."""
     from modmig.errors import DatabaseUnavailable
     from modmig.run import quick_state
     from modmig.run.database import ProjectDatabase
@@ -138,9 +139,24 @@ def test_a_server_that_never_answers_is_reported_after_one_timeout_not_two(schem
         url = f"{scheme}://app:secret@127.0.0.1:{silent.getsockname()[1]}/shop"
         write_tree(tmp_path, {"app": base("t_base")}, url)
         monkeypatch.setattr(quick_state, "CONNECT_TIMEOUT", 1)
-        monkeypatch.setattr(ProjectDatabase, "connect", lambda self: pytest.fail("connected a second time"))
-        with Project.load(tmp_path) as project, pytest.raises(DatabaseUnavailable) as caught:
-            project.status()
+        with monkeypatch.context() as once:
+            once.setattr(ProjectDatabase, "connect", lambda self: pytest.fail("connected a second time"))
+            with Project.load(tmp_path) as project, pytest.raises(DatabaseUnavailable) as caught:
+                project.status()
+        # The SQLAlchemy path (here: status -v, which asks the server for its profile) gives up too.
+        for backend in ("postgresql", "mysql"):
+            monkeypatch.setattr(f"modmig.run.backends.{backend}.CONNECT_TIMEOUT", 2)
+        with Project.load(tmp_path) as project, pytest.raises(DatabaseUnavailable) as through_sqlalchemy:
+            project.status(profile=True)
     finally:
         silent.close()
-    assert f"{scheme}://app:***@127.0.0.1:" in str(caught.value) and "secret" not in str(caught.value)
+    for error in (caught.value, through_sqlalchemy.value):
+        assert f"{scheme}://app:***@127.0.0.1:" in str(error) and "secret" not in str(error)
+
+
+def test_on_mysql_only_the_greeting_is_bounded_a_long_statement_still_runs(make_project, database_url, monkeypatch):
+    if not database_url.startswith("mysql"):
+        pytest.skip("PyMySQL's read timeout: the other drivers bound the connection alone")
+    monkeypatch.setattr("modmig.run.backends.mysql.CONNECT_TIMEOUT", 1)
+    project = make_project({"app": {"0001_slow.sql": "SELECT SLEEP(2);\n"}})
+    assert project.upgrade("app").steps_done == 1

@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 #: Called while waiting for the lock: (who holds it, if the database can tell; seconds waited).
 WaitCallback = Callable[["str | None", float], None]
 
+#: Seconds to wait for a server to answer before saying it cannot be reached.
+CONNECT_TIMEOUT = 10
+
 
 class Backend(Protocol):
     #: "sqlite", "postgresql", "mysql": for messages and for ``ctx.dialect``.

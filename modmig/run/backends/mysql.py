@@ -29,17 +29,17 @@ import re
 from contextlib import contextmanager
 from typing import Iterator
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from ...errors import ConfigError, DatabaseUnavailable
 from ..bookkeeping_rows import VERSIONS_TABLE
 from ...files.splitter import Statement, split_statements
-from .base import WaitCallback, open_connection
+from .base import CONNECT_TIMEOUT, WaitCallback, open_connection
 from .fence import QueryFence
 from .profile import LockSettings
-from .server import CONNECT_TIMEOUT, lock_name, scalar, server_engine, session_lock, timeout_hint, with_default_driver
+from .server import lock_name, scalar, server_engine, session_lock, timeout_hint, with_default_driver
 from .strategy import ProfiledLock
 
 #: Server error codes of a privilege the account lacks: command denied for a table or column,
@@ -76,7 +76,15 @@ class MysqlBackend(ProfiledLock):
         self.timeouts = dict(timeouts or {})
         if engine is None:
             connect_args = {} if "connect_timeout" in url.query else {"connect_timeout": CONNECT_TIMEOUT}
+            # PyMySQL's connect_timeout ends at the TCP handshake: a port that accepts and never
+            # sends the server's greeting (a wedged proxy) hung the run for ever. The greeting gets
+            # a read timeout; once connected, reads are unbounded again (a migration may run long).
+            bounded_greeting = url.get_driver_name() == "pymysql" and "read_timeout" not in url.query
+            if bounded_greeting:
+                connect_args["read_timeout"] = CONNECT_TIMEOUT
             engine = server_engine(url, self.display_url, "mysql", connect_args, **(engine_options or {}))
+            if bounded_greeting:
+                event.listen(engine, "connect", _unbounded_reads, insert=True)
         self.engine = engine
         self.lock_name = "modmig." + lock_name(url.database, VERSIONS_TABLE)[:40]
 
@@ -237,3 +245,9 @@ class MysqlBackend(ProfiledLock):
             )
         except DBAPIError:  # performance_schema absent or not readable: the pid is unknown
             return None
+
+
+def _unbounded_reads(dbapi_connection, _record) -> None:
+    """Connected: no read timeout any more (PyMySQL applies ``_read_timeout`` before each read)."""
+    if hasattr(dbapi_connection, "_read_timeout"):
+        dbapi_connection._read_timeout = None

@@ -38,11 +38,10 @@ from sqlalchemy.engine import URL, Connection, Engine
 
 from ..bookkeeping_rows import VERSIONS_TABLE
 from ...files.splitter import Statement, split_statements
-from .base import WaitCallback, executed_by, open_connection
+from .base import CONNECT_TIMEOUT, WaitCallback, executed_by, open_connection
 from .fence import QueryFence
 from .profile import LockSettings
 from .server import (
-    CONNECT_TIMEOUT,
     lock_name,
     scalar,
     server_engine,

@@ -21,8 +21,6 @@ from .base import WaitCallback, driver_message, open_connection, scrub
 from .fence import Fence, Heartbeat
 from .locking import wait_for_lock
 
-#: Seconds to wait for a server to answer before saying it cannot be reached.
-CONNECT_TIMEOUT = 10
 #: Seconds between two statements on a lock session, so server idle timeouts (PostgreSQL's
 #: ``idle_session_timeout``, MySQL's ``wait_timeout``) longer than this never end it.
 SESSION_HEARTBEAT = 10.0
