@@ -162,12 +162,14 @@ class FleetProgressPrinter:
         self.echo, self.quiet, self.verbose = echo, quiet, verbose
 
     def __call__(self, event) -> None:
-        from ..fleet.progress import TargetEvent, TargetFinished
+        from ..fleet.progress import TargetEvent, TargetFinished  # loaded by then: a dict look-up per event
         from ..events import LockWaiting
-        from .output import lock_waiting_text
 
-        if isinstance(event, TargetEvent) and isinstance(event.event, LockWaiting):
-            self.echo(f"{event.target}: {lock_waiting_text(event.event)}", err=True)
+        if isinstance(event, TargetEvent):
+            if isinstance(event.event, LockWaiting):
+                from .output import lock_waiting_text
+
+                self.echo(f"{event.target}: {lock_waiting_text(event.event)}", err=True)
         elif isinstance(event, TargetFinished) and not self.quiet:
             status = event.result.status
             if status in ("migrated", "failed", "gone") or event.result.by_other_run or self.verbose:
@@ -185,10 +187,13 @@ class RichFleetProgress:
     def __call__(self, event) -> None:
         from ..fleet.progress import FleetStarted, TargetEvent, TargetFinished
         from ..events import LockWaiting
-        from .output import lock_waiting_text
 
-        if isinstance(event, TargetEvent) and isinstance(event.event, LockWaiting):
-            click.echo(f"{event.target}: {lock_waiting_text(event.event)}", err=True)
+        if isinstance(event, TargetEvent):  # most events: a step of a target started or finished
+            if isinstance(event.event, LockWaiting):
+                from .output import lock_waiting_text
+
+                click.echo(f"{event.target}: {lock_waiting_text(event.event)}", err=True)
+            return
         if self.quiet:
             return
         if isinstance(event, FleetStarted):
