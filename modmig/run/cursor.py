@@ -65,16 +65,22 @@ def driver_cursor(connection: Connection):
     return found[1]
 
 
-def rows(connection: Connection, sql: str, parameters: Any = None) -> list[tuple]:
+def rows(connection: Connection, sql: str, parameters: Any = None, prepare: bool = False) -> list[tuple]:
     """Run the query ``sql`` on the DB-API cursor and return every row (through SQLAlchemy when
     something watches the statements). For the statements modmig runs many times per target, such
-    as the lock and its fence: ``Connection.execute(text(...))`` cost ten times the driver's work."""
+    as the lock and its fence: ``Connection.execute(text(...))`` cost ten times the driver's work.
+
+    ``prepare``: psycopg 3 prepares the statement on the server (once per connection), for a query
+    run before every step whose planning costs more than its execution (the PostgreSQL fence)."""
     if observed(connection):
         return [tuple(row) for row in connection.exec_driver_sql(sql, parameters)]
     cursor = driver_cursor(connection)
     dbapi_error = connection.dialect.loaded_dbapi.Error
     try:
-        cursor.execute(sql, parameters)
+        if prepare:
+            cursor.execute(sql, parameters, prepare=True)
+        else:
+            cursor.execute(sql, parameters)
         return cursor.fetchall()
     except dbapi_error as error:
         raise DBAPIError.instance(sql, parameters, error, dbapi_error, dialect=connection.dialect) from error

@@ -319,9 +319,13 @@ class PostgresBackend(ProfiledLock):
         pid = rows(lock_connection, "SELECT pg_backend_pid()")[0][0]
         key = self.lock_key & 0xFFFFFFFFFFFFFFFF
         params = {"high": key >> 32, "low": key & 0xFFFFFFFF}
+        # Prepared on the server, once per connection (the same SQL for every schema of a fleet):
+        # planning the pg_locks view cost the server as much as running it, before every step.
+        # Never through a transaction pooler, where the next transaction may be another session.
+        prepare = self.engine.dialect.driver == "psycopg" and not self._pooled()
 
         def probe(connection: Connection, alone: bool = False) -> str | None:
-            holders = [row[0] for row in rows(connection, _HOLDERS_QUERY, params)]
+            holders = [row[0] for row in rows(connection, _HOLDERS_QUERY, params, prepare=prepare)]
             if pid in holders:
                 return None
             now = f"; the lock is now held by server pid {holders[0]}" if holders else ""
