@@ -90,7 +90,9 @@ class Tables:
             .where(self.versions.c.app == bindparam("target_app"))
             .values(dirty=false(), **{column: null() for column in DIRTY_COLUMNS}),
             "insert_version": self.versions.insert(),
-            "insert_history": self.history.insert(),
+            # inline: nothing reads a new row's id, so no ``RETURNING id`` is sent, returned and
+            # parsed per migration (PostgreSQL)
+            "insert_history": self.history.insert().inline(),
         }
 
 

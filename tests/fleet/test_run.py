@@ -186,3 +186,27 @@ def test_a_schema_whose_name_needs_quoting_gets_its_own_bookkeeping(fleet):
         assert versions == {"log": 1, "users": 2, "blog": 2}
     finally:
         fleet._admin_sql('DROP SCHEMA "t-quoted" CASCADE')
+
+
+@pytest.mark.parametrize("fleet", ["schemas"], indirect=True)
+def test_a_schema_with_an_earlier_releases_bookkeeping_is_upgraded_in_place_and_migrated(fleet):
+    """The catalog read under the lock sees the columns the earlier release lacked; they are added."""
+    from sqlalchemy.dialects import postgresql
+
+    from modmig.run.recorder import ADDED_COLUMNS, Recorder
+
+    recorder, dialect = Recorder(), postgresql.dialect()
+    for table in (recorder.versions, recorder.history):
+        kept = [c for c in table.columns if c.name not in ADDED_COLUMNS[table.name]]
+        definition = ", ".join(
+            f"{c.name} {'SERIAL' if c.autoincrement is True else c.type.compile(dialect=dialect)}{' PRIMARY KEY' if c.primary_key else ''}"
+            for c in kept
+        )
+        fleet.sql(0, f"CREATE TABLE {table.name} ({definition})")
+    result, run = upgrade(fleet)
+    assert result.exit_code == 0, result.output
+    assert statuses(run)[fleet.target(0)] == "migrated"
+    assert fleet.versions(0) == {"log": 1, "users": 2, "blog": 2}
+    added = fleet.sql(0, "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
+                         "AND column_name IN ('dirty_session', 'up_checksum', 'down_checksum')")
+    assert sorted(row[0] for row in added) == ["dirty_session", "down_checksum", "up_checksum"]
