@@ -164,9 +164,7 @@ class Runner:
         target = item.target
         timeout = self.lock_timeout if wait else 0.0
         with database.locked(timeout, steps if wait else ignore) as connection:
-            if target.schema is not None and not _schema_exists(connection, target.schema):
-                raise TargetMissing(target.display_url, "schema")
-            state = database.read_state(connection)
+            state = database.read_state(connection)  # a schema that is gone: TargetMissing
             steps.state = state
             decision = self.decisions(state)
             if decision.error is not None:
@@ -223,12 +221,6 @@ def _versions(state: DatabaseState, steps: list[Step] = ()) -> dict[str, int]:  
         migration = step.migration
         versions[migration.app] = migration.version if step.direction == "up" else migration.first_version - 1
     return versions
-
-
-def _schema_exists(connection, schema: str) -> bool:
-    found = connection.exec_driver_sql("SELECT 1 FROM pg_namespace WHERE nspname = %(schema)s", {"schema": schema}).first()
-    connection.commit()
-    return found is not None
 
 
 def _one_line(error: ModmigError) -> str:

@@ -28,6 +28,7 @@ from ..run.backends.base import driver_message, scrub
 from ..run.backends.mysql import MysqlBackend
 from ..run.backends.postgresql import PostgresBackend
 from ..run.backends.profile import settings_from
+from ..model import DatabaseState
 from ..run.database import ProjectDatabase
 from ..run.recorder import Recorder
 
@@ -99,14 +100,15 @@ class Servers:
         """The ``ProjectDatabase`` that migrates ``target`` (``release`` it when done)."""
         if target.kind == "sqlite":
             return ProjectDatabase(self.config, database=target.url)
-        engine = self._engine(target)
+        shared = self._shared_backend(target)
+        engine = shared.engine
         if target.kind == "postgresql":
             schema = target.schema or self.config.schema
             backend: Backend = SchemaOnServer(
                 _url(target.url), engine=engine, schema=schema, timeouts=self.config.timeouts,
-                lock_settings=self.lock_settings,
+                lock_settings=self.lock_settings, topology_of=shared, schema_is_target=target.schema is not None,
             )
-            return TargetDatabase(self.config, backend, engine, schema)
+            return TargetDatabase(self.config, backend, engine, schema, schema_target=target.schema, display_url=target.display_url)
         backend = DatabaseOnServer(_url(target.url), engine, target.database or "", self.config, self.lock_settings)
         return TargetDatabase(self.config, backend, engine, target.database)
 
@@ -148,12 +150,15 @@ class Servers:
     # -- internals -----------------------------------------------------------------------------
 
     def _engine(self, target: "Target") -> "Engine":
+        return self._shared_backend(target).engine
+
+    def _shared_backend(self, target: "Target") -> "Backend":
         key = engine_key(target)
         with self._lock:
             backend = self._shared.get(key)
             if backend is None:
                 backend = self._shared[key] = self._server_backend(target)
-            return backend.engine
+            return backend
 
     def _server_backend(self, target: "Target") -> "Backend":
         # Big enough for every target the server may run at once (the budget caps them below it);
@@ -201,10 +206,36 @@ class TargetDatabase(ProjectDatabase):
     schema or database happens to be.
     """
 
-    def __init__(self, config: ProjectConfig, backend: "Backend", engine: "Engine", schema: str | None) -> None:
+    def __init__(
+        self, config: ProjectConfig, backend: "Backend", engine: "Engine", schema: str | None,
+        schema_target: str | None = None, display_url: str | None = None,
+    ) -> None:
         super().__init__(config, engine=engine)
         self._target_backend = backend
         self._target_recorder = Recorder(schema=schema)
+        #: The PostgreSQL schema that is the target (a ``schemas:`` fleet), read the fleet's way.
+        self.schema_target, self.display_url = schema_target, display_url
+
+    def read_state(self, connection: "Connection") -> DatabaseState:
+        """The target's state, read under its lock; a schema target's in two queries at most
+        (``states.read_schema_under_lock``), which also tell the recorder which tables exist."""
+        if self.schema_target is None:
+            return super().read_state(connection)
+        from ..run.privileges import bookkeeping_errors
+        from .states import read_schema_under_lock
+
+        if connection.in_transaction():
+            connection.commit()
+        try:
+            with bookkeeping_errors(self.backend, "reading the bookkeeping tables"), connection.begin():
+                found = read_schema_under_lock(connection, self.schema_target)
+        except TargetMissing:
+            raise TargetMissing(self.display_url or self.schema_target, "schema") from None
+        if found is None:
+            return super().read_state(connection)
+        state, tables = found
+        self.recorder.assume_tables(tables)
+        return state
 
     @property
     def backend(self) -> "Backend":
@@ -223,6 +254,22 @@ class SchemaOnServer(PostgresBackend):
     target's schema first on the ``search_path``: one statement, where an embedding program's
     connection needs its settings saved and restored (six more round trips per target).
     """
+
+    def __init__(self, url, *, topology_of: PostgresBackend, schema_is_target: bool = False, **options) -> None:
+        super().__init__(url, **options)
+        # Where the database is reached (directly, or through a pooler) is the database's, asked
+        # once on the shared engine; a borrowed engine would ask it again per target (a connection
+        # and a query each).
+        self._detected = topology_of.detect_topology()
+        self.schema_is_target = schema_is_target
+
+    def ensure_bookkeeping(self, connection: "Connection", recorder) -> None:
+        """A tenant's schema is the target, seen to exist under the lock: it is never created
+        (a tenant dropped meanwhile stays dropped); ``schema:`` of a listed database still is."""
+        if self.schema_is_target:
+            recorder.ensure(connection)
+        else:
+            super().ensure_bookkeeping(connection, recorder)
 
     @contextmanager
     def borrow(self, connection: "Connection") -> Iterator[None]:

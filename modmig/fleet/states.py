@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Iterable, Union
 from ..errors import ModmigError, TargetMissing
 from ..model import DatabaseState
 from ..run.backends.base import driver_message
-from ..run.bookkeeping_rows import HISTORY_TABLE, RECORDING_DIRECTIONS, VERSIONS_TABLE, state_from_rows
+from ..run.bookkeeping_rows import ADDED_COLUMNS, HISTORY_TABLE, RECORDING_DIRECTIONS, VERSIONS_TABLE, state_from_rows
 from .discovery import catalog
 from .servers import engine_key
 
@@ -204,6 +204,46 @@ def _states(rows: Iterable, count: int) -> list[DatabaseState]:
         else:
             history[index].append((app, version, checksum, name, up, down))
     return [state_from_rows(versions[i], history[i]) for i in range(count)]
+
+
+def read_schema_under_lock(connection: "Connection", schema: str) -> tuple[DatabaseState, dict[str, frozenset]] | None:
+    """A PostgreSQL schema target's state, read again under its lock: one catalog query (does the
+    schema exist, which bookkeeping tables and added columns it has) and, if it is initialised, the
+    query of ``_union`` for it alone. Returns the state and the tables found (for
+    ``Recorder.assume_tables``); None when only one of the two tables exists (the caller reads it
+    the single-database way). Raises TargetMissing when the schema is gone.
+
+    Run in the caller's transaction, on the driver's cursor: the single-database way (reflection,
+    SQLAlchemy queries) cost a fleet target 2 ms of Python and four round trips.
+    """
+    from ..run.cursor import rows
+
+    found = rows(connection, _PG_SCHEMA_CATALOG, {"schema": schema})
+    if not found:
+        raise TargetMissing(schema, "schema")
+    present: dict[str, set] = {}
+    for table, column in found:
+        if table is not None:
+            columns = present.setdefault(table, set())
+            if column is not None:
+                columns.add(column)
+    tables = {table: frozenset(columns) for table, columns in present.items()}
+    if not tables:
+        return DatabaseState(initialised=False), tables
+    if len(tables) < 2:
+        return None
+    prefix = connection.dialect.identifier_preparer.quote_identifier(schema) + "."
+    history = rows(connection, _union([(prefix, frozenset().union(*tables.values()))]))
+    return _states(history, 1)[0], tables
+
+
+_PG_SCHEMA_CATALOG = f"""
+SELECT c.relname, a.attname FROM pg_namespace AS n
+LEFT JOIN pg_class AS c ON c.relnamespace = n.oid AND c.relname IN ('{VERSIONS_TABLE}', '{HISTORY_TABLE}') AND c.relkind IN ('r', 'p')
+LEFT JOIN pg_attribute AS a ON a.attrelid = c.oid AND NOT a.attisdropped
+  AND a.attname IN ({", ".join(f"'{c}'" for columns in ADDED_COLUMNS.values() for c in columns)})
+WHERE n.nspname = %(schema)s
+"""
 
 
 def _in_parallel(read, targets: list["Target"], parallel: int) -> dict[str, ReadOutcome]:

@@ -22,14 +22,14 @@ from typing import Callable
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
-from .cursor import observed
+from .cursor import driver_cursor, observed
 
 def runner(connection: Connection) -> Callable[[str], None] | None:
     """A function executing one statement (no parameters) on ``connection``'s driver cursor, or
     None when SQLAlchemy must see the statements (listeners, echo, no open transaction)."""
     if not connection.in_transaction() or observed(connection):
         return None
-    cursor = connection.connection.driver_connection.cursor()
+    cursor = driver_cursor(connection)
     error_class = connection.dialect.loaded_dbapi.Error
 
     def execute(sql: str) -> None:

@@ -23,25 +23,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import (
-    Boolean,
-    Column,
-    DateTime,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    bindparam,
-    inspect,
-    select,
-)
+from sqlalchemy import MetaData, Table, inspect, select
 from sqlalchemy.engine import Connection
 
 from ..version import __version__
 from ..model import DatabaseState, DirtyMark
 from . import cursor
 from .bookkeeping_rows import ADDED_COLUMNS, HISTORY_TABLE, RECORDING_DIRECTIONS, VERSIONS_TABLE, state_from_rows
+from .bookkeeping_tables import Compiled, Tables
+
 
 @dataclass(frozen=True)
 class HistoryEntry:
@@ -65,68 +55,70 @@ def utcnow() -> datetime:
 
 class Recorder:
     def __init__(self, schema: str | None = None) -> None:
-        self.metadata = MetaData(schema=schema)
-        self.versions = Table(
-            VERSIONS_TABLE,
-            self.metadata,
-            Column("app", String(64), primary_key=True),
-            Column("version", Integer, nullable=False),
-            Column("name", String(255)),
-            Column("checksum", String(64)),
-            Column("dirty", Boolean, nullable=False, default=False),
-            Column("dirty_version", Integer),
-            Column("dirty_name", String(255)),
-            Column("dirty_direction", String(8)),
-            Column("dirty_statements_done", Integer),
-            Column("dirty_prefix_checksum", String(64)),
-            Column("dirty_statement", Text),
-            Column("dirty_error", Text),
-            Column("updated_at", DateTime, nullable=False),
-            # added after the first release (upgraded in place by ``upgrade_tables``):
-            Column("dirty_session", String(64)),
-        )
-        self.history = Table(
-            HISTORY_TABLE,
-            self.metadata,
-            Column("id", Integer, primary_key=True, autoincrement=True),
-            Column("app", String(64), nullable=False),
-            Column("version", Integer, nullable=False),
-            Column("name", String(255)),
-            Column("checksum", String(64)),
-            Column("direction", String(8), nullable=False),
-            Column("started_at", DateTime, nullable=False),
-            Column("duration_ms", Integer),
-            Column("success", Boolean, nullable=False),
-            Column("executed_by", String(255)),
-            Column("modmig_version", String(32)),
-            Column("error", Text),
-            # added after the first release (upgraded in place by ``upgrade_tables``):
-            Column("up_checksum", String(64)),
-            Column("down_checksum", String(64)),
-        )
-        # The per-migration writes are built once: SQLAlchemy then finds their compiled form by
-        # a key memoised on the statement object. Building ``update().where().values()`` anew for
-        # every migration cost about 0.3 ms of Python each (coercing and hashing every value).
-        self._update_version = self.versions.update().where(self.versions.c.app == bindparam("target_app"))
-        self._insert_version = self.versions.insert()
-        self._insert_history = self.history.insert()
-        #: The writes above compiled per dialect and set of columns, run on the DB-API cursor
-        #: (``cursor.Prepared``: a tenth of the Python time per write).
+        self.schema = schema
+        #: The tables as SQLAlchemy objects, built when first needed (a fleet target never needs
+        #: them: its writes and ``CREATE TABLE`` come compiled from ``Compiled``).
+        self._tables: Tables | None = None
+        #: The writes compiled for this schema, by (write, dialect, driver, columns).
         self._prepared: dict[tuple, cursor.Prepared] = {}
         #: Columns of ADDED that the tables in the database lack (None: not looked at yet).
         self._missing: set[tuple[str, str]] | None = None
+        #: The tables as a catalog read under the lock found them (``assume_tables``), or None.
+        self._known: dict[str, frozenset] | None = None
+
+    @property
+    def tables(self) -> Tables:
+        if self._tables is None:
+            self._tables = Tables(self.schema)
+        return self._tables
+
+    @property
+    def metadata(self) -> MetaData:
+        return self.tables.metadata
+
+    @property
+    def versions(self) -> Table:
+        return self.tables.versions
+
+    @property
+    def history(self) -> Table:
+        return self.tables.history
+
+    def assume_tables(self, present: dict[str, frozenset]) -> None:
+        """What a catalog query made under the migration lock found: each bookkeeping table that
+        exists, with the columns of ``ADDED_COLUMNS`` it has. ``ensure`` then asks nothing more
+        (a fleet reads it in the query that reads the target's state). Valid while the lock holds."""
+        self._known = dict(present)
+        self._missing = {(t, c) for t, columns in ADDED_COLUMNS.items() if t in present for c in columns if c not in present[t]}
 
     # -- the tables' own version ---------------------------------------------------------------
 
     def ensure(self, connection: Connection) -> None:
         """Create the tables if missing, and bring tables of an earlier release up to date."""
+        if self._known is not None and not cursor.observed(connection):
+            self._ensure_known(connection)
+            return
         inspector = inspect(connection)
-        fresh = not any(inspector.has_table(t, schema=self.metadata.schema) for t in (VERSIONS_TABLE, HISTORY_TABLE))
+        fresh = not any(inspector.has_table(t, schema=self.schema) for t in (VERSIONS_TABLE, HISTORY_TABLE))
         self.metadata.create_all(connection, checkfirst=True)
         if fresh:  # created just now, by this release: every column is there (a fleet creates thousands)
             self._missing = set()
             return
         self.upgrade_tables(connection)
+
+    def _ensure_known(self, connection: Connection) -> None:
+        """``ensure`` when ``assume_tables`` said what exists: no catalog query, SQL compiled once."""
+        known = self._known or {}
+        if not known:
+            for sql in Compiled.create_tables(connection.dialect, self.schema):
+                cursor.execute(connection, sql)
+            self._known = {t: frozenset(columns) for t, columns in ADDED_COLUMNS.items()}
+            self._missing = set()
+        elif set(known) != {VERSIONS_TABLE, HISTORY_TABLE}:  # one table without the other: look properly
+            self._known = None
+            self.ensure(connection)
+        elif self._missing:
+            self.upgrade_tables(connection)
 
     def upgrade_tables(self, connection: Connection) -> list[str]:
         """Add the columns later releases introduced to tables an earlier release created.
@@ -150,7 +142,7 @@ class Recorder:
             inspector = inspect(connection)
             missing = set()
             for table, columns in ADDED_COLUMNS.items():
-                if not inspector.has_table(table, schema=self.metadata.schema):
+                if not inspector.has_table(table, schema=self.schema):
                     continue
                 present = self._column_names(connection, table)
                 missing |= {(table, column) for column in columns if column not in present}
@@ -165,7 +157,7 @@ class Recorder:
         return {column.lower() for column in connection.exec_driver_sql(f"SELECT * FROM {name} WHERE 1 = 0").keys()}
 
     def _qualified(self, table: str) -> str:
-        return f"{self.metadata.schema}.{table}" if self.metadata.schema else table
+        return f"{self.schema}.{table}" if self.schema else table
 
     def _has(self, connection: Connection, table: str, column: str) -> bool:
         return (table, column) not in self._missing_columns(connection)
@@ -173,7 +165,7 @@ class Recorder:
     # -- reading -------------------------------------------------------------------------------
 
     def has_tables(self, connection: Connection) -> bool:
-        return inspect(connection).has_table(VERSIONS_TABLE, schema=self.metadata.schema)
+        return inspect(connection).has_table(VERSIONS_TABLE, schema=self.schema)
 
     def read_state(self, connection: Connection) -> DatabaseState:
         """Versions, recorded checksums and dirty marks; an empty state before first use."""
@@ -210,14 +202,9 @@ class Recorder:
 
     def set_version(self, connection: Connection, app: str, version: int, name: str | None, checksum: str | None) -> None:
         """Record ``app`` at ``version`` and clear any dirty mark (the caller holds the lock)."""
-        values = dict(
-            version=version,
-            name=name,
-            checksum=checksum,
-            updated_at=utcnow(),
-            **_clean_dirty(),
-        )
-        self._upsert(connection, app, values)
+        values = dict(version=version, name=name, checksum=checksum, updated_at=utcnow())
+        if self._write(connection, "set_version", {"target_app": app, **values}) == 0:
+            self._write(connection, "insert_version", {"app": app, **values, **_clean_dirty()})
 
     def mark_dirty(self, connection: Connection, mark: DirtyMark, current_version: int) -> None:
         """Record (or advance) the dirty mark of a non-transactional migration."""
@@ -259,7 +246,7 @@ class Recorder:
     ) -> None:
         self._write(
             connection,
-            self._insert_history,
+            "insert_history",
             dict(
                 up_checksum=part_checksums[0],
                 down_checksum=part_checksums[1],
@@ -278,18 +265,19 @@ class Recorder:
         )
 
     def _upsert(self, connection: Connection, app: str, values: dict) -> None:
-        if self._write(connection, self._update_version, {"target_app": app, **values}) == 0:
+        if self._write(connection, "update_version", {"target_app": app, **values}) == 0:
             values.setdefault("dirty", False)
-            self._write(connection, self._insert_version, {"app": app, **values})
+            self._write(connection, "insert_version", {"app": app, **values})
 
-    def _write(self, connection: Connection, statement, values: dict) -> int:
-        """One bookkeeping write; on the DB-API cursor unless someone watches the statements."""
+    def _write(self, connection: Connection, statement: str, values: dict) -> int:
+        """One bookkeeping write (one of ``WRITES``); on the DB-API cursor unless someone watches the statements."""
         if cursor.observed(connection):
-            return connection.execute(statement, values).rowcount
-        key = (id(statement), connection.dialect.name, connection.dialect.driver, tuple(sorted(values)))
+            return connection.execute(self.tables.writes[statement], values).rowcount
+        dialect = connection.dialect
+        key = (statement, dialect.name, dialect.driver, tuple(sorted(values)))
         prepared = self._prepared.get(key)
         if prepared is None:
-            prepared = self._prepared[key] = cursor.Prepared(statement, connection.dialect, values)
+            prepared = self._prepared[key] = Compiled.write(statement, dialect, values, self.schema)
         return prepared.execute(connection, values)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from sqlalchemy import create_engine
 
 from modmig.api import Project
 from modmig.events import ignore
@@ -144,3 +145,68 @@ def test_the_python_api_returns_each_targets_result(fleet):
         assert {t.target for t in result.targets} == {fleet.target(n) for n in range(SIZE)}
         status = project.fleet("tenants").status()
     assert status.behind == [] and status.as_dict()["matrix"]["users"]["versions"] == {"2": SIZE}
+
+
+def test_a_fleet_targets_bookkeeping_is_what_a_single_database_run_writes(fleet):
+    """The tables are created, and the rows written, from SQL compiled once for every target."""
+    from modmig.run.recorder import Recorder
+
+    result, _run = upgrade(fleet, "--parallel", "2")
+    assert result.exit_code == 0, result.output
+    columns = {
+        "schemas": "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = current_schema()",
+        "databases": "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = DATABASE()",
+        "files": "SELECT m.name, p.name FROM sqlite_master AS m, pragma_table_info(m.name) AS p WHERE m.type = 'table'",
+    }[fleet.kind]
+    found: dict[str, set] = {}
+    for table, column in fleet.sql(0, columns):
+        found.setdefault(table.lower(), set()).add(column.lower())
+    recorder = Recorder()
+    assert found["_schema_versions"] == {c.name for c in recorder.versions.c}
+    assert found["_schema_history"] == {c.name for c in recorder.history.c}
+    rows = fleet.sql(0, "SELECT app, version, dirty, dirty_version, dirty_session, dirty_error FROM _schema_versions ORDER BY app")
+    assert [(app, version, bool(dirty), rest) for app, version, dirty, *rest in rows] == [
+        ("blog", 2, False, [None, None, None]), ("log", 1, False, [None, None, None]), ("users", 2, False, [None, None, None]),
+    ]
+    history = fleet.sql(0, "SELECT COUNT(*) FROM _schema_history WHERE success = TRUE AND up_checksum IS NOT NULL")
+    assert history[0][0] == MIGRATIONS
+
+
+@pytest.mark.parametrize("fleet", ["schemas"], indirect=True)
+def test_a_schema_whose_name_needs_quoting_gets_its_own_bookkeeping(fleet):
+    fleet._admin_sql('CREATE SCHEMA "t-quoted"')
+    try:
+        result, run = upgrade(fleet)
+        assert result.exit_code == 0, result.output
+        assert statuses(run)["t-quoted"] == "migrated"
+        engine = create_engine(fleet.container)
+        with engine.connect() as connection:
+            versions = dict(connection.exec_driver_sql('SELECT app, version FROM "t-quoted"._schema_versions').all())
+        engine.dispose()
+        assert versions == {"log": 1, "users": 2, "blog": 2}
+    finally:
+        fleet._admin_sql('DROP SCHEMA "t-quoted" CASCADE')
+
+
+@pytest.mark.parametrize("fleet", ["schemas"], indirect=True)
+def test_a_schema_with_an_earlier_releases_bookkeeping_is_upgraded_in_place_and_migrated(fleet):
+    """The catalog read under the lock sees the columns the earlier release lacked; they are added."""
+    from sqlalchemy.dialects import postgresql
+
+    from modmig.run.recorder import ADDED_COLUMNS, Recorder
+
+    recorder, dialect = Recorder(), postgresql.dialect()
+    for table in (recorder.versions, recorder.history):
+        kept = [c for c in table.columns if c.name not in ADDED_COLUMNS[table.name]]
+        definition = ", ".join(
+            f"{c.name} {'SERIAL' if c.autoincrement is True else c.type.compile(dialect=dialect)}{' PRIMARY KEY' if c.primary_key else ''}"
+            for c in kept
+        )
+        fleet.sql(0, f"CREATE TABLE {table.name} ({definition})")
+    result, run = upgrade(fleet)
+    assert result.exit_code == 0, result.output
+    assert statuses(run)[fleet.target(0)] == "migrated"
+    assert fleet.versions(0) == {"log": 1, "users": 2, "blog": 2}
+    added = fleet.sql(0, "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
+                         "AND column_name IN ('dirty_session', 'up_checksum', 'down_checksum')")
+    assert sorted(row[0] for row in added) == ["dirty_session", "down_checksum", "up_checksum"]

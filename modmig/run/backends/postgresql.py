@@ -37,13 +37,13 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Connection, Engine
 
 from ..bookkeeping_rows import VERSIONS_TABLE
+from ..cursor import rows
 from ...files.splitter import Statement, split_statements
 from .base import CONNECT_TIMEOUT, WaitCallback, executed_by, open_connection
 from .fence import QueryFence
 from .profile import LockSettings
 from .server import (
     lock_name,
-    scalar,
     server_engine,
     session_lock,
     timeout_hint,
@@ -63,11 +63,12 @@ WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
   AND l.classid::bigint = :high AND l.objid::bigint = :low
 """
 
+#: The fence's probe, run before every step commits: on the driver's cursor (``cursor.rows``).
 _HOLDERS_QUERY = """
 SELECT l.pid FROM pg_locks AS l
 WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
   AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-  AND l.classid::bigint = :high AND l.objid::bigint = :low
+  AND l.classid::bigint = %(high)s AND l.objid::bigint = %(low)s
 """
 
 
@@ -122,8 +123,8 @@ class PostgresBackend(ProfiledLock):
         with session_lock(
             self.engine,
             self.display_url,
-            lambda c: bool(scalar(c, "SELECT pg_try_advisory_lock(:key)", key=key)),
-            lambda c: scalar(c, "SELECT pg_advisory_unlock(:key)", key=key),
+            lambda c: bool(rows(c, "SELECT pg_try_advisory_lock(%(key)s)", {"key": key})[0][0]),
+            lambda c: rows(c, "SELECT pg_advisory_unlock(%(key)s)", {"key": key}),
             self._holder,
             timeout,
             on_wait,
@@ -314,12 +315,16 @@ class PostgresBackend(ProfiledLock):
 
     def _fence(self, lock_connection: Connection) -> QueryFence:
         """The probe run on the migrating connection: is the advisory lock still granted to the lock session?"""
-        pid = scalar(lock_connection, "SELECT pg_backend_pid()")
+        pid = rows(lock_connection, "SELECT pg_backend_pid()")[0][0]
         key = self.lock_key & 0xFFFFFFFFFFFFFFFF
         params = {"high": key >> 32, "low": key & 0xFFFFFFFF}
+        # Prepared on the server, once per connection (the same SQL for every schema of a fleet):
+        # planning the pg_locks view cost the server as much as running it, before every step.
+        # Never through a transaction pooler, where the next transaction may be another session.
+        prepare = self.engine.dialect.driver == "psycopg" and not self._pooled()
 
         def probe(connection: Connection, alone: bool = False) -> str | None:
-            holders = [row[0] for row in connection.execute(text(_HOLDERS_QUERY), params)]
+            holders = [row[0] for row in rows(connection, _HOLDERS_QUERY, params, prepare=prepare)]
             if pid in holders:
                 return None
             now = f"; the lock is now held by server pid {holders[0]}" if holders else ""
