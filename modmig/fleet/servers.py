@@ -213,8 +213,9 @@ class TargetDatabase(ProjectDatabase):
         super().__init__(config, engine=engine)
         self._target_backend = backend
         self._target_recorder = Recorder(schema=schema)
-        #: The PostgreSQL schema that is the target (a ``schemas:`` fleet), read the fleet's way.
-        self.schema_target, self.display_url = schema_target, display_url
+        #: The PostgreSQL schema that is the target (a ``schemas:`` fleet), read the fleet's way,
+        #: and how the fleet shows the target (``ProjectDatabase.display_url`` is the server's).
+        self.schema_target, self.target_display_url = schema_target, display_url
 
     def read_state(self, connection: "Connection") -> DatabaseState:
         """The target's state, read under its lock; a schema target's in two queries at most
@@ -230,7 +231,7 @@ class TargetDatabase(ProjectDatabase):
             with bookkeeping_errors(self.backend, "reading the bookkeeping tables"), connection.begin():
                 found = read_schema_under_lock(connection, self.schema_target)
         except TargetMissing:
-            raise TargetMissing(self.display_url or self.schema_target, "schema") from None
+            raise TargetMissing(self.target_display_url or self.schema_target, "schema") from None
         if found is None:
             return super().read_state(connection)
         state, tables = found
