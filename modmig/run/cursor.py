@@ -19,7 +19,8 @@ everything goes through SQLAlchemy, so it still sees every statement.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from operator import attrgetter, methodcaller
+from typing import Any, Callable, Iterable
 
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
@@ -41,16 +42,7 @@ def observed(connection: Connection) -> bool:
 
 def execute(connection: Connection, sql: str, parameters: Any = None) -> int:
     """Run ``sql`` on the connection's DB-API cursor; returns its rowcount."""
-    cursor = driver_cursor(connection)
-    dbapi_error = connection.dialect.loaded_dbapi.Error
-    try:
-        if parameters is None:
-            cursor.execute(sql)  # no parameters: a '%' or '?' in the SQL is just a character
-        else:
-            cursor.execute(sql, parameters)
-        return cursor.rowcount
-    except dbapi_error as error:
-        raise DBAPIError.instance(sql, parameters, error, dbapi_error, dialect=connection.dialect) from error
+    return _on_cursor(connection, sql, parameters, attrgetter("rowcount"))
 
 
 def driver_cursor(connection: Connection):
@@ -74,14 +66,22 @@ def rows(connection: Connection, sql: str, parameters: Any = None, prepare: bool
     run before every step whose planning costs more than its execution (the PostgreSQL fence)."""
     if observed(connection):
         return [tuple(row) for row in connection.exec_driver_sql(sql, parameters)]
+    return _on_cursor(connection, sql, parameters, methodcaller("fetchall"), prepare)
+
+
+def _on_cursor(connection: Connection, sql: str, parameters: Any, read: Callable[[Any], Any], prepare: bool = False) -> Any:
+    """Run ``sql`` on the reused DB-API cursor and ``read`` what it gives; a driver error becomes
+    SQLAlchemy's ``DBAPIError`` (with ``.orig``), as ``Connection.execute`` would raise it."""
     cursor = driver_cursor(connection)
     dbapi_error = connection.dialect.loaded_dbapi.Error
     try:
         if prepare:
             cursor.execute(sql, parameters, prepare=True)
+        elif parameters is None:
+            cursor.execute(sql)  # no parameters: a '%' or '?' in the SQL is just a character
         else:
             cursor.execute(sql, parameters)
-        return cursor.fetchall()
+        return read(cursor)
     except dbapi_error as error:
         raise DBAPIError.instance(sql, parameters, error, dbapi_error, dialect=connection.dialect) from error
 

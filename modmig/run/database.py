@@ -100,6 +100,15 @@ class ProjectDatabase:
 
         return read_state_directly(location, self.config.schema)
 
+    def read_state_unlocked(self) -> DatabaseState:
+        """The state as it stands, read without the lock (for the commands that only look):
+        through the driver alone where it can (``quick_state``), else through SQLAlchemy."""
+        state = self.quick_state()
+        if state is not None:
+            return state
+        with self.connect() as connection:
+            return self.read_state(connection)
+
     def _plain_url(self):
         from ..errors import ConfigError
         from .quick_state import parse_plain_url
@@ -190,11 +199,7 @@ class ProjectDatabase:
         """The database's state, or None when the project has no database configured at all."""
         if self._engine is None and not (self._database or self.config.database or self._environ.get(config_module.ENV_DATABASE)):
             return None
-        state = self.quick_state()
-        if state is not None:
-            return state
-        with self.connect() as connection:
-            return self.read_state(connection)
+        return self.read_state_unlocked()
 
     def dialect(self, url: str | None = None) -> str:
         """The SQL dialect of ``url``, else of the configured database ("sqlite" when none is).

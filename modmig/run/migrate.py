@@ -31,12 +31,9 @@ def current_state(database: "ProjectDatabase", graph: "MigrationGraph") -> Datab
     """The database's state, checked against the files, read without the lock (for previews)."""
     from ..plan.planner import verify
 
-    state = database.quick_state()
-    if state is not None:
-        verify(graph, state).raise_first()
-        return state
-    with database.connect() as connection:
-        return verified_state(database, graph, connection)
+    state = database.read_state_unlocked()
+    verify(graph, state).raise_first()
+    return state
 
 
 def verified_state(database: "ProjectDatabase", graph: "MigrationGraph", connection: "Connection") -> DatabaseState:

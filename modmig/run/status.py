@@ -22,11 +22,7 @@ if TYPE_CHECKING:
 def status(database: "ProjectDatabase", graph: "MigrationGraph", app: str | None = None, profile: bool = False) -> StatusReport:
     """Per app: version, latest, pending versions, dirty mark, edited files; plus orphans. With
     ``profile``, also the database's capability profile and the lock a run takes there."""
-    state = None if profile else database.quick_state()
-    if state is None:
-        with database.connect() as connection:
-            state = database.read_state(connection)
-    report = status_of_state(state, graph, database.display_url, app)
+    report = status_of_state(database.read_state_unlocked(), graph, database.display_url, app)
     if profile:
         report.profile = database.backend.profile().as_dict()
     return report
