@@ -31,10 +31,13 @@ def runner(connection: Connection) -> Callable[[str], None] | None:
         return None
     cursor = driver_cursor(connection)
     error_class = connection.dialect.loaded_dbapi.Error
+    # psycopg prepares a query a connection ran five times. A fleet's shared connection runs the
+    # same migration for target after target: that is not a query to keep on the server.
+    options = {"prepare": False} if connection.dialect.driver == "psycopg" else {}
 
     def execute(sql: str) -> None:
         try:
-            cursor.execute(sql)
+            cursor.execute(sql, **options)
         except error_class as error:
             raise DBAPIError.instance(sql, None, error, error_class) from error
         except BaseException:
