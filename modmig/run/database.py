@@ -180,8 +180,12 @@ class ProjectDatabase:
 
         timeout = self._lock_timeout(lock_timeout)
         with ExitStack() as stack:
+            # connected first: PostgreSQL's advisory lock is held by the session that migrates
+            connection = stack.enter_context(self.connect())
             try:
-                fence = stack.enter_context(self.backend.lock(timeout, lambda holder, waited: on_event(LockWaiting(holder, waited))))
+                fence = stack.enter_context(
+                    self.backend.lock(timeout, lambda holder, waited: on_event(LockWaiting(holder, waited)), connection)
+                )
             except KeyboardInterrupt as error:
                 interrupt = error if isinstance(error, Interrupted) else Interrupted(2)
                 raise RunInterrupted(interrupt, where="while waiting for the migration lock; nothing was changed") from None
@@ -193,7 +197,7 @@ class ProjectDatabase:
                 raise (denied or error) from None
             self.fence = fence
             stack.callback(setattr, self, "fence", None)
-            yield stack.enter_context(self.connect())
+            yield connection
 
     def state_if_configured(self) -> DatabaseState | None:
         """The database's state, or None when the project has no database configured at all."""

@@ -23,6 +23,7 @@ import traceback
 from typing import Mapping
 
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
 from .backends.base import driver_message
 from .backends.fence import Fence
@@ -138,10 +139,20 @@ class Executor:
             self._run_step(step, started, clock, skip)
         except (_StatementFailed, KeyboardInterrupt) as stopped:
             failure = stopped if isinstance(stopped, _StatementFailed) else _StatementFailed(None, stopped)
+            interrupted = isinstance(failure.error, KeyboardInterrupt)
+            lost = self.fence.gone()
+            if lost is not None and not interrupted:
+                # the session that held the lock ended under the step: the step rolled back with
+                # it, and nothing may be recorded through another session (run_plan reports it)
+                if isinstance(failure.error, DBAPIError):
+                    raise failure.error from None
+                raise LockLost(lost) from None
             elapsed = _ms(clock)
             self.on_event(StepFailed(step, index, total, elapsed, self._message(failure.error)))
             with self.signals.deferred("recording the failure"):
-                error = self._failed(step, failure, started, elapsed)
+                # an interrupt that cut the lock's own session off: the step rolled back with it,
+                # and no other session may write its history row without the lock
+                error = self._failed(step, failure, started, elapsed, record=lost is None)
             self.signals.pending = None  # the run stops here anyway
             raise error from None
         self.steps_done += 1
@@ -318,12 +329,13 @@ class Executor:
     def _autocommit(self):
         return _Autocommit(self.connection)
 
-    def _failed(self, step: Step, failure: _StatementFailed, started, elapsed: int) -> MigrationFailed:
-        self._reset_connection()
+    def _failed(self, step: Step, failure: _StatementFailed, started, elapsed: int, record: bool = True) -> MigrationFailed:
         message = self._message(failure.error)
-        with self.connection.begin():
-            self.fence.verify(self.connection)  # a run that lost its lock records nothing more
-            self._history(step, started, elapsed, success=False, error=message)
+        if record:
+            self._reset_connection()
+            with self.connection.begin():
+                self.fence.verify(self.connection)  # a run that lost its lock records nothing more
+                self._history(step, started, elapsed, success=False, error=message)
         migration = step.migration
         statement = failure.statement
         line = statement.line if statement else _python_line(failure.error, migration)
@@ -369,8 +381,6 @@ class _Autocommit:
 
 
 def _describe(error: BaseException) -> str:
-    from sqlalchemy.exc import DBAPIError
-
     if isinstance(error, DBAPIError) and error.orig is not None:
         return driver_message(error.orig, keep_lines=True)
     if isinstance(error, KeyboardInterrupt):

@@ -230,6 +230,9 @@ def run_plan(
         if denied is not None:
             raise denied from None
         reason = scrub(driver_message(error.orig or error), backend.engine.url.password)
+        lost = database.fence.gone() if database.fence is not None and database.fence.holds_on_session else None
+        if lost is not None:
+            reason += f" ({lost}; the migration lock went with it)"
         raise ConnectionLost(backend.display_url, reason, executor.steps_done) from None
     finally:
         elapsed = int(round((time.perf_counter() - clock) * 1000))

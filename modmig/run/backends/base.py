@@ -42,9 +42,11 @@ class Backend(Protocol):
     #: True when DDL can be rolled back, so a whole migration is one transaction.
     transactional_ddl: bool
 
-    def lock(self, timeout: float, on_wait: WaitCallback) -> AbstractContextManager["Fence"]:
+    def lock(self, timeout: float, on_wait: WaitCallback, connection: "Connection | None" = None) -> AbstractContextManager["Fence"]:
         """Hold the project-wide migration lock; raise LockTimeout after ``timeout`` seconds.
 
+        ``connection`` is the one the run will migrate on: PostgreSQL's advisory lock is held by
+        its session; the other locks live on a connection (or lease) of their own.
         Yields the lock's fence: the executor asks it, before committing each step, whether the
         lock still holds (``fence.py``). Session lock or lease, as ``profile()`` says."""
 

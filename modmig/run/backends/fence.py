@@ -1,6 +1,10 @@
 """The fence: how a run proves, before it commits each step, that it still holds the migration lock.
 
-A lock held by another connection than the one that migrates can be lost while the run goes on:
+A lock held by the very session that migrates (PostgreSQL's advisory lock, ``SessionFence``)
+cannot be lost while that session commits: if the server ends the session, the lock and the
+step's transaction end together, and the fence only has to notice that the run's connection is no
+longer that session. A lock held by another connection than the one that migrates can be lost
+while the run goes on:
 a lease runs out while the holder is paused, the server kills the session holding an advisory
 lock (``pg_terminate_backend``, ``KILL``, ``idle_session_timeout``, ``wait_timeout``). Whoever
 waits then takes the lock and runs the same migrations. So every lock hands the executor a
@@ -32,6 +36,8 @@ class Fence:
 
     #: Why the lock is gone, once something saw it go (set by the heartbeat thread).
     lost: str | None = None
+    #: True when the session that migrates holds the lock: losing one loses the other.
+    holds_on_session = False
 
     def check(self) -> None:
         if self.lost is not None:
@@ -41,6 +47,43 @@ class Fence:
         """``alone``: in a transaction of its own, right before a statement (MySQL), rather than
         inside the transaction that commits a step or its bookkeeping."""
         self.check()
+
+    def gone(self) -> str | None:
+        """Why the lock is gone, if this process can tell without asking the database (a step
+        that failed because the lock's session ended is then reported as a lost lock)."""
+        return self.lost
+
+
+class SessionFence(Fence):
+    """The lock is held by the session of the connection that migrates (PostgreSQL).
+
+    Nothing to ask the database before a commit: the commit runs on the session holding the lock,
+    so if the server ended it, the commit fails and the step rolls back with the lock. What can
+    still happen is that the run's connection reconnects (SQLAlchemy opens a new session after a
+    broken one): that session holds no lock, so nothing more may be written through it.
+    """
+
+    holds_on_session = True
+
+    def __init__(self, dbapi_connection, describe_loss: Callable[[], str]) -> None:
+        #: The DB-API connection whose session took the lock.
+        self.dbapi_connection = dbapi_connection
+        self.describe_loss = describe_loss
+
+    def verify(self, connection: "Connection", alone: bool = False) -> None:
+        self.check()
+        try:
+            same = connection.connection.dbapi_connection is self.dbapi_connection
+        except Exception:  # noqa: BLE001 - an invalidated connection that cannot even say: not ours
+            same = False
+        if not same or self.gone() is not None:
+            self.lost = self.lost or self.describe_loss()
+            raise LockLost(self.lost)
+
+    def gone(self) -> str | None:
+        if self.lost is None and getattr(self.dbapi_connection, "closed", False):
+            self.lost = self.describe_loss()  # psycopg: closed, or broken by the server
+        return self.lost
 
 
 class QueryFence(Fence):

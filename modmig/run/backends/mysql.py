@@ -91,7 +91,9 @@ class MysqlBackend(ProfiledLock):
     # -- the protocol --------------------------------------------------------------------------
 
     @contextmanager
-    def session_lock(self, timeout: float, on_wait: WaitCallback) -> Iterator[QueryFence]:
+    def session_lock(self, timeout: float, on_wait: WaitCallback, connection: Connection | None = None) -> Iterator[QueryFence]:
+        """``GET_LOCK`` on a connection of its own (``connection`` is not used): MySQL commits DDL
+        implicitly, so the fence is asked before each statement anyway."""
         name = self.lock_name
         with session_lock(
             self.engine,

@@ -1,10 +1,11 @@
 """PostgreSQL (psycopg 3): transactional DDL, a polled advisory lock, a schema, and timeouts.
 
 * Every migration, its version bump and its history row are one transaction: DDL included.
-* The lock is ``pg_try_advisory_lock(key)``, polled on a dedicated autocommit connection, never a
-  blocking ``pg_advisory_lock``: a blocked lock wait is a transaction that ``CREATE INDEX
-  CONCURRENTLY`` in another session's ``transaction off`` migration would wait for (the deadlock
-  known from Flyway and golang-migrate). The key is derived from the database, the schema and the
+* The lock is ``pg_try_advisory_lock(key)``, held by the session that runs the migrations and
+  polled in short transactions of its own, never a blocking ``pg_advisory_lock``: a blocked lock
+  wait is a transaction that ``CREATE INDEX CONCURRENTLY`` in another session's ``transaction
+  off`` migration would wait for (the deadlock known from Flyway and golang-migrate). One session
+  for both means a step cannot commit once the lock is gone (``SessionFence``). The key is derived from the database, the schema and the
   bookkeeping table, so two projects in one database with different ``schema:`` do not block each
   other. Waiting processes read the holder from ``pg_locks`` / ``pg_stat_activity``; modmig's
   connections carry ``application_name = "modmig (pid N) user@host"`` so the holder is named.
@@ -31,16 +32,19 @@ from __future__ import annotations
 import os
 import re
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Callable, Iterator, TypeVar
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
 from ..bookkeeping_rows import VERSIONS_TABLE
 from ..cursor import rows
 from ...files.splitter import Statement, split_statements
-from .base import CONNECT_TIMEOUT, WaitCallback, executed_by, open_connection
-from .fence import QueryFence
+from ...errors import DatabaseUnavailable
+from .base import CONNECT_TIMEOUT, WaitCallback, driver_message, executed_by, open_connection, scrub
+from .fence import Fence, QueryFence, SessionFence
+from .locking import wait_for_lock
 from .profile import LockSettings
 from .server import (
     lock_name,
@@ -50,6 +54,8 @@ from .server import (
     with_default_driver,
 )
 from .strategy import ProfiledLock
+
+T = TypeVar("T")
 
 #: How often the server checks that a modmig client running a statement is still there.
 CLIENT_CHECK_INTERVAL = "2s"
@@ -63,7 +69,11 @@ WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
   AND l.classid::bigint = :high AND l.objid::bigint = :low
 """
 
-#: The fence's probe, run before every step commits: on the driver's cursor (``cursor.rows``).
+_TRY_LOCK = "SELECT pg_try_advisory_lock(%(key)s)"
+_UNLOCK = "SELECT pg_advisory_unlock(%(key)s)"
+
+#: The probe of a lock held on a connection of its own (``session_lock`` without ``connection``),
+#: run before every step commits: on the driver's cursor (``cursor.rows``).
 _HOLDERS_QUERY = """
 SELECT l.pid FROM pg_locks AS l
 WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
@@ -118,19 +128,65 @@ class PostgresBackend(ProfiledLock):
     # -- the protocol --------------------------------------------------------------------------
 
     @contextmanager
-    def session_lock(self, timeout: float, on_wait: WaitCallback) -> Iterator[QueryFence]:
+    def session_lock(self, timeout: float, on_wait: WaitCallback, connection: Connection | None = None) -> Iterator[Fence]:
+        """The advisory lock, held by the session of ``connection``: the one that migrates.
+
+        Its steps then commit on the session that holds the lock, so no step can commit once the
+        lock is gone: no probe of ``pg_locks`` before each commit, no second connection per run.
+        Polled in short transactions of their own, so no snapshot is held while waiting (``CREATE
+        INDEX CONCURRENTLY`` in another run waits for snapshots, not for this session's locks).
+        Without ``connection``, on a connection of its own (``session_lock`` in ``server.py``)."""
         key = self.lock_key
-        with session_lock(
-            self.engine,
-            self.display_url,
-            lambda c: bool(rows(c, "SELECT pg_try_advisory_lock(%(key)s)", {"key": key})[0][0]),
-            lambda c: rows(c, "SELECT pg_advisory_unlock(%(key)s)", {"key": key}),
-            self._holder,
-            timeout,
-            on_wait,
-            self._fence,
-        ) as fence:
+        if connection is None:
+            with session_lock(
+                self.engine,
+                self.display_url,
+                lambda c: bool(rows(c, "SELECT pg_try_advisory_lock(%(key)s)", {"key": key})[0][0]),
+                lambda c: rows(c, "SELECT pg_advisory_unlock(%(key)s)", {"key": key}),
+                self._holder,
+                timeout,
+                on_wait,
+                self._fence,
+            ) as fence:
+                yield fence
+            return
+
+        def in_own_transaction(work: Callable[[], T]) -> T:
+            try:
+                return work()
+            finally:
+                if connection.in_transaction():
+                    connection.commit()
+
+        try:
+            wait_for_lock(
+                lambda: in_own_transaction(lambda: bool(connection.exec_driver_sql(_TRY_LOCK, {"key": key}).scalar())),
+                lambda: in_own_transaction(lambda: self._holder(connection)),
+                timeout,
+                on_wait,
+            )
+            pid = in_own_transaction(lambda: connection.exec_driver_sql("SELECT pg_backend_pid()").scalar())
+        except DBAPIError as error:
+            raise DatabaseUnavailable(self.display_url, "taking the migration lock failed: " + scrub(driver_message(error.orig), self.url.password)) from None
+        fence = SessionFence(connection.connection.dbapi_connection, lambda: _session_gone(pid))
+        try:
             yield fence
+        finally:
+            self._unlock(connection, fence)
+
+    def _unlock(self, connection: Connection, fence: SessionFence) -> None:
+        """Release the lock on its session; a session that is gone released it when it ended."""
+        if fence.gone() is not None:
+            return
+        try:
+            if connection.invalidated or connection.connection.dbapi_connection is not fence.dbapi_connection:
+                return  # a new session: the one that held the lock ended, and the lock with it
+            if connection.in_transaction():
+                connection.rollback()
+            connection.exec_driver_sql(_UNLOCK, {"key": self.lock_key})
+            connection.commit()
+        except DBAPIError:
+            connection.invalidate()  # closing the session for good makes the server drop the lock
 
     def detect_topology(self) -> tuple[str, str, str | None]:
         """Behind a pooler or not, from where the server says it listens; and the server version."""
@@ -343,3 +399,10 @@ class PostgresBackend(ProfiledLock):
         where = row["client_hostname"] or row["client"] or "a local socket"
         session = f"server pid {row['pid']}, user {row['usename']}, from {where}"
         return f"{row['application_name']} [{session}]" if row["application_name"] else session
+
+
+def _session_gone(pid: int) -> str:
+    return (
+        f"the session that ran the migrations and held the migration lock (server pid {pid}) is gone: "
+        "terminated on the server (pg_terminate_backend), ended by a timeout, or cut off from the network"
+    )

@@ -1,9 +1,11 @@
 """What the PostgreSQL and MySQL backends share: engines for database servers and session locks.
 
-Both lock the same way: a *dedicated* connection, in autocommit so it never holds a transaction
-open (an open snapshot would make ``CREATE INDEX CONCURRENTLY`` wait for it), tries a
-session-level lock that the server releases by itself when the connection ends, even when the
-process holding it was killed. The migrations run on another connection.
+``session_lock`` holds a session-level lock on a *dedicated* connection, in autocommit so it
+never holds a transaction open (an open snapshot would make ``CREATE INDEX CONCURRENTLY`` wait
+for it); the server releases it by itself when the connection ends, even when the process
+holding it was killed. MySQL's ``GET_LOCK`` is held that way, the migrations running on another
+connection; PostgreSQL holds its advisory lock on the migrating session itself, and uses this
+only where there is no such session (a lock taken on its own).
 """
 
 from __future__ import annotations

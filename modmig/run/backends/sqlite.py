@@ -85,7 +85,7 @@ class SqliteBackend(ProfiledLock):
         return ("direct", "a database file" if self.database_path else "in memory", sqlite3.sqlite_version)
 
     @contextmanager
-    def lock(self, timeout: float, on_wait: WaitCallback) -> Iterator[Fence]:
+    def lock(self, timeout: float, on_wait: WaitCallback, connection: Connection | None = None) -> Iterator[Fence]:
         if self.database_path is None or fcntl is None:
             yield Fence()  # an in-memory database belongs to this process alone
             return
@@ -93,7 +93,7 @@ class SqliteBackend(ProfiledLock):
             yield fence
 
     @contextmanager
-    def session_lock(self, timeout: float, on_wait: WaitCallback) -> Iterator[Fence]:
+    def session_lock(self, timeout: float, on_wait: WaitCallback, connection: Connection | None = None) -> Iterator[Fence]:
         """``flock``: the kernel releases it only when the process dies, so it cannot be lost."""
         if self.database_path is None:
             yield Fence()  # in memory: no other process can reach the database

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Iterator
 from .profile import LockSettings, Profile, choose_profile
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
     from .base import WaitCallback
     from .fence import Fence
     from .lease import LeaseLock
@@ -30,7 +32,8 @@ class ProfiledLock:
         """(topology, how it was found, server version)."""
         raise NotImplementedError
 
-    def session_lock(self, timeout: float, on_wait: "WaitCallback"):
+    def session_lock(self, timeout: float, on_wait: "WaitCallback", connection: "Connection | None" = None):
+        """The backend's own lock; PostgreSQL takes it on ``connection`` (the one that migrates)."""
         raise NotImplementedError
 
     def refuse_step(self, step) -> "str | None":
@@ -43,11 +46,14 @@ class ProfiledLock:
         return self._profile
 
     @contextmanager
-    def lock(self, timeout: float, on_wait: "WaitCallback") -> Iterator["Fence"]:
-        """Hold the project-wide migration lock; raise LockTimeout after ``timeout`` seconds."""
+    def lock(self, timeout: float, on_wait: "WaitCallback", connection: "Connection | None" = None) -> Iterator["Fence"]:
+        """Hold the project-wide migration lock; raise LockTimeout after ``timeout`` seconds.
+
+        ``connection``: the one the run migrates on, for a session lock that its own session
+        can hold (PostgreSQL's); the others hold theirs on a connection or lease of their own."""
         profile = self.profile()
         if profile.lock != "lease":
-            with self.session_lock(timeout, on_wait) as fence:
+            with self.session_lock(timeout, on_wait, connection) as fence:
                 yield fence
             return
         if self._lease is None:
