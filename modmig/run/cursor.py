@@ -37,7 +37,7 @@ def observed(connection: Connection) -> bool:
         return True
     if getattr(connection, "_has_events", True) is False and getattr(engine, "_has_events", True) is False:
         return False  # SQLAlchemy's own flags: no statement listener at all (asked four times a migration)
-    return any(getattr(connection.dispatch, name) or getattr(connection.engine.dispatch, name) for name in _STATEMENT_EVENTS)
+    return any(getattr(connection.dispatch, name) or getattr(engine.dispatch, name) for name in _STATEMENT_EVENTS)
 
 
 def execute(connection: Connection, sql: str, parameters: Any = None) -> int:

@@ -274,7 +274,7 @@ class Recorder:
         if cursor.observed(connection):
             return connection.execute(self.tables.writes[statement], values).rowcount
         dialect = connection.dialect
-        key = (statement, dialect.name, dialect.driver, tuple(sorted(values)))
+        key = (statement, dialect.name, dialect.driver, tuple(values))  # each caller names them in one order
         prepared = self._prepared.get(key)
         if prepared is None:
             prepared = self._prepared[key] = Compiled.write(statement, dialect, values, self.schema)

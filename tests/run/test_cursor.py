@@ -108,3 +108,25 @@ def test_an_engine_with_statement_listeners_sees_every_statement_modmig_runs(dat
     assert any(statement.startswith("CREATE TABLE notes") for statement in seen)
     assert any("INSERT INTO _schema_history" in statement for statement in seen)
     assert any(statement.startswith("UPDATE _schema_versions") or "INSERT INTO _schema_versions" in statement for statement in seen)
+
+
+def test_a_callers_connection_with_its_own_statement_listener_sees_every_statement_modmig_runs(database_url, tmp_path):
+    """A listener on the connection itself (not its engine) counts too (``observed``)."""
+    from sqlalchemy import event
+
+    from modmig.api import Project
+
+    from ..conftest import write_tree
+
+    seen: list[str] = []
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            event.listen(connection, "before_cursor_execute", lambda conn, cur, statement, *rest: seen.append(statement))
+            config = write_tree(tmp_path / "embedded", {"app": PERCENT}, None)
+            with Project.load(config, connection=connection) as project:
+                project.upgrade()
+    finally:
+        engine.dispose()
+    assert any(statement.startswith("CREATE TABLE notes") for statement in seen)
+    assert any("INSERT INTO _schema_history" in statement for statement in seen)
