@@ -38,8 +38,9 @@ if TYPE_CHECKING:
     from ..run.backends import Backend
     from .discovery import Target
 
-#: Connections a running target holds: its migration lock's and its migrations'.
-PER_TARGET = 2
+#: Connections a running target holds, by kind: PostgreSQL's migrations run on the session that
+#: holds the advisory lock; MySQL's ``GET_LOCK`` (and a lease) holds a connection of its own.
+PER_TARGET = {"postgresql": 1, "mysql": 2}
 #: Connections left free for everyone else: this share of max_connections, and at least this many.
 HEADROOM_SHARE, HEADROOM_MIN = 0.1, 3
 
@@ -163,7 +164,7 @@ class Servers:
     def _server_backend(self, target: "Target") -> "Backend":
         # Big enough for every target the server may run at once (the budget caps them below it);
         # a pool only opens connections when they are asked for.
-        pool = {"pool_size": PER_TARGET * self.parallel + 1, "max_overflow": 0}
+        pool = {"pool_size": 2 * self.parallel + 1, "max_overflow": 0}  # a lease holds a second one
         if target.kind == "postgresql":
             # psycopg prepares a statement on the server once a connection ran it five times: a
             # target's version and history writes (named with its schema) run once per migration,
@@ -189,12 +190,13 @@ class Servers:
                 available, limit = (_postgres_budget if target.kind == "postgresql" else _mysql_budget)(connection)
             except DBAPIError as error:
                 raise unavailable(target, error) from None
-        slots = min(self.parallel, available // PER_TARGET)
+        per_target = PER_TARGET[target.kind] if self._shared_backend(target).profile().lock != "lease" else 2
+        slots = min(self.parallel, available // per_target)
         if slots < 1:
             raise DatabaseUnavailable(
                 display,
                 f"only {max(available, 0)} more connection(s) may be opened ({limit}); a target being "
-                f"migrated needs {PER_TARGET} (one holds its lock). Free some, or raise the limit.",
+                f"migrated needs {per_target}{' (one holds its lock)' if per_target > 1 else ''}. Free some, or raise the limit.",
             )
         return Server(display, slots, limit if slots < self.parallel else None)
 
