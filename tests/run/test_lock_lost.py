@@ -100,11 +100,13 @@ def test_a_postgresql_holder_whose_session_was_terminated_rolls_its_step_back_an
     go = tmp_path / "go"
     folder = advisory_project(tmp_path / "project", postgres_url, go)
     holder = start_holder(folder, postgres_url)
-    kill_lock_session("postgresql", postgres_url, folder)
-    waiter = start_waiter(folder)
-    _, err = waiter.communicate(timeout=120)
-    assert waiter.returncode == 0, err
-    go.touch()
+    try:
+        kill_lock_session("postgresql", postgres_url, folder)
+        waiter = start_waiter(folder)
+        _, err = waiter.communicate(timeout=120)
+        assert waiter.returncode == 0, err
+    finally:
+        go.touch()  # a failed assertion must not leave the holder waiting for ever
     _, holder_err = holder.communicate(timeout=60)
     assert holder.returncode == 1, holder_err
     assert "broke during the run, after 1 completed step(s)" in holder_err
@@ -122,12 +124,14 @@ def test_a_postgresql_holder_idle_inside_its_slow_step_keeps_the_lock_despite_id
     config.write_text(config.read_text().replace(f"database: {postgres_url}", f"database: {holder_url}"))
     holder = start_holder(folder, postgres_url)
     config.write_text(config.read_text().replace(f"database: {holder_url}", f"database: {postgres_url}"))
-    [holding] = pg_lock_sessions(postgres_url)
-    waiter = modmig_process(["upgrade", "--all", "--lock-timeout", "3"], folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    _, waiter_err = waiter.communicate(timeout=60)
-    assert waiter.returncode == 1 and "Gave up waiting for the migration lock after 3 s" in waiter_err, waiter_err  # 3 s: past the 1 s idle timeout
-    assert pg_lock_sessions(postgres_url) == [holding]
-    go.touch()
+    try:
+        [holding] = pg_lock_sessions(postgres_url)
+        waiter = modmig_process(["upgrade", "--all", "--lock-timeout", "3"], folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        _, waiter_err = waiter.communicate(timeout=60)
+        assert waiter.returncode == 1 and "Gave up waiting for the migration lock after 3 s" in waiter_err, waiter_err  # past the 1 s idle timeout
+        assert pg_lock_sessions(postgres_url) == [holding]
+    finally:
+        go.touch()  # a failed assertion must not leave the holder waiting for ever
     _, holder_err = holder.communicate(timeout=60)
     assert holder.returncode == 0, holder_err
     assert_each_migration_once(postgres_url, lease=False)
