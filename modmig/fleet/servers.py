@@ -6,8 +6,9 @@ backend sets the tenant's ``search_path`` while it holds a connection and restor
 every database of a MySQL server borrows from one engine per server (``USE`` picks the database).
 SQLite files and listed PostgreSQL databases get an engine per target, closed when it is done.
 
-A target being migrated holds two connections (the migration lock lives on its own connection,
-see ``run/backends/server.py``). Before the first target of a server runs, the server's limit is
+A PostgreSQL target being migrated holds one connection (its session holds the advisory lock);
+a MySQL target, or one under a lease, two (the lock lives on a connection of its own, see
+``run/backends/server.py``). Before the first target of a server runs, the server's limit is
 read (``max_connections`` and what is in use, the role's and the database's own limits on
 PostgreSQL; ``max_connections``, ``max_user_connections`` and ``Threads_connected`` on MySQL) and
 the number of targets running at once on that server is capped so that the fleet never takes

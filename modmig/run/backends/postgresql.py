@@ -141,8 +141,8 @@ class PostgresBackend(ProfiledLock):
             with session_lock(
                 self.engine,
                 self.display_url,
-                lambda c: bool(rows(c, "SELECT pg_try_advisory_lock(%(key)s)", {"key": key})[0][0]),
-                lambda c: rows(c, "SELECT pg_advisory_unlock(%(key)s)", {"key": key}),
+                lambda c: bool(rows(c, _TRY_LOCK, {"key": key})[0][0]),
+                lambda c: rows(c, _UNLOCK, {"key": key}),
                 self._holder,
                 timeout,
                 on_wait,
