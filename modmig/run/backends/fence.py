@@ -4,9 +4,8 @@ A lock held by the very session that migrates (PostgreSQL's advisory lock, ``Ses
 cannot be lost while that session commits: if the server ends the session, the lock and the
 step's transaction end together, and the fence only has to notice that the run's connection is no
 longer that session. A lock held by another connection than the one that migrates can be lost
-while the run goes on:
-a lease runs out while the holder is paused, the server kills the session holding an advisory
-lock (``pg_terminate_backend``, ``KILL``, ``idle_session_timeout``, ``wait_timeout``). Whoever
+while the run goes on: a lease runs out while the holder is paused, the server kills the session
+holding ``GET_LOCK`` (``KILL``, ``wait_timeout``). Whoever
 waits then takes the lock and runs the same migrations. So every lock hands the executor a
 ``Fence``:
 
