@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import time
 import traceback
-from typing import Mapping
+from contextlib import contextmanager
+from typing import Iterator, Mapping
 
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
@@ -139,19 +140,15 @@ class Executor:
             self._run_step(step, started, clock, skip)
         except (_StatementFailed, KeyboardInterrupt) as stopped:
             failure = stopped if isinstance(stopped, _StatementFailed) else _StatementFailed(None, stopped)
-            interrupted = isinstance(failure.error, KeyboardInterrupt)
             lost = self.fence.gone()
-            if lost is not None and not interrupted:
-                # the session that held the lock ended under the step: the step rolled back with
-                # it, and nothing may be recorded through another session (run_plan reports it)
-                if isinstance(failure.error, DBAPIError):
+            if lost is not None and not isinstance(failure.error, KeyboardInterrupt):  # the lock's session ended
+                if isinstance(failure.error, DBAPIError):  # run_plan reports the broken connection
                     raise failure.error from None
                 raise LockLost(lost) from None
             elapsed = _ms(clock)
             self.on_event(StepFailed(step, index, total, elapsed, self._message(failure.error)))
             with self.signals.deferred("recording the failure"):
-                # an interrupt that cut the lock's own session off: the step rolled back with it,
-                # and no other session may write its history row without the lock
+                # an interrupt that cut off the lock's own session: no history row without the lock
                 error = self._failed(step, failure, started, elapsed, record=lost is None)
             self.signals.pending = None  # the run stops here anyway
             raise error from None
@@ -326,8 +323,18 @@ class Executor:
         hint = self.backend.explain_failure(error) or self.backend.privilege_hint(error)
         return f"{message} ({hint})" if hint else message
 
-    def _autocommit(self):
-        return _Autocommit(self.connection)
+    @contextmanager
+    def _autocommit(self) -> Iterator[Connection]:
+        """The run's connection switched to autocommit for the duration of a ``with`` block."""
+        connection = self.connection
+        if connection.in_transaction():
+            connection.commit()
+        try:
+            yield connection.execution_options(isolation_level="AUTOCOMMIT")
+        finally:
+            if connection.in_transaction():
+                connection.commit()
+            connection.execution_options(isolation_level=connection.default_isolation_level)
 
     def _failed(self, step: Step, failure: _StatementFailed, started, elapsed: int, record: bool = True) -> MigrationFailed:
         message = self._message(failure.error)
@@ -361,23 +368,6 @@ class Executor:
             interrupted=failure.error if isinstance(failure.error, Interrupted) else _as_interrupt(failure.error),
             first_version=migration.first_version,
         )
-
-
-class _Autocommit:
-    """The run's connection switched to autocommit for the duration of a ``with`` block."""
-
-    def __init__(self, connection: Connection) -> None:
-        self.connection = connection
-
-    def __enter__(self) -> Connection:
-        if self.connection.in_transaction():
-            self.connection.commit()
-        return self.connection.execution_options(isolation_level="AUTOCOMMIT")
-
-    def __exit__(self, *exc_info) -> None:
-        if self.connection.in_transaction():
-            self.connection.commit()
-        self.connection.execution_options(isolation_level=self.connection.default_isolation_level)
 
 
 def _describe(error: BaseException) -> str:

@@ -230,9 +230,9 @@ def run_plan(
         if denied is not None:
             raise denied from None
         reason = scrub(driver_message(error.orig or error), backend.engine.url.password)
-        lost = database.fence.gone() if database.fence is not None and database.fence.holds_on_session else None
-        if lost is not None:
-            reason += f" ({lost}; the migration lock went with it)"
+        lost = database.fence.gone() if database.fence is not None else None
+        if lost is not None:  # the lock's session went too (on PostgreSQL, the very same session)
+            reason += f" ({lost})"
         raise ConnectionLost(backend.display_url, reason, executor.steps_done) from None
     finally:
         elapsed = int(round((time.perf_counter() - clock) * 1000))

@@ -88,8 +88,10 @@ def test_a_failed_statement_is_reported_with_the_databases_message_and_the_run_s
     assert ok.success and not failed.success and "missing_table" in failed.error
 
 
-def test_an_engine_with_statement_listeners_sees_every_statement_modmig_runs(database_url, tmp_path):
-    """Embedding: with a listener (or echo), nothing goes around SQLAlchemy."""
+@pytest.mark.parametrize("listening", ["engine", "connection"])
+def test_a_statement_listener_sees_every_statement_modmig_runs(database_url, tmp_path, listening):
+    """Embedding: with a listener on the caller's engine, or on its connection itself (or echo),
+    nothing goes around SQLAlchemy (``observed``)."""
     from sqlalchemy import event
 
     from modmig.api import Project
@@ -98,35 +100,16 @@ def test_an_engine_with_statement_listeners_sees_every_statement_modmig_runs(dat
 
     seen: list[str] = []
     engine = create_engine(database_url)
-    event.listen(engine, "before_cursor_execute", lambda conn, cur, statement, *rest: seen.append(statement))
-    try:
-        config = write_tree(tmp_path / "embedded", {"app": PERCENT}, None)
-        with Project.load(config, engine=engine) as project:
-            project.upgrade()
-    finally:
-        engine.dispose()
-    assert any(statement.startswith("CREATE TABLE notes") for statement in seen)
-    assert any("INSERT INTO _schema_history" in statement for statement in seen)
-    assert any(statement.startswith("UPDATE _schema_versions") or "INSERT INTO _schema_versions" in statement for statement in seen)
-
-
-def test_a_callers_connection_with_its_own_statement_listener_sees_every_statement_modmig_runs(database_url, tmp_path):
-    """A listener on the connection itself (not its engine) counts too (``observed``)."""
-    from sqlalchemy import event
-
-    from modmig.api import Project
-
-    from ..conftest import write_tree
-
-    seen: list[str] = []
-    engine = create_engine(database_url)
+    config = write_tree(tmp_path / "embedded", {"app": PERCENT}, None)
     try:
         with engine.connect() as connection:
-            event.listen(connection, "before_cursor_execute", lambda conn, cur, statement, *rest: seen.append(statement))
-            config = write_tree(tmp_path / "embedded", {"app": PERCENT}, None)
-            with Project.load(config, connection=connection) as project:
+            target = engine if listening == "engine" else connection
+            event.listen(target, "before_cursor_execute", lambda conn, cur, statement, *rest: seen.append(statement))
+            given = {"engine": engine} if listening == "engine" else {"connection": connection}
+            with Project.load(config, **given) as project:
                 project.upgrade()
     finally:
         engine.dispose()
     assert any(statement.startswith("CREATE TABLE notes") for statement in seen)
     assert any("INSERT INTO _schema_history" in statement for statement in seen)
+    assert any(statement.startswith("UPDATE _schema_versions") or "INSERT INTO _schema_versions" in statement for statement in seen)

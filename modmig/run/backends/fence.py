@@ -35,8 +35,6 @@ class Fence:
 
     #: Why the lock is gone, once something saw it go (set by the heartbeat thread).
     lost: str | None = None
-    #: True when the session that migrates holds the lock: losing one loses the other.
-    holds_on_session = False
 
     def check(self) -> None:
         if self.lost is not None:
@@ -61,8 +59,6 @@ class SessionFence(Fence):
     still happen is that the run's connection reconnects (SQLAlchemy opens a new session after a
     broken one): that session holds no lock, so nothing more may be written through it.
     """
-
-    holds_on_session = True
 
     def __init__(self, dbapi_connection, describe_loss: Callable[[], str]) -> None:
         #: The DB-API connection whose session took the lock.

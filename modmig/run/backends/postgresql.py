@@ -5,8 +5,8 @@
   polled in short transactions of its own, never a blocking ``pg_advisory_lock``: a blocked lock
   wait is a transaction that ``CREATE INDEX CONCURRENTLY`` in another session's ``transaction
   off`` migration would wait for (the deadlock known from Flyway and golang-migrate). One session
-  for both means a step cannot commit once the lock is gone (``SessionFence``). The key is derived from the database, the schema and the
-  bookkeeping table, so two projects in one database with different ``schema:`` do not block each
+  for both means a step cannot commit once the lock is gone (``SessionFence``). The key is
+  derived from the database, the schema and the bookkeeping table, so two projects in one database with different ``schema:`` do not block each
   other. Waiting processes read the holder from ``pg_locks`` / ``pg_stat_activity``; modmig's
   connections carry ``application_name = "modmig (pid N) user@host"`` so the holder is named.
 * ``schema:`` puts the bookkeeping tables in that schema (created if missing) and puts the schema
@@ -39,17 +39,15 @@ from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from ..bookkeeping_rows import VERSIONS_TABLE
-from ..cursor import rows
 from ...files.splitter import Statement, split_statements
 from ...errors import DatabaseUnavailable
 from .base import CONNECT_TIMEOUT, WaitCallback, driver_message, executed_by, open_connection, scrub
-from .fence import Fence, QueryFence, SessionFence
+from .fence import Fence, SessionFence
 from .locking import wait_for_lock
 from .profile import LockSettings
 from .server import (
     lock_name,
     server_engine,
-    session_lock,
     timeout_hint,
     with_default_driver,
 )
@@ -71,15 +69,6 @@ WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
 
 _TRY_LOCK = "SELECT pg_try_advisory_lock(%(key)s)"
 _UNLOCK = "SELECT pg_advisory_unlock(%(key)s)"
-
-#: The probe of a lock held on a connection of its own (``session_lock`` without ``connection``),
-#: run before every step commits: on the driver's cursor (``cursor.rows``).
-_HOLDERS_QUERY = """
-SELECT l.pid FROM pg_locks AS l
-WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
-  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-  AND l.classid::bigint = %(high)s AND l.objid::bigint = %(low)s
-"""
 
 
 class PostgresBackend(ProfiledLock):
@@ -129,27 +118,18 @@ class PostgresBackend(ProfiledLock):
 
     @contextmanager
     def session_lock(self, timeout: float, on_wait: WaitCallback, connection: Connection | None = None) -> Iterator[Fence]:
-        """The advisory lock, held by the session of ``connection``: the one that migrates.
+        """The advisory lock, held by the session of ``connection``: the one that migrates
+        (without one, by a connection of its own, for a caller that only holds the lock).
 
         Its steps then commit on the session that holds the lock, so no step can commit once the
         lock is gone: no probe of ``pg_locks`` before each commit, no second connection per run.
         Polled in short transactions of their own, so no snapshot is held while waiting (``CREATE
-        INDEX CONCURRENTLY`` in another run waits for snapshots, not for this session's locks).
-        Without ``connection``, on a connection of its own (``session_lock`` in ``server.py``)."""
-        key = self.lock_key
+        INDEX CONCURRENTLY`` in another run waits for snapshots, not for this session's locks)."""
         if connection is None:
-            with session_lock(
-                self.engine,
-                self.display_url,
-                lambda c: bool(rows(c, _TRY_LOCK, {"key": key})[0][0]),
-                lambda c: rows(c, _UNLOCK, {"key": key}),
-                self._holder,
-                timeout,
-                on_wait,
-                self._fence,
-            ) as fence:
+            with open_connection(self.engine, self.display_url) as own, self.session_lock(timeout, on_wait, own) as fence:
                 yield fence
             return
+        key = self.lock_key
 
         def in_own_transaction(work: Callable[[], T]) -> T:
             try:
@@ -165,10 +145,11 @@ class PostgresBackend(ProfiledLock):
                 timeout,
                 on_wait,
             )
-            pid = in_own_transaction(lambda: connection.exec_driver_sql("SELECT pg_backend_pid()").scalar())
         except DBAPIError as error:
             raise DatabaseUnavailable(self.display_url, "taking the migration lock failed: " + scrub(driver_message(error.orig), self.url.password)) from None
-        fence = SessionFence(connection.connection.dbapi_connection, lambda: _session_gone(pid))
+        dbapi_connection = connection.connection.dbapi_connection
+        pid = dbapi_connection.info.backend_pid  # psycopg knows it from the connection's start
+        fence = SessionFence(dbapi_connection, lambda: _session_gone(pid))
         try:
             yield fence
         finally:
@@ -369,28 +350,6 @@ class PostgresBackend(ProfiledLock):
             return ("pgbouncer-transaction", "a pooler: the URL connects over TCP, the server was reached over a local socket", version)
         return ("direct", f"the server answers on the URL's port {url_port}" if tcp else "a local socket", version)
 
-    def _fence(self, lock_connection: Connection) -> QueryFence:
-        """The probe run on the migrating connection: is the advisory lock still granted to the lock session?"""
-        pid = rows(lock_connection, "SELECT pg_backend_pid()")[0][0]
-        key = self.lock_key & 0xFFFFFFFFFFFFFFFF
-        params = {"high": key >> 32, "low": key & 0xFFFFFFFF}
-        # Prepared on the server, once per connection (the same SQL for every schema of a fleet):
-        # planning the pg_locks view cost the server as much as running it, before every step.
-        # Never through a transaction pooler, where the next transaction may be another session.
-        prepare = self.engine.dialect.driver == "psycopg" and not self._pooled()
-
-        def probe(connection: Connection, alone: bool = False) -> str | None:
-            holders = [row[0] for row in rows(connection, _HOLDERS_QUERY, params, prepare=prepare)]
-            if pid in holders:
-                return None
-            now = f"; the lock is now held by server pid {holders[0]}" if holders else ""
-            return (
-                f"the session holding the advisory lock (server pid {pid}) is gone: terminated on the server "
-                f"(pg_terminate_backend), ended by idle_session_timeout, or cut off from the network{now}"
-            )
-
-        return QueryFence(probe)
-
     def _holder(self, connection: Connection) -> str | None:
         key = self.lock_key & 0xFFFFFFFFFFFFFFFF
         row = connection.execute(text(_HOLDER_QUERY), {"high": key >> 32, "low": key & 0xFFFFFFFF}).mappings().first()
@@ -404,5 +363,6 @@ class PostgresBackend(ProfiledLock):
 def _session_gone(pid: int) -> str:
     return (
         f"the session that ran the migrations and held the migration lock (server pid {pid}) is gone: "
-        "terminated on the server (pg_terminate_backend), ended by a timeout, or cut off from the network"
+        "terminated on the server (pg_terminate_backend), ended by a timeout, or cut off from the network; "
+        "the migration lock went with it"
     )

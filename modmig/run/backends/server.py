@@ -4,8 +4,7 @@
 never holds a transaction open (an open snapshot would make ``CREATE INDEX CONCURRENTLY`` wait
 for it); the server releases it by itself when the connection ends, even when the process
 holding it was killed. MySQL's ``GET_LOCK`` is held that way, the migrations running on another
-connection; PostgreSQL holds its advisory lock on the migrating session itself, and uses this
-only where there is no such session (a lock taken on its own).
+connection; PostgreSQL holds its advisory lock on the migrating session itself (``postgresql.py``).
 """
 
 from __future__ import annotations
