@@ -40,7 +40,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from measure import RSS_SOURCE, Phase, PhaseResult, stop_running_child, time_phase  # noqa: E402
+from measure import RSS_SOURCE, Phase, PhaseResult, bytecode_as_installed, stop_running_child, time_phase  # noqa: E402
 
 DEFAULT_TARGETS = {"schemas": 1000, "databases": 200, "files": 500}
 APPS, PER_APP = ("alpha", "beta", "gamma"), 10
@@ -245,7 +245,8 @@ def main(argv: list[str] | None = None) -> int:
     root = Path(tempfile.mkdtemp(prefix="modmig-fleet-bench-"))
     results: dict = {
         "meta": {"started": _now(), "python": sys.version.split()[0], "cpus": os.cpu_count(), "rss_source": RSS_SOURCE,
-                 "runs": args.runs, "goals": GOALS, "loadavg_start": os.getloadavg()},
+                 "runs": args.runs, "goals": GOALS, "loadavg_start": os.getloadavg(),
+                 "bytecode": bytecode_as_installed()},
         "kinds": {},
     }
     try:

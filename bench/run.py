@@ -41,7 +41,7 @@ import fixtures  # noqa: E402
 import report  # noqa: E402
 import schema  # noqa: E402
 import startup  # noqa: E402
-from measure import RSS_SOURCE, Phase, PhaseResult, stop_running_child, time_phase  # noqa: E402
+from measure import RSS_SOURCE, Phase, PhaseResult, bytecode_as_installed, stop_running_child, time_phase  # noqa: E402
 from modmig_phases import PHASES, floor_database, floor_phase, modmig_phases, squash_command  # noqa: E402
 from warm import warmer  # noqa: E402
 from workload import MODMIG_DATABASE, generate, write_modmig_project, write_workload_json  # noqa: E402
@@ -109,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="modmig-bench-", dir=args.workdir))
     peers = [] if args.no_peers else _installed_peers(args.peers.split(","))
     results: dict = {"meta": _meta(args, python, peers), "startup": {}, "fixtures": {}, "sizes": {}}
+    results["meta"]["bytecode"] = bytecode_as_installed()
     interrupted = False
     try:
         if not args.no_startup:

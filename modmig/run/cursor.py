@@ -31,13 +31,33 @@ _STATEMENT_EVENTS = ("before_execute", "after_execute", "before_cursor_execute",
 
 
 def observed(connection: Connection) -> bool:
-    """True when something listens to this connection's statements (events or ``echo``)."""
+    """True when something listens to this connection's statements (events or ``echo``).
+
+    Asked four times a migration (its statements, two bookkeeping writes, SQLite's ``BEGIN``), so
+    the answer is kept for the rest of the connection's open transaction: a listener added in the
+    middle of a migration's transaction hears statements from the next transaction on. Outside a
+    transaction it is asked afresh every time.
+    """
+    transaction = connection.get_transaction()
+    if transaction is not None:
+        known = connection.info.get("modmig.observed")
+        if known is not None and known[0] is transaction:
+            return known[1]
+    answer = _listened(connection)
+    if transaction is not None:
+        connection.info["modmig.observed"] = (transaction, answer)
+    return answer
+
+
+def _listened(connection: Connection) -> bool:
     engine = connection.engine
     if engine.echo:
         return True
     if getattr(connection, "_has_events", True) is False and getattr(engine, "_has_events", True) is False:
-        return False  # SQLAlchemy's own flags: no statement listener at all (asked four times a migration)
-    return any(getattr(connection.dispatch, name) or getattr(engine.dispatch, name) for name in _STATEMENT_EVENTS)
+        return False  # SQLAlchemy's own flags: no listener of any kind
+    # A Connection's dispatch is joined to its engine's: it holds the listeners of both.
+    dispatch = connection.dispatch
+    return any(getattr(dispatch, name) for name in _STATEMENT_EVENTS)
 
 
 def execute(connection: Connection, sql: str, parameters: Any = None) -> int:
@@ -96,11 +116,15 @@ class Prepared:
         #: Parameter names in the order a positional paramstyle needs them (else any order).
         self.names = names
         self.positional = compiled.positional
-        self.processors = {
+        processors = {
             name: processor
             for name in names
             if (processor := compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)) is not None
         }
+        self.processors = processors
+        #: Each parameter with its bind processor (or None), in ``names`` order: a write builds its
+        #: parameters in one pass.
+        self._binds = tuple((name, processors.get(name)) for name in names)
 
     def with_sql(self, sql: str) -> "Prepared":
         """The same statement with another SQL text (another schema's name in it)."""
@@ -110,9 +134,8 @@ class Prepared:
 
     def execute(self, connection: Connection, values: dict[str, Any]) -> int:
         """Run with ``values`` (a value for every parameter); returns the rowcount."""
-        processed = {name: values[name] for name in self.names}
-        for name, processor in self.processors.items():
-            processed[name] = processor(processed[name])
         if self.positional:
-            return execute(connection, self.sql, tuple(processed[name] for name in self.names))
-        return execute(connection, self.sql, processed)
+            bound: Any = tuple([values[name] if process is None else process(values[name]) for name, process in self._binds])
+        else:
+            bound = {name: values[name] if process is None else process(values[name]) for name, process in self._binds}
+        return execute(connection, self.sql, bound)

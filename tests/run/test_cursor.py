@@ -113,3 +113,28 @@ def test_a_statement_listener_sees_every_statement_modmig_runs(database_url, tmp
     assert any(statement.startswith("CREATE TABLE notes") for statement in seen)
     assert any("INSERT INTO _schema_history" in statement for statement in seen)
     assert any(statement.startswith("UPDATE _schema_versions") or "INSERT INTO _schema_versions" in statement for statement in seen)
+
+
+def test_a_listener_added_between_two_runs_hears_the_second(sqlite_url, tmp_path):
+    """``observed`` keeps its answer for one transaction only: a pooled connection that a first
+    upgrade used unobserved must not stay unobserved once a program starts listening."""
+    from sqlalchemy import event
+
+    from modmig.api import Project
+
+    from ..conftest import write_tree
+
+    files = {**PERCENT, "0002_more.sql": "CREATE TABLE more_notes (id INTEGER PRIMARY KEY);\n"}
+    engine = create_engine(sqlite_url)
+    config = write_tree(tmp_path / "embedded", {"app": files}, None)
+    seen: list[str] = []
+    try:
+        with Project.load(config, engine=engine) as project:
+            project.upgrade("app", to=1)
+            event.listen(engine, "before_cursor_execute", lambda conn, cur, statement, *rest: seen.append(statement))
+            project.upgrade()
+    finally:
+        engine.dispose()
+    assert any(statement.startswith("CREATE TABLE more_notes") for statement in seen)
+    assert any("INSERT INTO _schema_history" in statement for statement in seen)
+    assert not any(statement.startswith("CREATE TABLE notes") for statement in seen)  # the first run's, unheard
