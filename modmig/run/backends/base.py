@@ -8,6 +8,7 @@ database's name. Backends are created only by ``modmig.api`` (through ``open_bac
 
 from __future__ import annotations
 
+import functools
 import getpass
 import os
 import re
@@ -123,7 +124,11 @@ def who_am_i() -> str:
     return f"{_user()}@{socket.gethostname()} (pid {os.getpid()})"
 
 
+@functools.cache
 def executed_by() -> str:
+    """``user@host`` for the history rows. Asked once per process: without ``$USER`` set (CI
+    containers) the user comes from the password database, a file read per call, which a fleet
+    made once per target."""
     return f"{_user()}@{socket.gethostname()}"
 
 
