@@ -19,6 +19,7 @@ everything goes through SQLAlchemy, so it still sees every statement.
 
 from __future__ import annotations
 
+import weakref
 from operator import attrgetter, methodcaller
 from typing import Any, Callable, Iterable
 
@@ -41,11 +42,13 @@ def observed(connection: Connection) -> bool:
     transaction = connection.get_transaction()
     if transaction is not None:
         known = connection.info.get("modmig.observed")
-        if known is not None and known[0] is transaction:
+        if known is not None and known[0]() is transaction:
             return known[1]
     answer = _listened(connection)
     if transaction is not None:
-        connection.info["modmig.observed"] = (transaction, answer)
+        # ``info`` outlives the Connection (it belongs to the pooled DB-API connection): a weak
+        # reference, so that the pool never keeps a closed Connection alive through it.
+        connection.info["modmig.observed"] = (weakref.ref(transaction), answer)
     return answer
 
 
