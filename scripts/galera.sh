@@ -45,7 +45,11 @@ node_pid() {
     [ -f "$pidfile" ] || return 1
     local pid
     pid="$(cat "$pidfile" 2>/dev/null || true)"
-    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && echo "$pid"
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+    # A node that crashed leaves its pid file; a long test run (thousands of processes, pid_max
+    # 32768) can hand that pid to another process. Only our mariadbd, with this node's config, counts.
+    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "--defaults-file=$(node_dir "$1")/my.cnf" || return 1
+    echo "$pid"
 }
 
 install_if_missing() {  # galera-4 and rsync from Debian's packages; mariadb-server must be there already

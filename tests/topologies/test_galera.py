@@ -30,8 +30,24 @@ LEASE = 3  # seconds: short, so the node-kill test's rerun does not wait long fo
 
 @pytest.fixture
 def galera_url(tmp_path):
+    _every_node_answers()
     with provision("galera", tmp_path) as url:
         yield url
+
+
+def _every_node_answers() -> None:
+    """A node down before a test starts is the cluster's failure, not the test's: say which node, and
+    show the end of its error log (``scripts/galera.sh stop`` deletes it when CI ends)."""
+    for number, admin in enumerate(galera_nodes(), start=1):
+        parsed = make_url(admin)
+        try:
+            pymysql.connect(host=parsed.host, port=parsed.port, user=parsed.username, password=parsed.password or "",
+                            connect_timeout=5).close()
+        except pymysql.err.OperationalError as error:
+            log = Path(os.environ.get("MODMIG_GALERA_DIR", "/var/tmp/modmig-galera")) / f"node{number}" / "error.log"
+            tail = "".join(log.read_text(errors="replace").splitlines(keepends=True)[-40:]) if log.exists() else "(no error log)"
+            pytest.fail(f"Galera node {number} ({parsed.host}:{parsed.port}) is down before the test: {error}\n"
+                        f"end of {log}:\n{tail}", pytrace=False)
 
 
 def get_lock(url: str, session_holder: list) -> int:
