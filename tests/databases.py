@@ -24,9 +24,11 @@ tests/conftest.py (``TOPOLOGIES``).
 
 from __future__ import annotations
 
+import fcntl
 import os
+import tempfile
 import uuid
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
@@ -70,6 +72,35 @@ def node_url(url: str, node: int) -> str:
     return make_url(url).set(host=base.host, port=base.port).render_as_string(hide_password=False)
 
 
+#: Held shared by every test on the Galera cluster, exclusively by the one that kills a node.
+_GALERA_TESTS_LOCK = Path(tempfile.gettempdir()) / "modmig-galera-tests.lock"
+_galera_lock_held: list[str] = []
+
+
+@contextmanager
+def galera_tests_lock(exclusive: bool = False) -> Iterator[None]:
+    """Keep the node-kill test apart from every other test on the Galera cluster, across xdist workers.
+
+    ``--dist loadgroup`` was meant to do it (``xdist_group("galera")``, tests/conftest.py), but
+    pytest-xdist 3.8 marks the group by rewriting ``item._nodeid``, which pytest 9.2 no longer
+    reads: the Galera tests ran on both workers, and the node-kill test took node 2 down under the
+    racing test on the other one (a red CI). A file lock holds whatever the scheduler does: shared
+    for the tests that use the cluster, exclusive for the one that takes a node down.
+    """
+    if _galera_lock_held and (_galera_lock_held[-1] == "exclusive" or not exclusive):
+        yield  # this process already holds the lock, as strongly as asked
+        return
+    if _galera_lock_held:
+        raise RuntimeError("galera_tests_lock: cannot go from shared to exclusive in one process")
+    with open(_GALERA_TESTS_LOCK, "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        _galera_lock_held.append("exclusive" if exclusive else "shared")
+        try:
+            yield
+        finally:
+            _galera_lock_held.pop()  # closing the file releases the lock
+
+
 @contextmanager
 def provision(backend: str, tmp_path: Path) -> Iterator[str]:
     if backend == "sqlite":
@@ -77,6 +108,13 @@ def provision(backend: str, tmp_path: Path) -> Iterator[str]:
         return
     if backend not in SERVERS:
         raise ValueError(f"unknown backend {backend!r}")
+    with ExitStack() as stack:
+        if backend == "galera":
+            stack.enter_context(galera_tests_lock())
+        yield from _provisioned(backend)
+
+
+def _provisioned(backend: str) -> Iterator[str]:
     admin = admin_engine(backend)
     if backend == "pgbouncer":  # the pooler cannot create databases: PostgreSQL does, the URL goes through it
         admin_engine("postgresql")

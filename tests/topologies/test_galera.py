@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from ..conftest import MODMIG, write_tree
-from ..databases import galera_nodes, node_url, provision
+from ..databases import galera_nodes, galera_tests_lock, node_url, provision
 from .racing import PROCESSES, assert_each_migration_ran_once, logging_project, race, rows
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "galera.sh"
@@ -106,7 +106,16 @@ def wait_for(condition, failure: str, timeout: float = 60) -> None:
         time.sleep(0.05)
 
 
-def test_a_node_killed_under_a_run_loses_nothing_and_the_rerun_through_another_node_finishes(tmp_path, galera_url):
+@pytest.fixture
+def galera_url_alone(tmp_path):
+    """A database on the cluster while no other test uses the cluster (this test kills a node)."""
+    _every_node_answers()
+    with galera_tests_lock(exclusive=True), provision("galera", tmp_path) as url:
+        yield url
+
+
+def test_a_node_killed_under_a_run_loses_nothing_and_the_rerun_through_another_node_finishes(tmp_path, galera_url_alone):
+    galera_url = galera_url_alone
     if os.environ.get("MODMIG_TEST_GALERA_URLS"):
         pytest.skip("kills a node: only on the local cluster of scripts/galera.sh")
     on_node2, on_node3 = node_url(galera_url, 2), node_url(galera_url, 3)
