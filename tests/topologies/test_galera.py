@@ -30,9 +30,10 @@ LEASE = 3  # seconds: short, so the node-kill test's rerun does not wait long fo
 
 @pytest.fixture
 def galera_url(tmp_path):
-    _every_node_answers()
-    with provision("galera", tmp_path) as url:
-        yield url
+    with galera_tests_lock():  # first: while the node-kill test runs, a node is down on purpose
+        _every_node_answers()
+        with provision("galera", tmp_path) as url:
+            yield url
 
 
 def _every_node_answers() -> None:
@@ -109,9 +110,10 @@ def wait_for(condition, failure: str, timeout: float = 60) -> None:
 @pytest.fixture
 def galera_url_alone(tmp_path):
     """A database on the cluster while no other test uses the cluster (this test kills a node)."""
-    _every_node_answers()
-    with galera_tests_lock(exclusive=True), provision("galera", tmp_path) as url:
-        yield url
+    with galera_tests_lock(exclusive=True):
+        _every_node_answers()
+        with provision("galera", tmp_path) as url:
+            yield url
 
 
 def test_a_node_killed_under_a_run_loses_nothing_and_the_rerun_through_another_node_finishes(tmp_path, galera_url_alone):
