@@ -20,12 +20,18 @@ from .common import cli
 
 
 def main() -> None:
+    import logging
     import signal
 
     from ..errors import raise_interrupted
 
     if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
         signal.signal(signal.SIGTERM, raise_interrupted)  # unwind like Ctrl-C: locks released, steps rolled back
+    # When the server drops a connection, SQLAlchemy's pool cannot roll it back on its return and
+    # logs "Exception during reset or similar" with a traceback, which Python prints to stderr when
+    # nothing configured logging: above modmig's own message about the same lost connection. The
+    # command's user gets that message alone (an embedding program keeps its own logging as it is).
+    logging.getLogger("sqlalchemy.pool").addHandler(logging.NullHandler())
     cli(prog_name="modmig")
 
 
