@@ -28,7 +28,7 @@ import fcntl
 import os
 import tempfile
 import uuid
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager, nullcontext
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
@@ -108,9 +108,7 @@ def provision(backend: str, tmp_path: Path) -> Iterator[str]:
         return
     if backend not in SERVERS:
         raise ValueError(f"unknown backend {backend!r}")
-    with ExitStack() as stack:
-        if backend == "galera":
-            stack.enter_context(galera_tests_lock())
+    with galera_tests_lock() if backend == "galera" else nullcontext():
         yield from _provisioned(backend)
 
 

@@ -19,7 +19,6 @@ everything goes through SQLAlchemy, so it still sees every statement.
 
 from __future__ import annotations
 
-import weakref
 from operator import attrgetter, methodcaller
 from typing import Any, Callable, Iterable
 
@@ -34,31 +33,14 @@ _STATEMENT_EVENTS = ("before_execute", "after_execute", "before_cursor_execute",
 def observed(connection: Connection) -> bool:
     """True when something listens to this connection's statements (events or ``echo``).
 
-    Asked four times a migration (its statements, two bookkeeping writes, SQLite's ``BEGIN``), so
-    the answer is kept for the rest of the connection's open transaction: a listener added in the
-    middle of a migration's transaction hears statements from the next transaction on. Outside a
-    transaction it is asked afresh every time.
+    Asked afresh each time (four times a migration): a listener added at any moment hears what
+    follows. A Connection's dispatch is joined to its engine's, so one look covers both.
     """
-    transaction = connection.get_transaction()
-    if transaction is not None:
-        known = connection.info.get("modmig.observed")
-        if known is not None and known[0]() is transaction:
-            return known[1]
-    answer = _listened(connection)
-    if transaction is not None:
-        # ``info`` outlives the Connection (it belongs to the pooled DB-API connection): a weak
-        # reference, so that the pool never keeps a closed Connection alive through it.
-        connection.info["modmig.observed"] = (weakref.ref(transaction), answer)
-    return answer
-
-
-def _listened(connection: Connection) -> bool:
     engine = connection.engine
     if engine.echo:
         return True
     if getattr(connection, "_has_events", True) is False and getattr(engine, "_has_events", True) is False:
         return False  # SQLAlchemy's own flags: no listener of any kind
-    # A Connection's dispatch is joined to its engine's: it holds the listeners of both.
     dispatch = connection.dispatch
     return any(getattr(dispatch, name) for name in _STATEMENT_EVENTS)
 
@@ -116,18 +98,12 @@ class Prepared:
         compiled = statement.compile(dialect=dialect, column_keys=sorted(keys))
         self.sql = compiled.string
         names = list(compiled.positiontup or []) if compiled.positional else list(compiled.binds)
-        #: Parameter names in the order a positional paramstyle needs them (else any order).
-        self.names = names
         self.positional = compiled.positional
-        processors = {
-            name: processor
-            for name in names
-            if (processor := compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)) is not None
-        }
-        self.processors = processors
-        #: Each parameter with its bind processor (or None), in ``names`` order: a write builds its
-        #: parameters in one pass.
-        self._binds = tuple((name, processors.get(name)) for name in names)
+        #: Each parameter with its bind processor (or None), in the order a positional paramstyle
+        #: needs them (else any order): a write builds its parameters in one pass.
+        self.binds = tuple(
+            (name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in names
+        )
 
     def with_sql(self, sql: str) -> "Prepared":
         """The same statement with another SQL text (another schema's name in it)."""
@@ -138,7 +114,7 @@ class Prepared:
     def execute(self, connection: Connection, values: dict[str, Any]) -> int:
         """Run with ``values`` (a value for every parameter); returns the rowcount."""
         if self.positional:
-            bound: Any = tuple([values[name] if process is None else process(values[name]) for name, process in self._binds])
+            bound: Any = tuple([values[name] if process is None else process(values[name]) for name, process in self.binds])
         else:
-            bound = {name: values[name] if process is None else process(values[name]) for name, process in self._binds}
+            bound = {name: values[name] if process is None else process(values[name]) for name, process in self.binds}
         return execute(connection, self.sql, bound)

@@ -116,8 +116,8 @@ def test_a_statement_listener_sees_every_statement_modmig_runs(database_url, tmp
 
 
 def test_a_listener_added_between_two_runs_hears_the_second(sqlite_url, tmp_path):
-    """``observed`` keeps its answer for one transaction only: a pooled connection that a first
-    upgrade used unobserved must not stay unobserved once a program starts listening."""
+    """A pooled connection that a first upgrade used unobserved must not stay unobserved once a
+    program starts listening (``observed`` is asked afresh, never remembered)."""
     from sqlalchemy import event
 
     from modmig.api import Project

@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pymysql
@@ -30,7 +31,14 @@ LEASE = 3  # seconds: short, so the node-kill test's rerun does not wait long fo
 
 @pytest.fixture
 def galera_url(tmp_path):
-    with galera_tests_lock():  # first: while the node-kill test runs, a node is down on purpose
+    with _cluster_database(tmp_path) as url:
+        yield url
+
+
+@contextmanager
+def _cluster_database(tmp_path, exclusive: bool = False):
+    """A database on the cluster, under the Galera tests' lock (``exclusive``: no other test on it)."""
+    with galera_tests_lock(exclusive):  # first: while the node-kill test runs, a node is down on purpose
         _every_node_answers()
         with provision("galera", tmp_path) as url:
             yield url
@@ -110,10 +118,8 @@ def wait_for(condition, failure: str, timeout: float = 60) -> None:
 @pytest.fixture
 def galera_url_alone(tmp_path):
     """A database on the cluster while no other test uses the cluster (this test kills a node)."""
-    with galera_tests_lock(exclusive=True):
-        _every_node_answers()
-        with provision("galera", tmp_path) as url:
-            yield url
+    with _cluster_database(tmp_path, exclusive=True) as url:
+        yield url
 
 
 def test_a_node_killed_under_a_run_loses_nothing_and_the_rerun_through_another_node_finishes(tmp_path, galera_url_alone):

@@ -5,9 +5,8 @@ cannot be lost while that session commits: if the server ends the session, the l
 step's transaction end together, and the fence only has to notice that the run's connection is no
 longer that session. A lock held by another connection than the one that migrates can be lost
 while the run goes on: a lease runs out while the holder is paused, the server kills the session
-holding ``GET_LOCK`` (``KILL``, ``wait_timeout``). Whoever
-waits then takes the lock and runs the same migrations. So every lock hands the executor a
-``Fence``:
+holding ``GET_LOCK`` (``KILL``, ``wait_timeout``). Whoever waits then takes the lock and runs the
+same migrations. So every lock hands the executor a ``Fence``:
 
 * ``check()`` costs nothing: it raises ``LockLost`` if the lock's heartbeat thread already saw
   the lock go (the executor calls it before each step);

@@ -6,9 +6,10 @@
   wait is a transaction that ``CREATE INDEX CONCURRENTLY`` in another session's ``transaction
   off`` migration would wait for (the deadlock known from Flyway and golang-migrate). One session
   for both means a step cannot commit once the lock is gone (``SessionFence``). The key is
-  derived from the database, the schema and the bookkeeping table, so two projects in one database with different ``schema:`` do not block each
-  other. Waiting processes read the holder from ``pg_locks`` / ``pg_stat_activity``; modmig's
-  connections carry ``application_name = "modmig (pid N) user@host"`` so the holder is named.
+  derived from the database, the schema and the bookkeeping table, so two projects in one
+  database with different ``schema:`` do not block each other. Waiting processes read the holder
+  from ``pg_locks`` / ``pg_stat_activity``; modmig's connections carry ``application_name =
+  "modmig (pid N) user@host"`` so the holder is named.
 * ``schema:`` puts the bookkeeping tables in that schema (created if missing) and puts the schema
   first on every connection's ``search_path``, so unqualified names in migrations land there too.
 * ``timeouts:`` become ``SET LOCAL lock_timeout`` / ``statement_timeout`` at the start of every
