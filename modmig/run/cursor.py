@@ -98,9 +98,11 @@ class Prepared:
         compiled = statement.compile(dialect=dialect, column_keys=sorted(keys))
         self.sql = compiled.string
         names = list(compiled.positiontup or []) if compiled.positional else list(compiled.binds)
+        #: Parameter names in the order a positional paramstyle needs them (else any order).
+        self.names = names
         self.positional = compiled.positional
-        #: Each parameter with its bind processor (or None), in the order a positional paramstyle
-        #: needs them (else any order): a write builds its parameters in one pass.
+        #: Each parameter with its bind processor (or None), in ``names`` order: a write builds its
+        #: parameters in one pass.
         self.binds = tuple(
             (name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in names
         )
