@@ -27,22 +27,28 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement
 
 
-_STATEMENT_EVENTS = ("before_execute", "after_execute", "before_cursor_execute", "after_cursor_execute")
-
-
 def observed(connection: Connection) -> bool:
     """True when something listens to this connection's statements (events or ``echo``).
 
     Asked afresh each time (four times a migration): a listener added at any moment hears what
-    follows. A Connection's dispatch is joined to its engine's, so one look covers both.
+    follows. SQLAlchemy's own ``_has_events`` flags say whether any listener was ever added to the
+    connection, its engine or their classes (modmig's SQLite engine has one, for ``BEGIN``); only
+    then are the statement events looked at, on the engine's own dispatch unless the connection
+    has listeners of its own (reading them through the connection's joined dispatch cost three
+    times as much).
     """
     engine = connection.engine
     if engine.echo:
         return True
-    if getattr(connection, "_has_events", True) is False and getattr(engine, "_has_events", True) is False:
-        return False  # SQLAlchemy's own flags: no listener of any kind
-    dispatch = connection.dispatch
-    return any(getattr(dispatch, name) for name in _STATEMENT_EVENTS)
+    if getattr(connection, "_has_events", True):
+        dispatch = connection.dispatch
+    elif getattr(engine, "_has_events", True):
+        dispatch = engine.dispatch
+    else:
+        return False  # no listener of any kind
+    return bool(
+        dispatch.before_execute or dispatch.after_execute or dispatch.before_cursor_execute or dispatch.after_cursor_execute
+    )
 
 
 def execute(connection: Connection, sql: str, parameters: Any = None) -> int:

@@ -88,31 +88,66 @@ def test_a_failed_statement_is_reported_with_the_databases_message_and_the_run_s
     assert ok.success and not failed.success and "missing_table" in failed.error
 
 
-@pytest.mark.parametrize("listening", ["engine", "connection"])
+@pytest.mark.parametrize("listening", ["engine", "connection", "every engine"])
 def test_a_statement_listener_sees_every_statement_modmig_runs(database_url, tmp_path, listening):
-    """Embedding: with a listener on the caller's engine, or on its connection itself (or echo),
-    nothing goes around SQLAlchemy (``observed``)."""
+    """Embedding: with a listener on the caller's engine, on its connection itself, or on every
+    engine (the ``Engine`` class), nothing goes around SQLAlchemy (``observed``)."""
     from sqlalchemy import event
+    from sqlalchemy.engine import Engine
 
     from modmig.api import Project
 
     from ..conftest import write_tree
 
     seen: list[str] = []
+
+    def listen(conn, cur, statement, *rest):
+        seen.append(statement)
+
     engine = create_engine(database_url)
     config = write_tree(tmp_path / "embedded", {"app": PERCENT}, None)
     try:
         with engine.connect() as connection:
-            target = engine if listening == "engine" else connection
-            event.listen(target, "before_cursor_execute", lambda conn, cur, statement, *rest: seen.append(statement))
-            given = {"engine": engine} if listening == "engine" else {"connection": connection}
-            with Project.load(config, **given) as project:
-                project.upgrade()
+            target = {"engine": engine, "connection": connection, "every engine": Engine}[listening]
+            event.listen(target, "before_cursor_execute", listen)
+            given = {"connection": connection} if listening == "connection" else {"engine": engine}
+            try:
+                with Project.load(config, **given) as project:
+                    project.upgrade()
+            finally:
+                event.remove(target, "before_cursor_execute", listen)
     finally:
         engine.dispose()
     assert any(statement.startswith("CREATE TABLE notes") for statement in seen)
     assert any("INSERT INTO _schema_history" in statement for statement in seen)
     assert any(statement.startswith("UPDATE _schema_versions") or "INSERT INTO _schema_versions" in statement for statement in seen)
+
+
+def test_a_listener_on_every_engine_sees_the_statements_of_the_engine_modmig_creates(sqlite_url, tmp_path):
+    """modmig's own SQLite engine carries its ``begin`` listener, so SQLAlchemy's "has listeners"
+    flag is always up there: ``observed`` must still find an ``after_cursor_execute`` listener
+    added to the ``Engine`` class before modmig made its engine."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    from modmig.api import Project
+
+    from ..conftest import write_tree
+
+    seen: list[str] = []
+
+    def listen(conn, cur, statement, *rest):
+        seen.append(statement)
+
+    config = write_tree(tmp_path / "own", {"app": PERCENT}, None)
+    event.listen(Engine, "after_cursor_execute", listen)
+    try:
+        with Project.load(config, database=sqlite_url) as project:
+            project.upgrade()
+    finally:
+        event.remove(Engine, "after_cursor_execute", listen)
+    assert any("CREATE TABLE notes" in statement for statement in seen)
+    assert any("_schema_history" in statement for statement in seen)
 
 
 def test_a_listener_added_between_two_runs_hears_the_second(sqlite_url, tmp_path):
