@@ -9,10 +9,8 @@ database's name. Backends are created only by ``modmig.api`` (through ``open_bac
 from __future__ import annotations
 
 import functools
-import getpass
 import os
 import re
-import socket
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Callable, Protocol
 
@@ -121,18 +119,23 @@ def scrub(message: str, password: "str | None") -> str:
 
 def who_am_i() -> str:
     """``user@host (pid N)``: recorded in history and shown to processes waiting for the lock."""
-    return f"{_user()}@{socket.gethostname()} (pid {os.getpid()})"
+    return f"{executed_by()} (pid {os.getpid()})"
 
 
 @functools.cache
 def executed_by() -> str:
     """``user@host`` for the history rows. Asked once per process: without ``$USER`` set (CI
     containers) the user comes from the password database, a file read per call, which a fleet
-    made once per target."""
+    made once per target. ``socket`` and ``getpass`` load here: the commands that only look
+    (``status``, a no-op ``upgrade``) import this module but never ask."""
+    import socket
+
     return f"{_user()}@{socket.gethostname()}"
 
 
 def _user() -> str:
+    import getpass
+
     try:
         return getpass.getuser()
     except (KeyError, OSError):
