@@ -124,3 +124,21 @@ def test_the_lock_benchmark_runs_and_reports_both_locks_on_every_backend(tmp_pat
             assert backend["met"] in (True, False)
     assert results["met"] in (True, False)
     assert "| sqlite | lease |" in finished.stdout
+
+
+def test_the_bound_without_sqlalchemy_runs_small_and_every_child_makes_the_same_database(tmp_path):
+    output = tmp_path / "bound.json"
+    finished = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "bound_without_sqlalchemy.py"), "--apps", "2", "--migrations", "3",
+         "--rounds", "1", "--output", str(output)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    results = json.loads(output.read_text())
+    made = results["made"]
+    assert made["bound"] == made["bound_sa"] == made["modmig"] == made["floor"]
+    assert made["modmig"]["history_rows"] == 2 * 3 and made["modmig"]["schema_objects"] > 2
+    for child in ("modmig", "bound", "bound_sa"):
+        assert results["medians"][child]["wall_ratio"] > 0, child
+    assert "Every child made the same database" in finished.stdout
+    assert "| bound: modmig's front half + the floor's loop |" in finished.stdout
