@@ -7,11 +7,11 @@ met at all turns on what an upgrade would cost without it. This measures a bound
 
 The bound is a child process that runs modmig's real front half (it imports the ``modmig``
 command package, reads ``modmig.yaml``, loads and checksums every file, builds the graph, verifies
-and plans, as ``upgrade --all`` does before its first statement) and then the floor's own loop:
-the same statements and bookkeeping rows through ``sqlite3``, one line of output per step. An
+and plans, as ``upgrade --all`` does before its first statement) and then the floor's own loop
+(``floor.apply_on``): the same statements and bookkeeping rows through ``sqlite3``. An
 upgrade without SQLAlchemy would do at least this much, and more besides (the lock, dirty marks,
-events, error handling, the checks before each step), so its ratio to the floor is a lower bound
-for any such design.
+events, error handling, the checks before each step, a line of output per step), so its ratio
+to the floor is a lower bound for any such design.
 
 The floor, ``python -m modmig upgrade --all`` and the bound run in turn on a fresh database, the
 order reversed every round so that neither the page cache nor a busy moment favours one. It prints
@@ -31,54 +31,37 @@ def bound(project: str, through_sqlalchemy: bool) -> None:
     (SQLAlchemy imported, an engine made, one connection checked out), the least a design that
     keeps SQLAlchemy's connection for modmig's statements pays on top of the bound."""
     import sqlite3
-    import time
-    from datetime import datetime, timezone
     from pathlib import Path
 
     import modmig.cli  # noqa: F401  (click and the command modules: what ``modmig`` imports first)
-    from floor import _BOOKKEEPING, _INSERT_HISTORY, _INSERT_VERSION, _UPDATE
+    from floor import apply_on
     from modmig.config import load_config
-    from modmig.files.checksum import part_checksums
     from modmig.files.loader import load_apps
     from modmig.files.splitter import split_statements
     from modmig.model import DatabaseState
     from modmig.plan.graph import MigrationGraph
     from modmig.plan.planner import plan_upgrade, verify
-    from modmig.run.backends.base import executed_by
 
     root = Path(project)
     config = load_config(root / "modmig.yaml")
     graph = MigrationGraph(load_apps(config.apps, config.path))
     state = DatabaseState(initialised=False)
     verify(graph, state).raise_first()
-    plan = plan_upgrade(graph, state)
+    migrations = [step.migration for step in plan_upgrade(graph, state).steps]
+    steps = [
+        (migration.app, migration.version, migration.name,
+         [statement.text for statement in split_statements(migration.sql_up, migration.up_line)])
+        for migration in migrations
+    ]
     if through_sqlalchemy:
         import sqlalchemy
 
         engine = sqlalchemy.create_engine(f"sqlite:///{root / 'bench.db'}")
         connection = engine.connect().connection.driver_connection
-        connection.isolation_level = None  # BEGIN and COMMIT are issued below, as the floor does
+        connection.isolation_level = None  # the floor's loop issues BEGIN and COMMIT itself
     else:
         connection = sqlite3.connect(root / "bench.db", isolation_level=None)
-    connection.executescript(_BOOKKEEPING)
-    who = executed_by()
-    for step in plan.steps:
-        migration = step.migration
-        started = datetime.now(timezone.utc).replace(tzinfo=None).isoformat(" ")
-        clock = time.perf_counter()
-        up_checksum, down_checksum = part_checksums(migration)
-        sys.stdout.write(f"Applying {migration.label} ...")
-        connection.execute("BEGIN")
-        for statement in split_statements(migration.sql_up, migration.up_line):
-            connection.execute(statement.text)
-        row = (migration.version, migration.name, migration.checksum, started, migration.app)
-        if connection.execute(_UPDATE, row).rowcount == 0:
-            connection.execute(_INSERT_VERSION, (migration.app, *row[:-1]))
-        elapsed = int((time.perf_counter() - clock) * 1000)
-        history = (migration.app, migration.version, migration.name, migration.checksum, started, elapsed, who)
-        connection.execute(_INSERT_HISTORY, (*history, up_checksum, down_checksum))
-        connection.execute("COMMIT")
-        sys.stdout.write(f" OK ({elapsed} ms)\n")
+    apply_on(connection, steps)
     connection.close()
 
 
@@ -139,9 +122,9 @@ def main() -> None:
                     raise ChildFailed(children[name], sample)
                 samples[name].append(sample)
                 made[name] = what_was_made(project / "bench.db")
+                if made[name] != made[order[0]]:
+                    sys.exit(f"bound_without_sqlalchemy: the children made different databases: {made}")
                 print(f"round {round_number + 1}/{options.rounds} {name:8s} {sample.seconds:.3f} s", flush=True)
-        if len({tuple(figures.values()) for figures in made.values()}) != 1:
-            sys.exit(f"bound_without_sqlalchemy: the children made different databases: {made}")
     except ChildFailed as failed:
         sys.exit(f"bound_without_sqlalchemy: {failed}")
     finally:

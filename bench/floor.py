@@ -56,6 +56,13 @@ _INSERT_HISTORY = (
 
 def apply(steps: list, database: Path) -> None:
     connection = sqlite3.connect(database, isolation_level=None)  # we issue BEGIN/COMMIT ourselves
+    apply_on(connection, steps)
+    connection.close()
+
+
+def apply_on(connection, steps: list) -> None:
+    """The floor's loop on an open connection in autocommit mode (``isolation_level=None``):
+    ``bench/bound_without_sqlalchemy.py`` runs it on connections of its own."""
     connection.executescript(_BOOKKEEPING)
     who = f"{getpass.getuser()}@{socket.gethostname()}"
     for app, number, name, statements in steps:
@@ -73,7 +80,6 @@ def apply(steps: list, database: Path) -> None:
         elapsed = int((time.perf_counter() - clock) * 1000)
         connection.execute(_INSERT_HISTORY, (app, number, name, checksum, started, elapsed, who, checksum, down_checksum))
         connection.execute("COMMIT")
-    connection.close()
 
 
 def main(argv: list[str]) -> None:
